@@ -1,0 +1,376 @@
+// Shared by ping-server.java, ping-client.java, health-check.java and the tests (each pulls it with //SOURCES):
+// the one place that declares the stubs jar and pins every dependency, plus the helpers the scripts share.
+//JAVA 17+
+//DEPS io.grpc:grpc-bom:1.85.1@pom
+//DEPS io.grpc:grpc-netty-shaded io.grpc:grpc-protobuf io.grpc:grpc-stub io.grpc:grpc-services
+//DEPS com.google.protobuf:protobuf-java:3.25.9 com.google.guava:guava:33.6.0-jre
+//DEPS info.picocli:picocli:4.7.7
+//DEPS org.hdrhistogram:HdrHistogram:2.2.2
+//DEPS ping-stubs.jar
+
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.PrivateKey;
+import java.security.Signature;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.logging.ConsoleHandler;
+import java.util.logging.Formatter;
+import java.util.logging.Level;
+import java.util.logging.LogManager;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine;
+
+/** Helpers shared by the pingkit scripts: exit codes, flag parsing, TLS material, logging and clocks. */
+final class Pingkit {
+  static final String VERSION = "0.1.0";
+  static final String GRPC_VERSION = "1.85.1";
+
+  // One table for every script (grpc_health_probe's numbering), documented in the README.
+  static final int EXIT_OK = 0;
+  static final int EXIT_USAGE = 1;
+  static final int EXIT_CONNECTION = 2;
+  static final int EXIT_RPC_FAILED = 3;
+  static final int EXIT_UNHEALTHY = 4;
+
+  static final String EXIT_CODES_FOOTER = """
+
+      Exit codes:
+        0  success
+        1  invalid arguments or unreadable files
+        2  connection failure (refused, unreachable, TLS handshake, cannot listen)
+        3  the RPC failed (a non-OK gRPC status)
+        4  unhealthy (a health answer other than SERVING)""";
+
+  private Pingkit() {}
+
+  /** A failure to report to the user as one line, with the exit code it maps to. */
+  static final class UserError extends RuntimeException {
+    final int exitCode;
+
+    UserError(int exitCode, String message) {
+      super(message);
+      this.exitCode = exitCode;
+    }
+
+    UserError(int exitCode, String message, Throwable cause) {
+      super(message, cause);
+      this.exitCode = exitCode;
+    }
+  }
+
+  /** Runs a picocli command: usage errors and failures become one line on stderr and an exit code. */
+  static int execute(Callable<Integer> command, String... args) {
+    CommandLine commandLine = newCommandLine(command);
+    String name = commandLine.getCommandName();
+    commandLine.setParameterExceptionHandler((e, ignoredArgs) -> {
+      System.err.println(name + ": " + e.getMessage() + " (see " + name + " --help)");
+      return EXIT_USAGE;
+    });
+    commandLine.setExecutionExceptionHandler((e, ignoredCommandLine, ignoredParseResult) -> {
+      if (e instanceof UserError userError) {
+        System.err.println(name + ": " + userError.getMessage());
+        return userError.exitCode;
+      }
+      System.err.println(name + ": unexpected failure: " + oneLine(e) + " (please report it)");
+      return EXIT_USAGE;
+    });
+    return commandLine.execute(args);
+  }
+
+  /** Parses command-line arguments into a command's fields, as {@link #execute} would, for the static APIs. */
+  static <T> T parse(T command, String... args) {
+    try {
+      newCommandLine(command).parseArgs(args);
+      return command;
+    } catch (CommandLine.ParameterException e) {
+      throw new UserError(EXIT_USAGE, e.getMessage());
+    }
+  }
+
+  private static CommandLine newCommandLine(Object command) {
+    return new CommandLine(command)
+        .registerConverter(Duration.class, Pingkit::parseDuration)
+        .setCaseInsensitiveEnumValuesAllowed(true);
+  }
+
+  /** --version of every script: the script, pingkit's version and grpc-java's. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public String[] getVersion() {
+      return new String[] {spec.name() + " (pingkit) " + VERSION + ", grpc-java " + GRPC_VERSION};
+    }
+  }
+
+  /** A throwable and its causes as one line: what a user can act on, without a stack trace. */
+  static String oneLine(Throwable error) {
+    StringBuilder line = new StringBuilder();
+    for (Throwable t = error; t != null && line.length() < 300; t = t.getCause()) {
+      String message = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+      if (line.indexOf(message) < 0) {
+        line.append(line.length() == 0 ? "" : ": ").append(message);
+      }
+    }
+    return line.toString().replaceAll("\\s+", " ").trim();
+  }
+
+  private static final Pattern DURATION =
+      Pattern.compile("(\\d+(?:\\.\\d*)?|\\.\\d+)\\s*(ns|us|µs|ms|s|m|h)?");
+
+  /** Parses {@code 250us}, {@code 100ms}, {@code 1.5s}, {@code 2m}, {@code 1h}; a bare number is seconds. */
+  static Duration parseDuration(String text) {
+    Matcher m = DURATION.matcher(text.trim().toLowerCase(Locale.ROOT));
+    if (!m.matches()) {
+      throw new CommandLine.TypeConversionException(
+          "'" + text + "' is not a duration (examples: 250us, 100ms, 1.5s, 2m)");
+    }
+    String unit = m.group(2) == null ? "s" : m.group(2);
+    double nanosPerUnit = switch (unit) {
+      case "ns" -> 1;
+      case "us", "µs" -> 1e3;
+      case "ms" -> 1e6;
+      case "s" -> 1e9;
+      case "m" -> 60e9;
+      default -> 3600e9;
+    };
+    double nanos = Double.parseDouble(m.group(1)) * nanosPerUnit;
+    if (nanos > Long.MAX_VALUE) {
+      throw new CommandLine.TypeConversionException("'" + text + "' is too long a duration");
+    }
+    return Duration.ofNanos(Math.round(nanos));
+  }
+
+  private static final Pattern BYTE_SIZE = Pattern.compile("(\\d+)\\s*(b|k|kb|kib|m|mb|mib)?");
+
+  /** Parses a byte count: {@code 4194304}, {@code 512KiB}, {@code 4MiB} (k and m are binary units). */
+  static int parseByteSize(String text) {
+    Matcher m = BYTE_SIZE.matcher(text.trim().toLowerCase(Locale.ROOT));
+    if (!m.matches()) {
+      throw new CommandLine.TypeConversionException(
+          "'" + text + "' is not a size in bytes (examples: 65536, 512KiB, 4MiB)");
+    }
+    String unit = m.group(2) == null ? "b" : m.group(2);
+    long multiplier = unit.startsWith("m") ? 1 << 20 : unit.startsWith("k") ? 1 << 10 : 1;
+    long bytes;
+    try {
+      bytes = Math.multiplyExact(Long.parseLong(m.group(1)), multiplier);
+    } catch (ArithmeticException | NumberFormatException e) {
+      bytes = Long.MAX_VALUE;
+    }
+    if (bytes < 1 || bytes > Integer.MAX_VALUE) {
+      throw new CommandLine.TypeConversionException("'" + text + "' is out of range (1 byte to 2GiB)");
+    }
+    return (int) bytes;
+  }
+
+  static final class ByteSizeConverter implements CommandLine.ITypeConverter<Integer> {
+    @Override
+    public Integer convert(String value) {
+      return parseByteSize(value);
+    }
+  }
+
+  /** Wall clock in nanoseconds since the epoch, at the best resolution this JVM's clock gives. */
+  static long wallClockNanos() {
+    Instant now = Instant.now();
+    return now.getEpochSecond() * 1_000_000_000L + now.getNano();
+  }
+
+  static String formatDuration(Duration duration) {
+    long nanos = duration.toNanos();
+    if (nanos % 1_000_000_000L == 0) {
+      return nanos / 1_000_000_000L + "s";
+    }
+    if (nanos % 1_000_000L == 0) {
+      return nanos / 1_000_000L + "ms";
+    }
+    if (nanos % 1_000L == 0) {
+      return nanos / 1_000L + "us";
+    }
+    return nanos + "ns";
+  }
+
+  // ---- TLS material -------------------------------------------------------------------------------------
+
+  /** A server TLS context; with {@code clientCa} (or {@code requireClientCert}) clients must present a cert. */
+  static SslContext serverTls(Path certFile, Path keyFile, Path clientCaFile, boolean requireClientCert) {
+    List<X509Certificate> chain = readCertificates("--cert", certFile);
+    PrivateKey key = readPrivateKey("--key", keyFile);
+    checkKeyMatches(chain.get(0), key, certFile, keyFile);
+    SslContextBuilder builder = GrpcSslContexts.configure(SslContextBuilder.forServer(key, chain))
+        .protocols("TLSv1.3", "TLSv1.2");
+    if (clientCaFile != null) {
+      builder.trustManager(readCertificates("--cacert", clientCaFile));
+    }
+    if (clientCaFile != null || requireClientCert) {
+      builder.clientAuth(ClientAuth.REQUIRE);
+    }
+    try {
+      return builder.build();
+    } catch (IOException | RuntimeException e) {
+      throw new UserError(EXIT_USAGE, "cannot use the TLS files: " + oneLine(e));
+    }
+  }
+
+  static byte[] readFile(String flag, Path file) {
+    try {
+      return Files.readAllBytes(file);
+    } catch (NoSuchFileException e) {
+      throw new UserError(EXIT_USAGE, flag + " " + file + ": no such file");
+    } catch (IOException e) {
+      throw new UserError(EXIT_USAGE, flag + " " + file + ": cannot read it (" + oneLine(e) + ")");
+    }
+  }
+
+  static List<X509Certificate> readCertificates(String flag, Path file) {
+    byte[] pem = readFile(flag, file);
+    List<X509Certificate> certificates = new ArrayList<>();
+    try {
+      for (var certificate :
+          CertificateFactory.getInstance("X.509").generateCertificates(new ByteArrayInputStream(pem))) {
+        certificates.add((X509Certificate) certificate);
+      }
+    } catch (GeneralSecurityException | RuntimeException e) {
+      certificates.clear();
+    }
+    if (certificates.isEmpty()) {
+      throw new UserError(EXIT_USAGE, flag + " " + file + ": not a PEM certificate");
+    }
+    return certificates;
+  }
+
+  private static final Pattern PEM_BLOCK =
+      Pattern.compile("-----BEGIN ([A-Z ]+)-----([A-Za-z0-9+/=\\s]+)-----END \\1-----");
+
+  static PrivateKey readPrivateKey(String flag, Path file) {
+    String pem = new String(readFile(flag, file), StandardCharsets.US_ASCII);
+    Matcher block = PEM_BLOCK.matcher(pem);
+    while (block.find()) {
+      String type = block.group(1);
+      if (type.equals("PRIVATE KEY")) {
+        byte[] der = Base64.getMimeDecoder().decode(block.group(2));
+        for (String algorithm : List.of("RSA", "EC", "Ed25519", "Ed448", "RSASSA-PSS")) {
+          try {
+            return KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(der));
+          } catch (GeneralSecurityException ignored) {
+            // not this algorithm: try the next one
+          }
+        }
+        throw new UserError(EXIT_USAGE, flag + " " + file + ": unsupported private key algorithm");
+      }
+      if (type.endsWith("PRIVATE KEY")) {
+        throw new UserError(EXIT_USAGE, flag + " " + file + ": '" + type + "' is not supported; convert it with"
+            + " openssl pkcs8 -topk8 -nocrypt -in " + file + " -out key.pem");
+      }
+    }
+    throw new UserError(EXIT_USAGE, flag + " " + file + ": not a PEM private key");
+  }
+
+  /** Fails clearly when the key does not belong to the certificate, instead of at every handshake. */
+  private static void checkKeyMatches(X509Certificate certificate, PrivateKey key, Path certFile, Path keyFile) {
+    String algorithm = switch (key.getAlgorithm()) {
+      case "RSA" -> "SHA256withRSA";
+      case "EC" -> "SHA256withECDSA";
+      case "Ed25519", "Ed448", "EdDSA" -> key.getAlgorithm();
+      default -> null;
+    };
+    if (algorithm == null) {
+      return;
+    }
+    boolean matches;
+    try {
+      byte[] probe = "pingkit key check".getBytes(StandardCharsets.US_ASCII);
+      Signature signer = Signature.getInstance(algorithm);
+      signer.initSign(key);
+      signer.update(probe);
+      byte[] signature = signer.sign();
+      Signature verifier = Signature.getInstance(algorithm);
+      verifier.initVerify(certificate.getPublicKey());
+      verifier.update(probe);
+      matches = verifier.verify(signature);
+    } catch (GeneralSecurityException e) {
+      matches = false;
+    }
+    if (!matches) {
+      throw new UserError(EXIT_USAGE, "--key " + keyFile + " does not match the certificate in --cert " + certFile);
+    }
+  }
+
+  // ---- logging ------------------------------------------------------------------------------------------
+
+  /**
+   * Logs go to stderr, one line each: warnings by default, pingkit's own INFO lines with {@code -v}, and gRPC's
+   * details with stack traces with {@code -vv}.
+   */
+  static void configureLogging(String programName, int verbosity) {
+    LogManager.getLogManager().reset();
+    Logger root = Logger.getLogger("");
+    ConsoleHandler handler = new ConsoleHandler();
+    handler.setLevel(Level.ALL);
+    handler.setFormatter(new OneLineFormatter(programName, verbosity >= 2));
+    root.addHandler(handler);
+    root.setLevel(verbosity >= 2 ? Level.FINE : Level.WARNING);
+    PINGKIT_LOGGER.setLevel(verbosity >= 1 ? Level.INFO : Level.WARNING);
+    // Netty warns on every Unix-socket connection that TCP keep-alive does not apply to it: noise, not news
+    NETTY_BOOTSTRAP_LOGGER.setLevel(verbosity >= 2 ? Level.FINE : Level.SEVERE);
+  }
+
+  // held here because java.util.logging keeps only weak references to configured loggers
+  private static final Logger PINGKIT_LOGGER = Logger.getLogger("pingkit");
+  private static final Logger NETTY_BOOTSTRAP_LOGGER =
+      Logger.getLogger("io.grpc.netty.shaded.io.netty.bootstrap.AbstractBootstrap");
+
+  private static final class OneLineFormatter extends Formatter {
+    private final String programName;
+    private final boolean withStackTraces;
+
+    OneLineFormatter(String programName, boolean withStackTraces) {
+      this.programName = programName;
+      this.withStackTraces = withStackTraces;
+    }
+
+    @Override
+    public String format(LogRecord record) {
+      StringBuilder line = new StringBuilder(programName).append(": ");
+      if (record.getLevel().intValue() >= Level.WARNING.intValue()) {
+        line.append(record.getLevel().getName().toLowerCase(Locale.ROOT)).append(": ");
+      }
+      line.append(formatMessage(record));
+      Throwable thrown = record.getThrown();
+      if (thrown != null && withStackTraces) {
+        StringWriter trace = new StringWriter();
+        thrown.printStackTrace(new PrintWriter(trace));
+        line.append(System.lineSeparator()).append(trace);
+      } else if (thrown != null) {
+        line.append(" (").append(oneLine(thrown)).append(")");
+      }
+      return line.append(System.lineSeparator()).toString();
+    }
+  }
+}

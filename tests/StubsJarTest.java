@@ -1,0 +1,24 @@
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+/**
+ * lib/ping-stubs.jar is what proto/ builds to, byte for byte: rebuilt here with the documented command into a
+ * temporary folder. Needs mvn and JDK 17 (the build enforces it); skipped without them, except in CI.
+ */
+class StubsJarTest {
+  @Test
+  void committedStubsJarEqualsAFreshBuildOfProto() throws Exception {
+    boolean canBuild = Runtime.version().feature() == 17 && TestSupport.onPath("mvn");
+    assumeTrue(canBuild || System.getenv("CI") != null, "needs mvn and JDK 17 to rebuild the stubs");
+    Path repo = TestSupport.repo();
+    Path rebuilt = Files.createTempDirectory("pingkit-stubs");
+    TestSupport.run(repo, "mvn", "-B", "-q", "-f", "proto/pom.xml", "package", "-Dstubs.dir=" + rebuilt);
+    assertArrayEquals(Files.readAllBytes(repo.resolve("lib/ping-stubs.jar")),
+        Files.readAllBytes(rebuilt.resolve("ping-stubs.jar")),
+        "lib/ping-stubs.jar differs from a rebuild of proto/: run 'mvn -B -q -f proto/pom.xml package' and commit it");
+  }
+}

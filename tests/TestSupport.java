@@ -1,0 +1,276 @@
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.grpc.ChannelCredentials;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.TlsChannelCredentials;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthGrpc;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Predicate;
+import pingkit.fgrpc.PingMessage;
+import pingkit.fgrpc.PingServerGrpc;
+
+/** Real servers, channels, processes and certificates for the tests; nothing here is a mock. */
+final class TestSupport {
+  private TestSupport() {}
+
+  /** The repository: PINGKIT_HOME, or the first folder at or above the working directory with ping-server.java. */
+  static Path repo() {
+    String home = System.getenv("PINGKIT_HOME");
+    if (home != null) {
+      return Path.of(home).toAbsolutePath();
+    }
+    for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+      if (Files.exists(dir.resolve("ping-server.java")) && Files.isDirectory(dir.resolve("proto"))) {
+        return dir;
+      }
+    }
+    throw new IllegalStateException("run the tests from the repository (or set PINGKIT_HOME)");
+  }
+
+  static boolean onPath(String command) {
+    for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+      if (Files.isExecutable(Path.of(dir.isEmpty() ? "." : dir, command))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  static ManagedChannel plaintext(String target) {
+    return Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).build();
+  }
+
+  static ManagedChannel tls(String target, Path caFile, Path clientCertFile, Path clientKeyFile) {
+    try {
+      var credentials = TlsChannelCredentials.newBuilder().trustManager(caFile.toFile());
+      if (clientCertFile != null) {
+        credentials.keyManager(clientCertFile.toFile(), clientKeyFile.toFile());
+      }
+      return channel(target, credentials.build(), "localhost");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static ManagedChannel channel(String target, ChannelCredentials credentials, String authority) {
+    return Grpc.newChannelBuilder(target, credentials).overrideAuthority(authority).build();
+  }
+
+  static PingServerGrpc.PingServerBlockingStub ping(ManagedChannel channel) {
+    return PingServerGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+  }
+
+  static PingMessage message(long seq, String payload, long delayNanos) {
+    return PingMessage.newBuilder().setSeq(seq).setPayload(payload).setDelayNanos(delayNanos).build();
+  }
+
+  static ServingStatus health(ManagedChannel channel, String service) {
+    return HealthGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+        .check(HealthCheckRequest.newBuilder().setService(service).build()).getStatus();
+  }
+
+  static void close(ManagedChannel channel) {
+    channel.shutdownNow();
+    try {
+      channel.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  // ---- certificates, made with openssl at test time (nothing committed can expire) -----------------------
+
+  /** A CA, a server certificate for localhost/127.0.0.1/::1, a client certificate, and an unrelated CA. */
+  record Certs(Path dir) {
+    Path caCert() { return dir.resolve("ca.pem"); }
+    Path serverCert() { return dir.resolve("server.pem"); }
+    Path serverKey() { return dir.resolve("server.key"); }
+    Path clientCert() { return dir.resolve("client.pem"); }
+    Path clientKey() { return dir.resolve("client.key"); }
+    Path otherCaCert() { return dir.resolve("other-ca.pem"); }
+  }
+
+  private static Certs certs;
+
+  static synchronized Certs certs() {
+    if (certs == null) {
+      try {
+        Path dir = Files.createTempDirectory("pingkit-certs");
+        for (String ca : List.of("ca", "other-ca")) {
+          run(dir, "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+              "-days", "2", "-subj", "/CN=pingkit test " + ca, "-keyout", ca + ".key", "-out", ca + ".pem");
+        }
+        issue(dir, "server", "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1");
+        issue(dir, "client", "extendedKeyUsage=clientAuth");
+        certs = new Certs(dir);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    return certs;
+  }
+
+  private static void issue(Path dir, String name, String extension) throws IOException {
+    Files.writeString(dir.resolve(name + ".ext"), extension + "\n");
+    run(dir, "openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+        "-subj", "/CN=" + name, "-keyout", name + ".key", "-out", name + ".csr");
+    run(dir, "openssl", "x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+        "-CAcreateserial", "-days", "2", "-extfile", name + ".ext", "-out", name + ".pem");
+  }
+
+  /** Runs a short command in {@code dir} and returns its output, or fails the test. */
+  static String run(Path dir, String... command) {
+    try {
+      Process process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+      process.getOutputStream().close();
+      String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
+        fail(String.join(" ", command) + " failed:\n" + output);
+      }
+      return output;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  // ---- processes --------------------------------------------------------------------------------------
+
+  /** A script's main class run as its own JVM, with this runner's classpath, its output read as it comes. */
+  static final class ScriptProcess implements AutoCloseable {
+    final Process process;
+    final List<String> stdout = new CopyOnWriteArrayList<>();
+    final List<String> stderr = new CopyOnWriteArrayList<>();
+    private final CompletableFuture<Void> stdoutClosed = new CompletableFuture<>();
+
+    private ScriptProcess(Process process) {
+      this.process = process;
+      pump(new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)), stdout,
+          stdoutClosed);
+      pump(new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8)), stderr,
+          new CompletableFuture<>());
+    }
+
+    /** Starts {@code mainClass} (e.g. "PingServer") of the scripts compiled into this runner. */
+    static ScriptProcess java(String mainClass, String... args) {
+      List<String> command = new ArrayList<>(List.of(
+          Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+          "-cp", System.getProperty("java.class.path"), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+          mainClass));
+      command.addAll(Arrays.asList(args));
+      return start(command, repo());
+    }
+
+    static ScriptProcess start(List<String> command, Path dir) {
+      try {
+        return new ScriptProcess(new ProcessBuilder(command).directory(dir.toFile()).start());
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    private static void pump(BufferedReader reader, List<String> lines, CompletableFuture<Void> closed) {
+      Thread thread = new Thread(() -> {
+        try (reader) {
+          for (String line; (line = reader.readLine()) != null; ) {
+            synchronized (lines) {
+              lines.add(line);
+              lines.notifyAll();
+            }
+          }
+        } catch (IOException e) {
+          // the process ended: nothing more to read
+        } finally {
+          synchronized (lines) {
+            closed.complete(null);
+            lines.notifyAll();
+          }
+        }
+      }, "test-output-pump");
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    /** Waits for the first stdout line matching {@code wanted}; fails after {@code seconds} or at exit. */
+    String awaitStdout(Predicate<String> wanted, int seconds) {
+      return await(stdout, wanted, seconds, "stdout");
+    }
+
+    String awaitStderr(Predicate<String> wanted, int seconds) {
+      return await(stderr, wanted, seconds, "stderr");
+    }
+
+    private String await(List<String> lines, Predicate<String> wanted, int seconds, String stream) {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+      synchronized (lines) {
+        while (true) {
+          for (String line : lines) {
+            if (wanted.test(line)) {
+              return line;
+            }
+          }
+          long left = deadline - System.nanoTime();
+          if (left <= 0 || (!process.isAlive() && stdoutClosed.isDone())) {
+            fail("no expected line on " + stream + " within " + seconds + " s; stdout=" + stdout + " stderr="
+                + stderr);
+          }
+          try {
+            lines.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+          } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+          }
+        }
+      }
+    }
+
+    /** For a server: waits for "listening on tcp HOST:PORT" and returns the port. */
+    int awaitListeningPort() {
+      String line = awaitStdout(l -> l.startsWith("listening on "), 60);
+      return Integer.parseInt(line.substring(line.lastIndexOf(':') + 1));
+    }
+
+    int awaitExit(int seconds) {
+      try {
+        if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
+          throw new TimeoutException("still running after " + seconds + " s; stderr=" + stderr);
+        }
+        stdoutClosed.get(5, TimeUnit.SECONDS);
+        return process.exitValue();
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
+    }
+
+    /** The whole of stderr once the process ended: a single line, and never a stack trace. */
+    String singleStderrLine() {
+      assertTrue(stderr.size() == 1, "expected one line on stderr, got " + stderr);
+      assertTrue(stderr.stream().noneMatch(l -> l.contains("Exception") || l.startsWith("\tat ")),
+          "stack trace on stderr: " + stderr);
+      return stderr.get(0);
+    }
+
+    @Override
+    public void close() {
+      process.destroyForcibly();
+    }
+  }
+}

@@ -1,0 +1,42 @@
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+/**
+ * An independent gRPC implementation (Debian's python3-grpcio, stubs generated from proto/ at test time) calls
+ * /fgrpc.PingServer/Ping on our server: the wire contract is Fortio's, not an artefact of our Java stubs.
+ * Skipped where python3-grpcio is missing, unless PINGKIT_REQUIRE_PYTHON=1 (CI sets it).
+ */
+class WireCompatibilityTest {
+  private static final String PYTHON = "/usr/bin/python3";
+
+  private static final String CLIENT = """
+      import sys, time, grpc, ping_pb2, ping_pb2_grpc
+      channel = grpc.insecure_channel(sys.argv[1])
+      stub = ping_pb2_grpc.PingServerStub(channel)
+      before = time.time_ns()
+      reply = stub.Ping(ping_pb2.PingMessage(seq=77, ts=1, payload="from python", delayNanos=1000), timeout=10)
+      after = time.time_ns()
+      print(reply.seq, reply.payload.replace(" ", "_"), reply.delayNanos, int(before <= reply.ts <= after))
+      """;
+
+  @Test
+  void pythonGrpcClientPingsOurServerWithStubsGeneratedFromProto() throws Exception {
+    boolean available = Files.isExecutable(Path.of(PYTHON)) && new ProcessBuilder(PYTHON, "-c",
+        "import grpc, grpc_tools").start().waitFor() == 0;
+    assumeTrue(available || "1".equals(System.getenv("PINGKIT_REQUIRE_PYTHON")),
+        "python3-grpcio and python3-grpc-tools are not installed");
+    Path dir = Files.createTempDirectory("pingkit-python");
+    TestSupport.run(dir, PYTHON, "-m", "grpc_tools.protoc", "-I" + TestSupport.repo().resolve("proto"),
+        "--python_out=.", "--grpc_python_out=.", "ping.proto");
+    Files.writeString(dir.resolve("client.py"), CLIENT);
+    try (PingServer.Running server = PingServer.start("127.0.0.1:0")) {
+      String output = TestSupport.run(dir, PYTHON, "client.py", server.target()).trim();
+      // seq, payload and delay echoed; ts is the server's wall clock in ns, between the client's before/after
+      assertEquals("77 from_python 1000 1", output);
+    }
+  }
+}

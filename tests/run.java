@@ -1,0 +1,120 @@
+///usr/bin/env jbang "$0" "$@" ; exit $?
+//JAVA 17+
+//DEPS org.junit.jupiter:junit-jupiter-engine:5.13.4 org.junit.platform:junit-platform-launcher:1.13.4
+//SOURCES ../ping-server.java
+//SOURCES TestSupport.java PingServerTest.java ServerProcessTest.java WireCompatibilityTest.java StubsJarTest.java
+
+import static org.junit.platform.engine.discovery.ClassNameFilter.includeClassNamePatterns;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClasspathRoots;
+import static org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder.request;
+
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.platform.engine.TestExecutionResult;
+import org.junit.platform.engine.discovery.ClassNameFilter;
+import org.junit.platform.launcher.TestExecutionListener;
+import org.junit.platform.launcher.TestIdentifier;
+import org.junit.platform.launcher.core.LauncherFactory;
+
+/**
+ * Runs every *Test class compiled into this script with the JUnit Platform Launcher, prints one line per test
+ * and closes with "N passed, N failed, N skipped"; exits 1 on any failure or when no test ran.
+ * Arguments narrow the run: class names or patterns, e.g. {@code PingServerTest} or {@code '.*Tls.*'}.
+ */
+class run {
+  public static void main(String[] args) throws URISyntaxException {
+    Pingkit.configureLogging("tests", 0);
+    Path compiled = Path.of(run.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    List<String> patterns = new ArrayList<>();
+    for (String arg : args) {
+      patterns.add(arg.matches("[\\w$]+") ? ".*" + arg + ".*" : arg);
+    }
+    ClassNameFilter classes = patterns.isEmpty() ? includeClassNamePatterns(".*Test")
+        : includeClassNamePatterns(patterns.toArray(String[]::new));
+    Results results = new Results();
+    LauncherFactory.create().execute(
+        request().selectors(selectClasspathRoots(Set.of(compiled))).filters(classes).build(), results);
+    results.printFailures();
+    System.out.printf("%d passed, %d failed, %d skipped%n", results.passed, results.failed, results.skipped);
+    System.exit(results.failed > 0 || results.passed == 0 ? 1 : 0);
+  }
+
+  static final class Results implements TestExecutionListener {
+    int passed;
+    int failed;
+    int skipped;
+    private final List<String> failures = new ArrayList<>();
+    private final ConcurrentHashMap<String, Long> startNanos = new ConcurrentHashMap<>();
+
+    @Override
+    public void executionStarted(TestIdentifier test) {
+      startNanos.put(test.getUniqueId(), System.nanoTime());
+    }
+
+    @Override
+    public void executionSkipped(TestIdentifier test, String reason) {
+      if (test.isTest()) {
+        skipped++;
+        System.out.printf("SKIP  %s (%s)%n", name(test), reason);
+      }
+    }
+
+    @Override
+    public void executionFinished(TestIdentifier test, TestExecutionResult result) {
+      long millis = (System.nanoTime() - startNanos.getOrDefault(test.getUniqueId(), System.nanoTime())) / 1_000_000;
+      boolean ok = result.getStatus() == TestExecutionResult.Status.SUCCESSFUL;
+      if (!test.isTest()) {
+        if (!ok) { // a failing class setup fails its tests without running them: count it as a failure
+          failed++;
+          failures.add(name(test) + "\n  " + describe(result));
+          System.out.printf("FAIL  %s (setup)%n", name(test));
+        }
+        return;
+      }
+      if (ok) {
+        passed++;
+        System.out.printf("ok    %s (%d ms)%n", name(test), millis);
+      } else if (result.getStatus() == TestExecutionResult.Status.ABORTED) {
+        skipped++;
+        System.out.printf("SKIP  %s (%s)%n", name(test), describe(result));
+      } else {
+        failed++;
+        failures.add(name(test) + "\n  " + describe(result));
+        System.out.printf("FAIL  %s (%d ms)%n", name(test), millis);
+      }
+    }
+
+    void printFailures() {
+      for (String failure : failures) {
+        System.out.println();
+        System.out.println("FAILED " + failure);
+      }
+      if (!failures.isEmpty()) {
+        System.out.println();
+      }
+    }
+
+    private static String name(TestIdentifier test) {
+      String id = test.getUniqueId();
+      String className = id.replaceAll(".*\\[class:([^\\]]+)\\].*", "$1");
+      return className + " > " + test.getDisplayName();
+    }
+
+    private static String describe(TestExecutionResult result) {
+      return result.getThrowable().map(t -> {
+        StringBuilder text = new StringBuilder(String.valueOf(t));
+        for (StackTraceElement frame : t.getStackTrace()) {
+          if (frame.getClassName().startsWith("org.junit")) {
+            break;
+          }
+          text.append("\n    at ").append(frame);
+        }
+        return text.toString();
+      }).orElse("(no detail)");
+    }
+  }
+}
