@@ -130,7 +130,7 @@ class PingServer implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
-    Pingkit.configureLogging("ping-server", verbose.length);
+    Pingkit.configureLogging("ping-server", verbose.length, true);
     CountDownLatch stopRequested = new CountDownLatch(1);
     Running server = start();
     AtomicInteger signals = new AtomicInteger();

@@ -3,7 +3,7 @@
 //JAVA 17+
 //DEPS io.grpc:grpc-bom:1.85.1@pom
 //DEPS io.grpc:grpc-netty-shaded io.grpc:grpc-protobuf io.grpc:grpc-stub io.grpc:grpc-services
-//DEPS com.google.protobuf:protobuf-java:3.25.9 com.google.guava:guava:33.6.0-jre
+//DEPS com.google.protobuf:protobuf-java:3.25.9 com.google.guava:guava:33.6.0-jre com.google.code.gson:gson:2.14.0
 //DEPS info.picocli:picocli:4.7.7
 //DEPS org.hdrhistogram:HdrHistogram:2.2.2
 //DEPS ping-stubs.jar
@@ -293,7 +293,7 @@ final class Pingkit {
   }
 
   /** Fails clearly when the key does not belong to the certificate, instead of at every handshake. */
-  private static void checkKeyMatches(X509Certificate certificate, PrivateKey key, Path certFile, Path keyFile) {
+  static void checkKeyMatches(X509Certificate certificate, PrivateKey key, Path certFile, Path keyFile) {
     String algorithm = switch (key.getAlgorithm()) {
       case "RSA" -> "SHA256withRSA";
       case "EC" -> "SHA256withECDSA";
@@ -326,9 +326,10 @@ final class Pingkit {
 
   /**
    * Logs go to stderr, one line each: warnings by default, pingkit's own INFO lines with {@code -v}, and gRPC's
-   * details with stack traces with {@code -vv}.
+   * details with stack traces with {@code -vv}. A client diagnoses failed calls itself, so gRPC's own warnings
+   * about them ({@code grpcWarnings} false) appear only with {@code -v}.
    */
-  static void configureLogging(String programName, int verbosity) {
+  static void configureLogging(String programName, int verbosity, boolean grpcWarnings) {
     LogManager.getLogManager().reset();
     Logger root = Logger.getLogger("");
     ConsoleHandler handler = new ConsoleHandler();
@@ -339,10 +340,12 @@ final class Pingkit {
     PINGKIT_LOGGER.setLevel(verbosity >= 1 ? Level.INFO : Level.WARNING);
     // Netty warns on every Unix-socket connection that TCP keep-alive does not apply to it: noise, not news
     NETTY_BOOTSTRAP_LOGGER.setLevel(verbosity >= 2 ? Level.FINE : Level.SEVERE);
+    GRPC_LOGGER.setLevel(verbosity >= 2 ? Level.FINE : grpcWarnings || verbosity == 1 ? Level.WARNING : Level.SEVERE);
   }
 
   // held here because java.util.logging keeps only weak references to configured loggers
   private static final Logger PINGKIT_LOGGER = Logger.getLogger("pingkit");
+  private static final Logger GRPC_LOGGER = Logger.getLogger("io.grpc");
   private static final Logger NETTY_BOOTSTRAP_LOGGER =
       Logger.getLogger("io.grpc.netty.shaded.io.netty.bootstrap.AbstractBootstrap");
 
@@ -361,7 +364,9 @@ final class Pingkit {
       if (record.getLevel().intValue() >= Level.WARNING.intValue()) {
         line.append(record.getLevel().getName().toLowerCase(Locale.ROOT)).append(": ");
       }
-      line.append(formatMessage(record));
+      String message = formatMessage(record);
+      // some gRPC messages embed a stack trace (a Status with its cause): keep their first line
+      line.append(withStackTraces ? message : message.lines().findFirst().orElse(""));
       Throwable thrown = record.getThrown();
       if (thrown != null && withStackTraces) {
         StringWriter trace = new StringWriter();

@@ -27,7 +27,7 @@ import org.junit.platform.launcher.core.LauncherFactory;
  */
 class run {
   public static void main(String[] args) throws URISyntaxException {
-    Pingkit.configureLogging("tests", 0);
+    Pingkit.configureLogging("tests", 0, true);
     Path compiled = Path.of(run.class.getProtectionDomain().getCodeSource().getLocation().toURI());
     List<String> patterns = new ArrayList<>();
     for (String arg : args) {

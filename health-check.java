@@ -1,0 +1,336 @@
+///usr/bin/env jbang "$0" "$@" ; exit $?
+//JAVA 17+
+//SOURCES lib/Client.java
+// sun.misc.Signal (jdk.unsupported) lets Ctrl-C end a watch cleanly; this keeps javac quiet about it
+//COMPILE_OPTIONS -XDignore.symbol.file
+
+import io.grpc.ClientCall;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import sun.misc.Signal;
+
+@Command(name = "health-check", mixinStandardHelpOptions = true, sortOptions = false,
+    versionProvider = Pingkit.Version.class,
+    description = {
+        "Calls grpc.health.v1.Health/Check N times (Fortio's grpc health check) and prints an RTT histogram",
+        "(microseconds) and a count per status; exits 0 only when every answer was SERVING. --watch streams",
+        "Health/Watch instead; --wait-for-serving polls until SERVING (for scripts and compose files)."},
+    footer = {"", "Examples:",
+        "  health-check localhost:8079",
+        "  health-check --service ping -n 100 -c 4 127.0.0.1:8079",
+        "  health-check --wait-for-serving --timeout 30s localhost:8079",
+        "  health-check --watch --service ping --cacert ca.pem https://server:8443",
+        Pingkit.EXIT_CODES_FOOTER})
+class HealthCheck implements Callable<Integer> {
+  @Mixin
+  Client.ConnectionOptions connection = new Client.ConnectionOptions();
+
+  @Option(names = {"--service", "-healthservice"}, paramLabel = "NAME", defaultValue = "",
+      description = "service to check (default: \"\", the whole server)")
+  String service;
+
+  @Option(names = "-n", paramLabel = "N", defaultValue = "1", description = "checks (default: ${DEFAULT-VALUE})")
+  int checks;
+
+  @Option(names = "-c", paramLabel = "K", defaultValue = "1",
+      description = "workers sharing the N checks over one connection (default: ${DEFAULT-VALUE})")
+  int concurrency;
+
+  @Option(names = "--watch",
+      description = "stream Health/Watch: a timestamped line per change, until Ctrl-C or --timeout")
+  boolean watch;
+
+  @Option(names = "--wait-for-serving",
+      description = "check until SERVING, for at most --timeout (default then: 60s)")
+  boolean waitForServing;
+
+  @Option(names = "-p", paramLabel = "P,P,...", defaultValue = "50,75,90,99,99.9",
+      description = "percentiles to print (default: ${DEFAULT-VALUE})")
+  String percentiles;
+
+  @Option(names = "--json", description = "print JSON (see the README) instead of text")
+  boolean json;
+
+  private static final Duration WAIT_FOR_SERVING_DEFAULT = Duration.ofSeconds(60);
+  private static final Duration POLL_INTERVAL = Duration.ofMillis(250);
+
+  public static void main(String[] args) {
+    System.exit(Pingkit.execute(new HealthCheck(), args));
+  }
+
+  @Override
+  public Integer call() throws InterruptedException {
+    Pingkit.configureLogging("health-check", connection.verbose.length, false);
+    if (watch && waitForServing) {
+      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--watch and --wait-for-serving: give one or the other");
+    }
+    AtomicBoolean stop = new AtomicBoolean();
+    for (String signal : new String[] {"INT", "TERM"}) {
+      Signal.handle(new Signal(signal), s -> stop.set(true));
+    }
+    if (watch) {
+      return watch(stop);
+    }
+    if (waitForServing) {
+      return waitForServing(stop);
+    }
+    List<Double> printedPercentiles = Client.parsePercentiles(percentiles);
+    Result result = check(stop);
+    System.out.print(json ? Client.toJson(result.toJson(printedPercentiles)) + "\n"
+        : result.format(printedPercentiles));
+    return result.allServing() ? Pingkit.EXIT_OK : Pingkit.EXIT_UNHEALTHY;
+  }
+
+  // ---- static API, for JShell and tests (mirrors Fortio's GrpcHealthCheck) ---------------------------------
+
+  /** Checks {@code service} at {@code target} n times and returns the count per status. */
+  static Map<ServingStatus, Long> check(String target, String service, int n) {
+    return run("--service", service, "-n", "" + n, target).statusCounts();
+  }
+
+  /** Runs checks with command-line arguments, e.g. {@code run("-n", "5", "-c", "2", "host:8079")}. */
+  static Result run(String... args) {
+    return Pingkit.parse(new HealthCheck(), args).check(new AtomicBoolean());
+  }
+
+  /** The answers of a run of checks. */
+  record Result(String target, String service, Map<ServingStatus, Long> statusCounts,
+      Client.SampleHistogram rttHistogram) {
+
+    boolean allServing() {
+      return statusCounts.keySet().stream().allMatch(status -> status == ServingStatus.SERVING);
+    }
+
+    String format(List<Double> percentiles) {
+      StringBuilder out = new StringBuilder(rttHistogram.format("RTT histogram usec", percentiles));
+      statusCounts.forEach((status, count) -> out.append("Health ").append(status).append(" : ").append(count)
+          .append('\n'));
+      return out.toString();
+    }
+
+    Map<String, Object> toJson(List<Double> percentiles) {
+      Map<String, Object> json = new LinkedHashMap<>();
+      json.put("target", target);
+      json.put("service", service);
+      json.put("checks", rttHistogram.count());
+      Map<String, Long> statuses = new LinkedHashMap<>();
+      statusCounts.forEach((status, count) -> statuses.put(status.name(), count));
+      json.put("statuses", statuses);
+      json.put("rttMicros", rttHistogram.toJson(percentiles));
+      return json;
+    }
+  }
+
+  // ---- checks ---------------------------------------------------------------------------------------------
+
+  private Result check(AtomicBoolean stop) {
+    if (checks < 1) {
+      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "-n must be 1 or more");
+    }
+    if (concurrency < 1 || concurrency > 1000) {
+      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "-c must be 1 to 1000");
+    }
+    HealthCheckRequest request = HealthCheckRequest.newBuilder().setService(service).build();
+    try (Client.Connection server = Client.Connection.open(connection, 0)) {
+      // the first check alone: connection problems are reported once, not by every worker
+      Client.SampleHistogram rttHistogram = new Client.SampleHistogram();
+      Map<ServingStatus, Long> statusCounts = new EnumMap<>(ServingStatus.class);
+      statusCounts.merge(timedCheck(server, request, rttHistogram), 1L, Long::sum);
+      AtomicLong checksLeft = new AtomicLong(checks - 1);
+      AtomicReference<RuntimeException> failure = new AtomicReference<>();
+      List<Thread> workers = new ArrayList<>();
+      List<Client.SampleHistogram> workerHistograms = new ArrayList<>();
+      List<Map<ServingStatus, Long>> workerCounts = new ArrayList<>();
+      for (int w = 0; w < Math.min(concurrency, checks - 1); w++) {
+        Client.SampleHistogram histogram = new Client.SampleHistogram();
+        Map<ServingStatus, Long> counts = new EnumMap<>(ServingStatus.class);
+        workerHistograms.add(histogram);
+        workerCounts.add(counts);
+        Thread worker = new Thread(() -> {
+          while (!stop.get() && failure.get() == null && checksLeft.getAndDecrement() > 0) {
+            try {
+              counts.merge(timedCheck(server, request, histogram), 1L, Long::sum);
+            } catch (RuntimeException e) {
+              failure.compareAndSet(null, e);
+            }
+          }
+        }, "health-check-" + w);
+        worker.start();
+        workers.add(worker);
+      }
+      for (Thread worker : workers) {
+        joinUninterruptibly(worker);
+      }
+      if (failure.get() != null) {
+        throw failure.get();
+      }
+      workerHistograms.forEach(rttHistogram::add);
+      workerCounts.forEach(counts -> counts.forEach((status, n) -> statusCounts.merge(status, n, Long::sum)));
+      return new Result(server.target.display(), service, statusCounts, rttHistogram);
+    }
+  }
+
+  private ServingStatus timedCheck(Client.Connection server, HealthCheckRequest request,
+      Client.SampleHistogram rttHistogram) {
+    long start = System.nanoTime();
+    HealthCheckResponse response = checkOnce(server, request, connection.callTimeout());
+    rttHistogram.record(System.nanoTime() - start);
+    return response.getStatus();
+  }
+
+  private HealthCheckResponse checkOnce(Client.Connection server, HealthCheckRequest request, Duration timeout) {
+    try {
+      HealthCheckResponse response = ClientCalls.blockingUnaryCall(server.channel, HealthGrpc.getCheckMethod(),
+          server.callOptions(timeout), request);
+      server.answered();
+      return response;
+    } catch (StatusRuntimeException e) {
+      throw healthFailure(server, e);
+    }
+  }
+
+  private RuntimeException healthFailure(Client.Connection server, StatusRuntimeException e) {
+    return switch (e.getStatus().getCode()) {
+      case NOT_FOUND -> new Pingkit.UserError(Pingkit.EXIT_RPC_FAILED, "health service '" + service
+          + "' is unknown to " + server.target.display() + " (NOT_FOUND)");
+      case UNIMPLEMENTED -> new Pingkit.UserError(Pingkit.EXIT_RPC_FAILED, server.target.display()
+          + " has no grpc.health.v1 health service (UNIMPLEMENTED)");
+      default -> server.failure("health check", e);
+    };
+  }
+
+  // ---- --wait-for-serving ---------------------------------------------------------------------------------
+
+  private int waitForServing(AtomicBoolean stop) throws InterruptedException {
+    Duration limit = connection.timeout != null ? connection.timeout : WAIT_FOR_SERVING_DEFAULT;
+    long start = System.nanoTime();
+    long deadline = start + limit.toNanos();
+    HealthCheckRequest request = HealthCheckRequest.newBuilder().setService(service).build();
+    try (Client.Connection server = Client.Connection.open(connection, 0)) {
+      RuntimeException lastFailure = null;
+      ServingStatus lastStatus = null;
+      int attempts = 0;
+      while (!stop.get()) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          break;
+        }
+        attempts++;
+        // a server that is starting refuses connections: retry at once rather than after gRPC's backoff
+        server.channel.resetConnectBackoff();
+        try {
+          lastStatus = checkOnce(server, request, Duration.ofNanos(Math.min(left, Duration.ofSeconds(1).toNanos())))
+              .getStatus();
+          lastFailure = null;
+          if (lastStatus == ServingStatus.SERVING) {
+            double waitedSeconds = (System.nanoTime() - start) / 1e9;
+            System.out.println(json ? Client.toJson(Map.of("target", server.target.display(), "service", service,
+                "status", "SERVING", "waitedSeconds", Client.round(waitedSeconds), "checks", attempts))
+                : String.format(java.util.Locale.ROOT, "SERVING after %.2f s (%d checks)", waitedSeconds, attempts));
+            return Pingkit.EXIT_OK;
+          }
+        } catch (Pingkit.UserError e) {
+          lastFailure = e;
+        }
+        TimeUnit.NANOSECONDS.sleep(Math.max(0, Math.min(POLL_INTERVAL.toNanos(), deadline - System.nanoTime())));
+      }
+      if (lastFailure != null) {
+        throw new Pingkit.UserError(((Pingkit.UserError) lastFailure).exitCode, "not SERVING after "
+            + Pingkit.formatDuration(limit) + ": " + lastFailure.getMessage());
+      }
+      throw new Pingkit.UserError(Pingkit.EXIT_UNHEALTHY, "not SERVING after " + Pingkit.formatDuration(limit)
+          + (lastStatus == null ? "" : ": the last answer was " + lastStatus));
+    }
+  }
+
+  // ---- --watch ---------------------------------------------------------------------------------------------
+
+  private int watch(AtomicBoolean stop) throws InterruptedException {
+    long deadline = connection.timeout == null ? Long.MAX_VALUE : System.nanoTime() + connection.timeout.toNanos();
+    LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
+    try (Client.Connection server = Client.Connection.open(connection, 0)) {
+      ClientCall<HealthCheckRequest, HealthCheckResponse> call =
+          server.channel.newCall(HealthGrpc.getWatchMethod(), io.grpc.CallOptions.DEFAULT);
+      ClientCalls.asyncServerStreamingCall(call, HealthCheckRequest.newBuilder().setService(service).build(),
+          new StreamObserver<>() {
+            @Override
+            public void onNext(HealthCheckResponse response) {
+              events.add(response.getStatus());
+            }
+
+            @Override
+            public void onError(Throwable t) {
+              events.add(t);
+            }
+
+            @Override
+            public void onCompleted() {
+              events.add("completed");
+            }
+          });
+      ServingStatus lastStatus = null;
+      long connectDeadline = System.nanoTime() + connection.connectTimeout.plus(connection.callTimeout()).toNanos();
+      while (!stop.get() && System.nanoTime() < deadline) {
+        // wake up now and then to notice Ctrl-C and the deadline
+        Object event = events.poll(Math.min(200_000_000L, Math.max(0, deadline - System.nanoTime())),
+            TimeUnit.NANOSECONDS);
+        if (event == null) {
+          if (lastStatus == null && System.nanoTime() > connectDeadline) {
+            call.cancel("no answer", null);
+            throw new Pingkit.UserError(Pingkit.EXIT_CONNECTION, "no answer from " + server.target.display()
+                + " within " + Pingkit.formatDuration(connection.connectTimeout.plus(connection.callTimeout())));
+          }
+          continue;
+        }
+        if (event instanceof StatusRuntimeException e) {
+          throw healthFailure(server, e);
+        }
+        if (event instanceof Throwable t) {
+          throw server.failure("health watch", t);
+        }
+        if (event.equals("completed")) {
+          break;
+        }
+        server.answered();
+        lastStatus = (ServingStatus) event;
+        System.out.println(json
+            ? new com.google.gson.Gson().toJson(Map.of("time", Instant.now().toString(), "status", lastStatus.name()))
+            : Instant.now() + " " + lastStatus);
+      }
+      call.cancel("watch ended", null);
+      return lastStatus == ServingStatus.SERVING ? Pingkit.EXIT_OK : Pingkit.EXIT_UNHEALTHY;
+    }
+  }
+
+  private static void joinUninterruptibly(Thread thread) {
+    while (true) {
+      try {
+        thread.join();
+        return;
+      } catch (InterruptedException e) {
+        // keep waiting: the worker ends on its own within its call timeout
+      }
+    }
+  }
+}

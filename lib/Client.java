@@ -1,0 +1,664 @@
+// The client side shared by ping-client.java and health-check.java (each pulls it with //SOURCES): targets,
+// connection flags, channels, failure diagnosis, histograms and JSON.
+//SOURCES Pingkit.java
+
+import com.google.common.net.InetAddresses;
+import com.google.gson.GsonBuilder;
+import io.grpc.CallOptions;
+import io.grpc.ConnectivityState;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.shaded.io.grpc.netty.NegotiationType;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollIoHandler;
+import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.util.InsecureTrustManagerFactory;
+import io.grpc.stub.MetadataUtils;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import org.HdrHistogram.Histogram;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** What ping-client and health-check share: where to connect, how, and how to report. */
+final class Client {
+  static final int DEFAULT_PORT = 8079;
+  private static final Logger log = Logger.getLogger("pingkit.client");
+
+  private Client() {}
+
+  // ---- targets ------------------------------------------------------------------------------------------
+
+  /**
+   * Where to connect: {@code host}, {@code host:port}, {@code [v6]:port}, a v6 literal, {@code http://host[:port]}
+   * (plaintext, port 80), {@code https://host[:port]} (TLS, port 443), {@code unix:/path} or {@code unix:///path};
+   * no port means 8079. {@code tls} is what the scheme asks for (null: no scheme).
+   */
+  record Target(String text, String host, int port, Path unixSocket, Boolean tls) {
+    static Target parse(String text) {
+      String lower = text.toLowerCase(Locale.ROOT);
+      if (lower.startsWith("unix:")) {
+        String path = text.substring("unix:".length());
+        path = path.startsWith("//") ? path.substring(2) : path;
+        if (path.isEmpty()) {
+          throw bad(text, "no socket path after unix:");
+        }
+        return new Target(text, null, -1, Path.of(path), null);
+      }
+      String rest = text;
+      Boolean tls = null;
+      int defaultPort = DEFAULT_PORT;
+      if (lower.startsWith("http://")) {
+        rest = text.substring("http://".length());
+        tls = false;
+        defaultPort = 80;
+      } else if (lower.startsWith("https://")) {
+        rest = text.substring("https://".length());
+        tls = true;
+        defaultPort = 443;
+      } else if (lower.contains("://")) {
+        throw bad(text, "only http://, https:// and unix: are understood");
+      }
+      rest = rest.endsWith("/") ? rest.substring(0, rest.length() - 1) : rest;
+      String host;
+      String port = null;
+      if (rest.startsWith("[")) {
+        int close = rest.indexOf(']');
+        if (close < 0) {
+          throw bad(text, "'[' without ']'");
+        }
+        host = rest.substring(1, close);
+        String after = rest.substring(close + 1);
+        if (!after.isEmpty() && !after.startsWith(":")) {
+          throw bad(text, "expected :PORT after ']'");
+        }
+        port = after.isEmpty() ? null : after.substring(1);
+        if (!InetAddresses.isInetAddress(host) || !host.contains(":")) {
+          throw bad(text, "'" + host + "' is not an IPv6 address");
+        }
+      } else if (rest.indexOf(':') != rest.lastIndexOf(':')) {
+        if (!InetAddresses.isInetAddress(rest)) {
+          throw bad(text, "too many ':' (an IPv6 address with a port is written [::1]:8079)");
+        }
+        host = rest;
+      } else if (rest.contains(":")) {
+        host = rest.substring(0, rest.indexOf(':'));
+        port = rest.substring(rest.indexOf(':') + 1);
+      } else {
+        host = rest;
+      }
+      if (host.isEmpty()) {
+        host = "localhost";
+      }
+      if (!host.contains(":") && !host.matches("[A-Za-z0-9._-]+")) {
+        throw bad(text, "'" + host + "' is not a host name or address");
+      }
+      return new Target(text, host, port == null ? defaultPort : parsePort(text, port), null, tls);
+    }
+
+    private static int parsePort(String text, String port) {
+      if (!port.matches("\\d{1,5}") || Integer.parseInt(port) < 1 || Integer.parseInt(port) > 65535) {
+        throw bad(text, "port '" + port + "' is not 1-65535");
+      }
+      return Integer.parseInt(port);
+    }
+
+    private static Pingkit.UserError bad(String text, String why) {
+      return new Pingkit.UserError(Pingkit.EXIT_USAGE, "target '" + text + "': " + why);
+    }
+
+    /** host:port with IPv6 in brackets, or the socket path: what messages name. */
+    String authority() {
+      if (unixSocket != null) {
+        return "localhost";
+      }
+      return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+    }
+
+    String display() {
+      return unixSocket != null ? "unix:" + unixSocket : authority();
+    }
+  }
+
+  // ---- connection flags (a picocli mixin of both clients) ------------------------------------------------
+
+  /** The flags both clients share; Fortio's single-dash spellings are aliases. */
+  static final class ConnectionOptions {
+    @Parameters(paramLabel = "TARGET", arity = "1",
+        description = "host, host:port, [v6]:port, http://host[:port], https://host[:port], unix:/path"
+            + " (no port: 8079)")
+    String target;
+
+    @Option(names = {"--unix-socket", "-unix-socket"}, paramLabel = "PATH",
+        description = "dial this Unix socket instead; TARGET stays the authority")
+    Path unixSocket;
+
+    @Option(names = {"--cacert", "-cacert"}, paramLabel = "FILE", description = "TLS, trusting this PEM CA")
+    Path caCert;
+
+    @Option(names = "--tls", description = "TLS, trusting the JDK's CAs (implied by https://)")
+    boolean tls;
+
+    @Option(names = {"-k", "--insecure"}, description = "TLS without verifying the server's certificate")
+    boolean insecure;
+
+    @Option(names = {"--cert", "-cert"}, paramLabel = "FILE", description = "client certificate (mTLS), PEM")
+    Path clientCert;
+
+    @Option(names = {"--key", "-key"}, paramLabel = "FILE", description = "key of --cert, PKCS#8 PEM")
+    Path clientKey;
+
+    @Option(names = "--authority", paramLabel = "NAME",
+        description = ":authority to send, and the name the server's certificate must have")
+    String authority;
+
+    @Option(names = {"-H", "--header"}, paramLabel = "'KEY: VALUE'",
+        description = "metadata to send (repeatable); 'host' sets the authority, 'user-agent' the user agent")
+    List<String> headers = new ArrayList<>();
+
+    @Option(names = "--connect-timeout", paramLabel = "DURATION", defaultValue = "5s",
+        description = "limit for connecting, TLS included (default: ${DEFAULT-VALUE})")
+    Duration connectTimeout;
+
+    @Option(names = "--timeout", paramLabel = "DURATION",
+        description = "limit for each call (default: 5s)")
+    Duration timeout;
+
+    @Option(names = {"-v", "--verbose"}, description = "more detail: per-call lines, and the causes of errors")
+    boolean[] verbose = new boolean[0];
+
+    boolean verbose() {
+      return verbose.length > 0;
+    }
+
+    Duration callTimeout() {
+      return timeout != null ? timeout : Duration.ofSeconds(5);
+    }
+  }
+
+  // ---- connections ----------------------------------------------------------------------------------------
+
+  /** One channel to the target, and the diagnosis of what goes wrong with it. */
+  static final class Connection implements AutoCloseable {
+    final Target target;
+    final ManagedChannel channel;
+    private final ConnectionOptions options;
+    private final boolean useTls;
+    private final String authority;
+    private final EventLoopGroup unixEventLoop;
+    private volatile boolean answered;
+
+    private Connection(Target target, ManagedChannel channel, ConnectionOptions options, boolean useTls,
+        String authority, EventLoopGroup unixEventLoop) {
+      this.target = target;
+      this.channel = channel;
+      this.options = options;
+      this.useTls = useTls;
+      this.authority = authority;
+      this.unixEventLoop = unixEventLoop;
+    }
+
+    static Connection open(ConnectionOptions options, int maxMessageBytes) {
+      Target target = Target.parse(options.target);
+      if ((options.clientCert == null) != (options.clientKey == null)) {
+        throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--cert and --key go together: give both, or neither");
+      }
+      boolean useTls = options.caCert != null || options.tls || options.clientCert != null
+          || Boolean.TRUE.equals(target.tls);
+      if (options.insecure && !useTls && Boolean.FALSE.equals(target.tls)) {
+        throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "-k applies to TLS, and " + target.text
+            + " asks for plaintext: use https:// or drop -k");
+      }
+      useTls |= options.insecure;
+      Metadata metadata = new Metadata();
+      String authority = options.authority;
+      String userAgent = null;
+      for (String header : options.headers) {
+        int colon = header.indexOf(':');
+        if (colon <= 0) {
+          throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "-H '" + header + "': expected 'key: value'");
+        }
+        String key = header.substring(0, colon).trim().toLowerCase(Locale.ROOT);
+        String value = header.substring(colon + 1).trim();
+        switch (key) {
+          case "host", ":authority" -> authority = authority != null ? authority : value;
+          case "user-agent" -> userAgent = value;
+          default -> addMetadata(metadata, key, value, header);
+        }
+      }
+      SslContext tls = useTls ? clientTls(options) : null;
+      if (options.insecure) {
+        log.warning("-k: the server's certificate is not verified; anyone on the path can impersonate it");
+      }
+      Path socket = options.unixSocket != null ? options.unixSocket : target.unixSocket;
+      NettyChannelBuilder builder;
+      EventLoopGroup unixEventLoop = null;
+      if (socket != null) {
+        if (!Epoll.isAvailable()) {
+          throw new Pingkit.UserError(Pingkit.EXIT_CONNECTION, "Unix domain sockets need Linux (epoll)");
+        }
+        unixEventLoop = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        builder = NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.toString()))
+            .channelType(EpollDomainSocketChannel.class)
+            .eventLoopGroup(unixEventLoop);
+        authority = authority != null ? authority : target.authority();
+      } else {
+        builder = NettyChannelBuilder.forAddress(target.host, target.port)
+            .withOption(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
+                Math.max(1, options.connectTimeout.toMillis())));
+      }
+      if (tls != null) {
+        builder.sslContext(tls).negotiationType(NegotiationType.TLS);
+      } else {
+        builder.usePlaintext();
+      }
+      if (authority != null) {
+        builder.overrideAuthority(authority);
+      }
+      if (userAgent != null) {
+        builder.userAgent(userAgent);
+      }
+      if (metadata.keys().size() > 0) {
+        builder.intercept(MetadataUtils.newAttachHeadersInterceptor(metadata));
+      }
+      builder.maxInboundMessageSize(Math.max(maxMessageBytes, 4 << 20));
+      return new Connection(target, builder.build(), options, tls != null, authority, unixEventLoop);
+    }
+
+    private static void addMetadata(Metadata metadata, String key, String value, String header) {
+      try {
+        if (key.endsWith(Metadata.BINARY_HEADER_SUFFIX)) {
+          metadata.put(Metadata.Key.of(key, Metadata.BINARY_BYTE_MARSHALLER), Base64.getDecoder().decode(value));
+        } else {
+          metadata.put(Metadata.Key.of(key, Metadata.ASCII_STRING_MARSHALLER), value);
+        }
+      } catch (IllegalArgumentException e) {
+        throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "-H '" + header + "': " + Pingkit.oneLine(e));
+      }
+    }
+
+    private static SslContext clientTls(ConnectionOptions options) {
+      try {
+        SslContextBuilder builder = GrpcSslContexts.forClient().protocols("TLSv1.3", "TLSv1.2");
+        if (options.insecure) {
+          builder.trustManager(InsecureTrustManagerFactory.INSTANCE);
+        } else if (options.caCert != null) {
+          builder.trustManager(Pingkit.readCertificates("--cacert", options.caCert));
+        }
+        if (options.clientCert != null) {
+          var chain = Pingkit.readCertificates("--cert", options.clientCert);
+          var key = Pingkit.readPrivateKey("--key", options.clientKey);
+          Pingkit.checkKeyMatches(chain.get(0), key, options.clientCert, options.clientKey);
+          builder.keyManager(key, chain);
+        }
+        return builder.build();
+      } catch (IOException e) {
+        throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "cannot use the TLS files: " + Pingkit.oneLine(e));
+      }
+    }
+
+    /** Call options for one call: a deadline of {@code timeout}, plus the connect timeout until connected. */
+    CallOptions callOptions(Duration timeout) {
+      long nanos = timeout.toNanos() + (answered ? 0 : options.connectTimeout.toNanos());
+      return CallOptions.DEFAULT.withDeadlineAfter(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Records that the server answered a call: later failures are the RPC's, not the connection's. */
+    void answered() {
+      answered = true;
+    }
+
+    /** The one-line error and exit code for a failed call: a connection problem (2) or a failed RPC (3). */
+    Pingkit.UserError failure(String what, Throwable error) {
+      Status status = Status.fromThrowable(error);
+      boolean connected = answered || channel.getState(false) == ConnectivityState.READY;
+      if (!connected && (status.getCode() == Status.Code.UNAVAILABLE
+          || status.getCode() == Status.Code.DEADLINE_EXCEEDED)) {
+        return new Pingkit.UserError(Pingkit.EXIT_CONNECTION, connectionFailure(status), error);
+      }
+      String detail = status.getDescription() == null ? "" : ": " + status.getDescription();
+      if (options.verbose() && status.getCause() != null) {
+        detail += " (" + Pingkit.oneLine(status.getCause()) + ")";
+      }
+      return new Pingkit.UserError(Pingkit.EXIT_RPC_FAILED, what + " failed: " + status.getCode() + detail, error);
+    }
+
+    private String connectionFailure(Status status) {
+      String where = target.display();
+      String causes = (status.getDescription() + " " + Pingkit.oneLine(
+          status.getCause() == null ? status.asException() : status.getCause())).toLowerCase(Locale.ROOT);
+      if (causes.contains("unable to resolve host") || causes.contains("unknownhost")
+          || causes.contains("name or service not known") || causes.contains("nodename nor servname")) {
+        return "cannot resolve " + target.host + ": no such host (check the name)";
+      }
+      if (causes.contains("connection refused")) {
+        return "connection refused by " + where + ": is a server listening there?";
+      }
+      if (causes.contains("no such file") && target.unixSocket != null || options.unixSocket != null
+          && causes.contains("no such file")) {
+        return "no Unix socket at " + (options.unixSocket != null ? options.unixSocket : target.unixSocket);
+      }
+      if (useTls) {
+        String tlsProblem = tlsFailure(causes);
+        if (tlsProblem != null) {
+          return tlsProblem;
+        }
+      } else if (speaksTls()) {
+        return "the server at " + where + " speaks TLS: add --cacert FILE, --tls or -k";
+      }
+      if (causes.contains("timed out") || status.getCode() == Status.Code.DEADLINE_EXCEEDED) {
+        return "no gRPC connection to " + where + " within " + Pingkit.formatDuration(options.connectTimeout)
+            + " (--connect-timeout): unreachable, or not a gRPC server";
+      }
+      if (causes.contains("first received frame was not settings") || causes.contains("http/1")) {
+        return where + " is not a gRPC (HTTP/2) server: " + Pingkit.oneLine(status.asException());
+      }
+      return "cannot connect to " + where + ": " + Pingkit.oneLine(
+          status.getCause() == null ? status.asException() : status.getCause());
+    }
+
+    private String tlsFailure(String causes) {
+      String where = target.display();
+      if (causes.contains("not an ssl/tls record") || causes.contains("notsslrecord")
+          || causes.contains("unrecognized ssl message") || causes.contains("plaintext connection")) {
+        return "the server at " + where + " speaks plaintext, not TLS: drop --cacert/--tls/-k (or use http://)";
+      }
+      if (causes.contains("certificateexpired") || causes.contains("validity check failed")
+          || causes.contains("has expired") || causes.contains("not yet valid")) {
+        return "the server's certificate at " + where + " has expired or is not yet valid";
+      }
+      if (causes.contains("no subject alternative") || causes.contains("doesn't match")
+          || causes.contains("does not match") || causes.contains("hostname")) {
+        String name = authority != null ? authority : target.host;
+        return "the server's certificate does not name '" + name.replaceFirst(":\\d+$", "")
+            + "': set --authority to a name it has";
+      }
+      if (causes.contains("pkix") || causes.contains("certification path")
+          || causes.contains("unable to find valid") || causes.contains("signature check failed")) {
+        return "the server's certificate at " + where + " is not signed by a trusted CA: pass its CA with"
+            + " --cacert FILE (or -k to skip verification)";
+      }
+      if (causes.contains("certificate_required") || causes.contains("bad_certificate")
+          || causes.contains("certificate required") || causes.contains("bad certificate")
+          || causes.contains("unknown_ca") || causes.contains("unknown ca")) {
+        return options.clientCert == null
+            ? "the server at " + where + " requires a client certificate: add --cert FILE --key FILE"
+            : "the server at " + where + " rejected the client certificate (is it signed by the CA it trusts?)";
+      }
+      if (causes.contains("handshake") || causes.contains("ssl") || causes.contains("tls")) {
+        return "TLS handshake with " + where + " failed: " + causes.trim();
+      }
+      return null;
+    }
+
+    /** Whether a TLS handshake succeeds where plaintext gRPC failed: the reason a plaintext client is refused. */
+    private boolean speaksTls() {
+      if (target.unixSocket != null || options.unixSocket != null) {
+        return false;
+      }
+      try (Socket raw = new Socket()) {
+        raw.connect(new InetSocketAddress(target.host, target.port), 2000);
+        raw.setSoTimeout(2000);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, InsecureTrustManagerFactory.INSTANCE.getTrustManagers(), null);
+        try (SSLSocket tls = (SSLSocket) context.getSocketFactory()
+            .createSocket(raw, target.host, target.port, false)) {
+          tls.startHandshake();
+          return true;
+        }
+      } catch (IOException | java.security.GeneralSecurityException e) {
+        return false;
+      }
+    }
+
+    @Override
+    public void close() {
+      channel.shutdownNow();
+      try {
+        channel.awaitTermination(5, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      if (unixEventLoop != null) {
+        unixEventLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  // ---- histograms -----------------------------------------------------------------------------------------
+
+  /**
+   * Samples in nanoseconds, reported in microseconds like Fortio's histograms. HdrHistogram holds non-negative
+   * values, so negative samples (clock skew) are kept as magnitudes in a second histogram.
+   */
+  static final class SampleHistogram {
+    private final Histogram positive = new Histogram(3);
+    private final Histogram negative = new Histogram(3);
+    private long count;
+    private long minNanos = Long.MAX_VALUE;
+    private long maxNanos = Long.MIN_VALUE;
+    private double sumNanos;
+    private double sumSquaresNanos;
+
+    void record(long nanos) {
+      if (nanos >= 0) {
+        positive.recordValue(nanos);
+      } else {
+        negative.recordValue(nanos == Long.MIN_VALUE ? Long.MAX_VALUE : -nanos);
+      }
+      count++;
+      minNanos = Math.min(minNanos, nanos);
+      maxNanos = Math.max(maxNanos, nanos);
+      sumNanos += nanos;
+      sumSquaresNanos += (double) nanos * nanos;
+    }
+
+    void add(SampleHistogram other) {
+      positive.add(other.positive);
+      negative.add(other.negative);
+      count += other.count;
+      minNanos = Math.min(minNanos, other.minNanos);
+      maxNanos = Math.max(maxNanos, other.maxNanos);
+      sumNanos += other.sumNanos;
+      sumSquaresNanos += other.sumSquaresNanos;
+    }
+
+    long count() {
+      return count;
+    }
+
+    double avgMicros() {
+      return count == 0 ? 0 : sumNanos / count / 1e3;
+    }
+
+    double stddevMicros() {
+      if (count == 0) {
+        return 0;
+      }
+      double mean = sumNanos / count;
+      return Math.sqrt(Math.max(0, sumSquaresNanos / count - mean * mean)) / 1e3;
+    }
+
+    double minMicros() {
+      return count == 0 ? 0 : minNanos / 1e3;
+    }
+
+    double maxMicros() {
+      return count == 0 ? 0 : maxNanos / 1e3;
+    }
+
+    double sumMicros() {
+      return sumNanos / 1e3;
+    }
+
+    /** The value at {@code percentile} (0-100) in microseconds, within HdrHistogram's 3 significant digits. */
+    double percentileMicros(double percentile) {
+      if (count == 0) {
+        return 0;
+      }
+      long negatives = negative.getTotalCount();
+      long rank = Math.max(1, (long) Math.ceil(percentile / 100.0 * count)); // nearest rank, 1-based
+      double nanos;
+      if (rank <= negatives) {
+        // ascending order starts with the largest magnitudes: rank r is the (negatives - r + 1)-th magnitude
+        nanos = -negative.getValueAtPercentile(100.0 * (negatives - rank + 1) / negatives);
+      } else {
+        nanos = positive.getValueAtPercentile(100.0 * (rank - negatives) / positive.getTotalCount());
+      }
+      return Math.max(minMicros(), Math.min(maxMicros(), nanos / 1e3));
+    }
+
+    /** Counts per bucket (Fortio-like bounds in microseconds), the first from min and the last to max. */
+    List<Bucket> buckets() {
+      List<Bucket> buckets = new ArrayList<>();
+      if (count == 0) {
+        return buckets;
+      }
+      List<Double> bounds = bucketBounds(minMicros(), maxMicros());
+      bounds.add(0, minMicros());
+      bounds.add(maxMicros());
+      long countBefore = 0;
+      for (int i = 0; i + 1 < bounds.size(); i++) {
+        long countUpToEnd = i + 2 == bounds.size() ? count : Math.min(count, countAtOrBelow(bounds.get(i + 1)));
+        if (countUpToEnd > countBefore) {
+          buckets.add(new Bucket(bounds.get(i), bounds.get(i + 1), 100.0 * countUpToEnd / count,
+              countUpToEnd - countBefore));
+          countBefore = countUpToEnd;
+        }
+      }
+      return buckets;
+    }
+
+    /** Samples at or below {@code micros}, at HdrHistogram's resolution. */
+    private long countAtOrBelow(double micros) {
+      long nanos = Math.round(micros * 1e3);
+      long negatives = negative.getTotalCount();
+      if (nanos >= 0) {
+        return negatives + (positive.getTotalCount() == 0 ? 0 : positive.getCountBetweenValues(0, nanos));
+      }
+      return negatives - (negatives == 0 || -nanos == 0 ? 0 : negative.getCountBetweenValues(0, -nanos - 1));
+    }
+
+    private static List<Double> bucketBounds(double minMicros, double maxMicros) {
+      double[] steps = {1, 1.2, 1.4, 1.6, 1.8, 2, 2.5, 3, 3.5, 4, 4.5, 5, 6, 7, 8, 9};
+      List<Double> bounds = new ArrayList<>();
+      for (double scale = 1e-3; scale <= 1e12; scale *= 10) {
+        for (double step : steps) {
+          double bound = step * scale;
+          if (bound > minMicros && bound < maxMicros) {
+            bounds.add(bound);
+          }
+          if (-bound > minMicros && -bound < maxMicros) {
+            bounds.add(-bound);
+          }
+        }
+      }
+      bounds.sort(Double::compare);
+      return bounds;
+    }
+
+    /** Fortio's histogram text: summary, bucket table, and one "# target" line per percentile. */
+    String format(String title, List<Double> percentiles) {
+      if (count == 0) {
+        return title + " : no data\n";
+      }
+      StringBuilder out = new StringBuilder();
+      out.append(String.format(Locale.ROOT, "%s : count %d avg %s +/- %s min %s max %s sum %s%n", title, count,
+          number(avgMicros()), number(stddevMicros()), number(minMicros()), number(maxMicros()),
+          number(sumMicros())));
+      out.append("# range, mid point, percentile, count\n");
+      String separator = ">=";
+      for (Bucket bucket : buckets()) {
+        out.append(String.format(Locale.ROOT, "%s %s <= %s , %s , %.2f, %d%n", separator, number(bucket.start),
+            number(bucket.end), number((bucket.start + bucket.end) / 2), bucket.percent, bucket.count));
+        separator = ">";
+      }
+      for (double percentile : percentiles) {
+        out.append(String.format(Locale.ROOT, "# target %s%% %s%n", number(percentile),
+            number(percentileMicros(percentile))));
+      }
+      return out.toString();
+    }
+
+    /** The histogram as a stable JSON-ready map (microseconds). */
+    Map<String, Object> toJson(List<Double> percentiles) {
+      Map<String, Object> json = new LinkedHashMap<>();
+      json.put("count", count);
+      json.put("min", round(minMicros()));
+      json.put("max", round(maxMicros()));
+      json.put("avg", round(avgMicros()));
+      json.put("stddev", round(stddevMicros()));
+      json.put("sum", round(sumMicros()));
+      List<Map<String, Object>> values = new ArrayList<>();
+      for (double percentile : percentiles) {
+        Map<String, Object> entry = new LinkedHashMap<>();
+        entry.put("percentile", percentile);
+        entry.put("value", round(percentileMicros(percentile)));
+        values.add(entry);
+      }
+      json.put("percentiles", values);
+      return json;
+    }
+
+    record Bucket(double start, double end, double percent, long count) {}
+  }
+
+  /** A number as Fortio prints it: up to 6 significant digits, no trailing zeros. */
+  static String number(double value) {
+    if (Double.isNaN(value) || Double.isInfinite(value)) {
+      return Double.toString(value);
+    }
+    return new java.math.BigDecimal(value).round(new java.math.MathContext(6)).stripTrailingZeros()
+        .toPlainString();
+  }
+
+  static double round(double value) {
+    return Math.round(value * 1000) / 1000.0;
+  }
+
+  /** Parses "-p 50,75,90,99,99.9". */
+  static List<Double> parsePercentiles(String text) {
+    List<Double> percentiles = new ArrayList<>();
+    for (String part : text.split(",")) {
+      try {
+        double percentile = Double.parseDouble(part.trim());
+        if (percentile <= 0 || percentile > 100) {
+          throw new NumberFormatException();
+        }
+        percentiles.add(percentile);
+      } catch (NumberFormatException e) {
+        throw new Pingkit.UserError(Pingkit.EXIT_USAGE,
+            "-p '" + text + "': expected percentiles in (0, 100] separated by commas, e.g. 50,90,99.9");
+      }
+    }
+    return percentiles;
+  }
+
+  static String toJson(Object value) {
+    return new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().serializeSpecialFloatingPointValues()
+        .create().toJson(value);
+  }
+}

@@ -1,0 +1,203 @@
+///usr/bin/env jbang "$0" "$@" ; exit $?
+//JAVA 17+
+//SOURCES lib/Client.java
+// sun.misc.Signal (jdk.unsupported) lets Ctrl-C end a run with its results printed; this keeps javac quiet
+//COMPILE_OPTIONS -XDignore.symbol.file
+
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ClientCalls;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import pingkit.fgrpc.PingMessage;
+import pingkit.fgrpc.PingServerGrpc;
+import sun.misc.Signal;
+
+@Command(name = "ping-client", mixinStandardHelpOptions = true, sortOptions = false,
+    versionProvider = Pingkit.Version.class,
+    description = {
+        "Pings a Fortio-compatible gRPC ping server (/fgrpc.PingServer/Ping) and measures round-trip time and",
+        "clock skew like Fortio's grpcping: one warm-up call, then per iteration two calls giving three RTT",
+        "samples and one skew sample. Prints both histograms (microseconds) and the average RTT."},
+    footer = {"", "Examples:",
+        "  ping-client -n 10 localhost:8079",
+        "  ping-client -n 0 --delay 100ms 127.0.0.1:8079      continuous, until Ctrl-C",
+        "  ping-client --cacert ca.pem -H 'x-user: me' https://server:8443",
+        "  ping-client --payload-size 1024 --json unix:/tmp/ping.sock",
+        Pingkit.EXIT_CODES_FOOTER})
+class PingClient implements Callable<Integer> {
+  @Mixin
+  Client.ConnectionOptions connection = new Client.ConnectionOptions();
+
+  @Option(names = "-n", paramLabel = "N", defaultValue = "1",
+      description = "iterations (2 calls each); 0 = until Ctrl-C, a line per iteration (default: ${DEFAULT-VALUE})")
+  int iterations;
+
+  @Option(names = {"--payload", "-payload"}, paramLabel = "STR", description = "payload to send and echo")
+  String payload;
+
+  @Option(names = {"--payload-size", "-payload-size"}, paramLabel = "N",
+      description = "payload of exactly N ASCII bytes, instead of --payload")
+  Integer payloadSize;
+
+  @Option(names = {"--delay", "-grpc-ping-delay"}, paramLabel = "DURATION", defaultValue = "0s",
+      description = "ask the server to wait this long before each reply, e.g. 250us, 100ms, 1.5s")
+  Duration delay;
+
+  @Option(names = "-p", paramLabel = "P,P,...", defaultValue = "50,75,90,99,99.9",
+      description = "percentiles to print (default: ${DEFAULT-VALUE})")
+  String percentiles;
+
+  @Option(names = "--json", description = "print one JSON document (see the README) instead of text")
+  boolean json;
+
+
+  public static void main(String[] args) {
+    System.exit(Pingkit.execute(new PingClient(), args));
+  }
+
+  @Override
+  public Integer call() {
+    Pingkit.configureLogging("ping-client", connection.verbose.length, false);
+    List<Double> printedPercentiles = Client.parsePercentiles(percentiles);
+    AtomicBoolean stop = new AtomicBoolean();
+    for (String signal : new String[] {"INT", "TERM"}) {
+      Signal.handle(new Signal(signal), s -> stop.set(true));
+    }
+    boolean lineEach = iterations == 0 || connection.verbose();
+    Result result = measure(stop, lineEach && !json ? line -> System.out.println(line) : line -> {});
+    System.out.print(json ? Client.toJson(result.toJson(printedPercentiles)) + "\n"
+        : result.format(printedPercentiles));
+    return Pingkit.EXIT_OK;
+  }
+
+  // ---- static API, for JShell and tests (mirrors Fortio's PingClientCall) ----------------------------------
+
+  /** Pings {@code target} n times (Fortio's way) and returns the average RTT in seconds. */
+  static double ping(String target, int n, String payload, Duration delay) {
+    return run("-n", "" + n, "--payload", payload, "--delay", delay.toNanos() + "ns", target).averageRttSeconds();
+  }
+
+  /** Runs with command-line arguments, e.g. {@code run("-n", "5", "--cacert", "ca.pem", "host:8443")}. */
+  static Result run(String... args) {
+    PingClient command = Pingkit.parse(new PingClient(), args);
+    if (command.iterations == 0) {
+      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "-n 0 (continuous) is for the command line");
+    }
+    return command.measure(new AtomicBoolean(), line -> {});
+  }
+
+  /** The measurements of one run. */
+  record Result(String target, long iterations, int payloadBytes, Duration delay,
+      Client.SampleHistogram rttHistogram, Client.SampleHistogram clockSkewHistogram) {
+
+    double averageRttSeconds() {
+      return rttHistogram.avgMicros() / 1e6;
+    }
+
+    String format(List<Double> percentiles) {
+      return clockSkewHistogram.format("Clock skew histogram usec", percentiles)
+          + rttHistogram.format("RTT histogram usec", percentiles)
+          + String.format(java.util.Locale.ROOT, "Average RTT %s usec over %d samples (%d iterations) to %s%n",
+              Client.number(rttHistogram.avgMicros()), rttHistogram.count(), iterations, target);
+    }
+
+    Map<String, Object> toJson(List<Double> percentiles) {
+      Map<String, Object> json = new LinkedHashMap<>();
+      json.put("target", target);
+      json.put("iterations", iterations);
+      json.put("payloadBytes", payloadBytes);
+      json.put("delaySeconds", delay.toNanos() / 1e9);
+      json.put("averageRttSeconds", averageRttSeconds());
+      json.put("rttMicros", rttHistogram.toJson(percentiles));
+      json.put("clockSkewMicros", clockSkewHistogram.toJson(percentiles));
+      return json;
+    }
+  }
+
+  // ---- the measurement ------------------------------------------------------------------------------------
+
+  private Result measure(AtomicBoolean stop, Consumer<String> eachIteration) {
+    if (iterations < 0) {
+      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "-n must be 0 (until Ctrl-C) or more");
+    }
+    if (delay.isNegative()) {
+      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--delay must not be negative");
+    }
+    String payloadText = payloadText();
+    Duration callTimeout = connection.callTimeout().plus(delay);
+    Client.SampleHistogram rttHistogram = new Client.SampleHistogram();
+    Client.SampleHistogram clockSkewHistogram = new Client.SampleHistogram();
+    long done = 0;
+    try (Client.Connection server = Client.Connection.open(connection, payloadText.length() + 1024)) {
+      PingMessage message = PingMessage.newBuilder()
+          .setPayload(payloadText).setDelayNanos(delay.toNanos()).build();
+      call(server, message, callTimeout, "warm-up ping");
+      for (long i = 1; (iterations == 0 || i <= iterations) && !stop.get(); i++) {
+        long t1a = Pingkit.wallClockNanos();
+        message = message.toBuilder().setSeq(i).setTs(t1a).build();
+        PingMessage first = call(server, message, callTimeout, "ping " + i);
+        long t2a = Pingkit.wallClockNanos();
+        PingMessage second = call(server, message, callTimeout, "ping " + i);
+        long t3a = Pingkit.wallClockNanos();
+        long t1b = first.getTs();
+        long t2b = second.getTs();
+        long rtt1Nanos = t2a - t1a;
+        long rtt2Nanos = t3a - t2a;
+        long serverRttNanos = t2b - t1b;
+        // the server stamped t1b half a server-measured round trip before t2b; compared with our t2a
+        long clockSkewNanos = t1b + serverRttNanos / 2 - t2a;
+        rttHistogram.record(rtt1Nanos);
+        rttHistogram.record(rtt2Nanos);
+        rttHistogram.record(serverRttNanos);
+        clockSkewHistogram.record(clockSkewNanos);
+        done = i;
+        eachIteration.accept(String.format(java.util.Locale.ROOT,
+            "seq %d: rtt %s usec (avg of %s, %s, %s) clock skew %s usec", i,
+            Client.number((rtt1Nanos + rtt2Nanos + serverRttNanos) / 3e3), Client.number(rtt1Nanos / 1e3),
+            Client.number(serverRttNanos / 1e3), Client.number(rtt2Nanos / 1e3),
+            Client.number(clockSkewNanos / 1e3)));
+        message = second;
+      }
+      return new Result(server.target.display(), done, payloadText.length(), delay, rttHistogram,
+          clockSkewHistogram);
+    }
+  }
+
+  private static PingMessage call(Client.Connection server, PingMessage message, Duration timeout, String what) {
+    try {
+      PingMessage reply = ClientCalls.blockingUnaryCall(server.channel, PingServerGrpc.getPingMethod(),
+          server.callOptions(timeout), message);
+      server.answered();
+      return reply;
+    } catch (StatusRuntimeException e) {
+      throw server.failure(what, e);
+    }
+  }
+
+  private String payloadText() {
+    if (payload != null && payloadSize != null) {
+      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--payload and --payload-size: give one or the other");
+    }
+    if (payloadSize == null) {
+      return payload == null ? "" : payload;
+    }
+    if (payloadSize < 0 || payloadSize > 64 << 20) {
+      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--payload-size must be 0 to 64MiB (67108864)");
+    }
+    // ASCII, because the field is a proto string: every byte must stay valid UTF-8
+    String pattern = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    StringBuilder text = new StringBuilder(payloadSize);
+    while (text.length() < payloadSize) {
+      text.append(pattern, 0, Math.min(pattern.length(), payloadSize - text.length()));
+    }
+    return text.toString();
+  }
+}
