@@ -72,6 +72,7 @@ class HealthCheck implements Callable<Integer> {
   @Option(names = "--json", description = "print JSON (see the README) instead of text")
   boolean json;
 
+  private static final java.util.logging.Logger log = java.util.logging.Logger.getLogger("pingkit.health");
   private static final Duration WAIT_FOR_SERVING_DEFAULT = Duration.ofSeconds(60);
   private static final Duration POLL_INTERVAL = Duration.ofMillis(250);
 
@@ -152,7 +153,7 @@ class HealthCheck implements Callable<Integer> {
       throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "-c must be 1 to 1000");
     }
     HealthCheckRequest request = HealthCheckRequest.newBuilder().setService(service).build();
-    try (Client.Connection server = Client.Connection.open(connection, 0)) {
+    try (Client.Connection server = Client.Connection.open(connection, 0).connect()) {
       // the first check alone: connection problems are reported once, not by every worker
       Client.SampleHistogram rttHistogram = new Client.SampleHistogram();
       Map<ServingStatus, Long> statusCounts = new EnumMap<>(ServingStatus.class);
@@ -194,7 +195,7 @@ class HealthCheck implements Callable<Integer> {
   private ServingStatus timedCheck(Client.Connection server, HealthCheckRequest request,
       Client.SampleHistogram rttHistogram) {
     long start = System.nanoTime();
-    HealthCheckResponse response = checkOnce(server, request, connection.callTimeout());
+    HealthCheckResponse response = checkOnce(server, request, connection.callTimeout(Duration.ZERO));
     rttHistogram.record(System.nanoTime() - start);
     return response.getStatus();
   }
@@ -228,7 +229,7 @@ class HealthCheck implements Callable<Integer> {
     long deadline = start + limit.toNanos();
     HealthCheckRequest request = HealthCheckRequest.newBuilder().setService(service).build();
     try (Client.Connection server = Client.Connection.open(connection, 0)) {
-      RuntimeException lastFailure = null;
+      Pingkit.UserError lastFailure = null;
       ServingStatus lastStatus = null;
       int attempts = 0;
       while (!stop.get()) {
@@ -243,6 +244,7 @@ class HealthCheck implements Callable<Integer> {
           lastStatus = checkOnce(server, request, Duration.ofNanos(Math.min(left, Duration.ofSeconds(1).toNanos())))
               .getStatus();
           lastFailure = null;
+          log.info("check " + attempts + ": " + lastStatus);
           if (lastStatus == ServingStatus.SERVING) {
             double waitedSeconds = (System.nanoTime() - start) / 1e9;
             System.out.println(json ? Client.toJson(Map.of("target", server.target.display(), "service", service,
@@ -252,11 +254,12 @@ class HealthCheck implements Callable<Integer> {
           }
         } catch (Pingkit.UserError e) {
           lastFailure = e;
+          log.info("check " + attempts + ": " + e.getMessage());
         }
         TimeUnit.NANOSECONDS.sleep(Math.max(0, Math.min(POLL_INTERVAL.toNanos(), deadline - System.nanoTime())));
       }
       if (lastFailure != null) {
-        throw new Pingkit.UserError(((Pingkit.UserError) lastFailure).exitCode, "not SERVING after "
+        throw new Pingkit.UserError(lastFailure.exitCode, "not SERVING after "
             + Pingkit.formatDuration(limit) + ": " + lastFailure.getMessage());
       }
       throw new Pingkit.UserError(Pingkit.EXIT_UNHEALTHY, "not SERVING after " + Pingkit.formatDuration(limit)
@@ -269,7 +272,7 @@ class HealthCheck implements Callable<Integer> {
   private int watch(AtomicBoolean stop) throws InterruptedException {
     long deadline = connection.timeout == null ? Long.MAX_VALUE : System.nanoTime() + connection.timeout.toNanos();
     LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
-    try (Client.Connection server = Client.Connection.open(connection, 0)) {
+    try (Client.Connection server = Client.Connection.open(connection, 0).connect()) {
       ClientCall<HealthCheckRequest, HealthCheckResponse> call =
           server.channel.newCall(HealthGrpc.getWatchMethod(), io.grpc.CallOptions.DEFAULT);
       ClientCalls.asyncServerStreamingCall(call, HealthCheckRequest.newBuilder().setService(service).build(),
@@ -290,17 +293,11 @@ class HealthCheck implements Callable<Integer> {
             }
           });
       ServingStatus lastStatus = null;
-      long connectDeadline = System.nanoTime() + connection.connectTimeout.plus(connection.callTimeout()).toNanos();
       while (!stop.get() && System.nanoTime() < deadline) {
         // wake up now and then to notice Ctrl-C and the deadline
         Object event = events.poll(Math.min(200_000_000L, Math.max(0, deadline - System.nanoTime())),
             TimeUnit.NANOSECONDS);
         if (event == null) {
-          if (lastStatus == null && System.nanoTime() > connectDeadline) {
-            call.cancel("no answer", null);
-            throw new Pingkit.UserError(Pingkit.EXIT_CONNECTION, "no answer from " + server.target.display()
-                + " within " + Pingkit.formatDuration(connection.connectTimeout.plus(connection.callTimeout())));
-          }
           continue;
         }
         if (event instanceof StatusRuntimeException e) {

@@ -11,7 +11,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -51,6 +52,10 @@ class PingClient implements Callable<Integer> {
       description = "ask the server to wait this long before each reply, e.g. 250us, 100ms, 1.5s")
   Duration delay;
 
+  @Option(names = {"-i", "--interval"}, paramLabel = "DURATION",
+      description = "wait between iterations (default: 1s with -n 0, like ICMP ping; none otherwise)")
+  Duration interval;
+
   @Option(names = "-p", paramLabel = "P,P,...", defaultValue = "50,75,90,99,99.9",
       description = "percentiles to print (default: ${DEFAULT-VALUE})")
   String percentiles;
@@ -67,9 +72,9 @@ class PingClient implements Callable<Integer> {
   public Integer call() {
     Pingkit.configureLogging("ping-client", connection.verbose.length, false);
     List<Double> printedPercentiles = Client.parsePercentiles(percentiles);
-    AtomicBoolean stop = new AtomicBoolean();
+    CountDownLatch stop = new CountDownLatch(1);
     for (String signal : new String[] {"INT", "TERM"}) {
-      Signal.handle(new Signal(signal), s -> stop.set(true));
+      Signal.handle(new Signal(signal), s -> stop.countDown());
     }
     boolean lineEach = iterations == 0 || connection.verbose();
     Result result = measure(stop, lineEach && !json ? line -> System.out.println(line) : line -> {});
@@ -91,7 +96,7 @@ class PingClient implements Callable<Integer> {
     if (command.iterations == 0) {
       throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "-n 0 (continuous) is for the command line");
     }
-    return command.measure(new AtomicBoolean(), line -> {});
+    return command.measure(new CountDownLatch(1), line -> {});
   }
 
   /** The measurements of one run. */
@@ -124,23 +129,24 @@ class PingClient implements Callable<Integer> {
 
   // ---- the measurement ------------------------------------------------------------------------------------
 
-  private Result measure(AtomicBoolean stop, Consumer<String> eachIteration) {
+  private Result measure(CountDownLatch stop, Consumer<String> eachIteration) {
     if (iterations < 0) {
       throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "-n must be 0 (until Ctrl-C) or more");
     }
-    if (delay.isNegative()) {
-      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--delay must not be negative");
-    }
+    Duration pause = interval != null ? interval : iterations == 0 ? Duration.ofSeconds(1) : Duration.ZERO;
     String payloadText = payloadText();
-    Duration callTimeout = connection.callTimeout().plus(delay);
+    Duration callTimeout = connection.callTimeout(delay);
     Client.SampleHistogram rttHistogram = new Client.SampleHistogram();
     Client.SampleHistogram clockSkewHistogram = new Client.SampleHistogram();
     long done = 0;
-    try (Client.Connection server = Client.Connection.open(connection, payloadText.length() + 1024)) {
+    try (Client.Connection server = Client.Connection.open(connection, payloadText.length() + 1024).connect()) {
       PingMessage message = PingMessage.newBuilder()
           .setPayload(payloadText).setDelayNanos(delay.toNanos()).build();
       call(server, message, callTimeout, "warm-up ping");
-      for (long i = 1; (iterations == 0 || i <= iterations) && !stop.get(); i++) {
+      for (long i = 1; (iterations == 0 || i <= iterations) && stop.getCount() > 0; i++) {
+        if (i > 1 && !pause.isZero() && awaitStop(stop, pause)) {
+          break;
+        }
         long t1a = Pingkit.wallClockNanos();
         message = message.toBuilder().setSeq(i).setTs(t1a).build();
         PingMessage first = call(server, message, callTimeout, "ping " + i);
@@ -168,6 +174,16 @@ class PingClient implements Callable<Integer> {
       }
       return new Result(server.target.display(), done, payloadText.length(), delay, rttHistogram,
           clockSkewHistogram);
+    }
+  }
+
+  /** Waits {@code pause}, or less when stopped; returns whether a stop was asked for. */
+  private static boolean awaitStop(CountDownLatch stop, Duration pause) {
+    try {
+      return stop.await(pause.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return true;
     }
   }
 

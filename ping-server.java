@@ -293,6 +293,11 @@ class PingServer implements Callable<Integer> {
       this.delayedReplies.setRemoveOnCancelPolicy(true);
     }
 
+    @Override
+    public String toString() {
+      return "PingServer listening on " + address;
+    }
+
     /** "tcp HOST:PORT" or "unix PATH", as printed on start. */
     String address() {
       return address;

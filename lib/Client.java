@@ -35,6 +35,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 import javax.net.ssl.SSLContext;
@@ -184,7 +185,7 @@ final class Client {
     Duration connectTimeout;
 
     @Option(names = "--timeout", paramLabel = "DURATION",
-        description = "limit for each call (default: 5s)")
+        description = "limit for each call (default: 5s, plus the requested delay for pings)")
     Duration timeout;
 
     @Option(names = {"-v", "--verbose"}, description = "more detail: per-call lines, and the causes of errors")
@@ -194,8 +195,9 @@ final class Client {
       return verbose.length > 0;
     }
 
-    Duration callTimeout() {
-      return timeout != null ? timeout : Duration.ofSeconds(5);
+    /** --timeout, or 5 s plus {@code expectedDelay} (a ping's requested delay) when not given. */
+    Duration callTimeout(Duration expectedDelay) {
+      return timeout != null ? timeout : Duration.ofSeconds(5).plus(expectedDelay);
     }
   }
 
@@ -320,10 +322,33 @@ final class Client {
       }
     }
 
-    /** Call options for one call: a deadline of {@code timeout}, plus the connect timeout until connected. */
+    /**
+     * Connects within --connect-timeout. Returns when the channel is ready, or has failed (the next call then
+     * fails at once with the transport's error, which {@link #failure} explains); throws when it is still
+     * connecting at the limit (a silent or non-gRPC server, or a black hole).
+     */
+    Connection connect() {
+      long deadline = System.nanoTime() + options.connectTimeout.toNanos();
+      ConnectivityState state = channel.getState(true);
+      while (state == ConnectivityState.IDLE || state == ConnectivityState.CONNECTING) {
+        CountDownLatch changed = new CountDownLatch(1);
+        channel.notifyWhenStateChanged(state, changed::countDown);
+        try {
+          if (!changed.await(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+            throw new Pingkit.UserError(Pingkit.EXIT_CONNECTION, noConnectionInTime());
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new Pingkit.UserError(Pingkit.EXIT_CONNECTION, "interrupted while connecting");
+        }
+        state = channel.getState(true);
+      }
+      return this;
+    }
+
+    /** Call options for one call: a deadline of {@code timeout}. */
     CallOptions callOptions(Duration timeout) {
-      long nanos = timeout.toNanos() + (answered ? 0 : options.connectTimeout.toNanos());
-      return CallOptions.DEFAULT.withDeadlineAfter(nanos, TimeUnit.NANOSECONDS);
+      return CallOptions.DEFAULT.withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS);
     }
 
     /** Records that the server answered a call: later failures are the RPC's, not the connection's. */
@@ -370,14 +395,18 @@ final class Client {
         return "the server at " + where + " speaks TLS: add --cacert FILE, --tls or -k";
       }
       if (causes.contains("timed out") || status.getCode() == Status.Code.DEADLINE_EXCEEDED) {
-        return "no gRPC connection to " + where + " within " + Pingkit.formatDuration(options.connectTimeout)
-            + " (--connect-timeout): unreachable, or not a gRPC server";
+        return noConnectionInTime();
       }
       if (causes.contains("first received frame was not settings") || causes.contains("http/1")) {
         return where + " is not a gRPC (HTTP/2) server: " + Pingkit.oneLine(status.asException());
       }
       return "cannot connect to " + where + ": " + Pingkit.oneLine(
           status.getCause() == null ? status.asException() : status.getCause());
+    }
+
+    private String noConnectionInTime() {
+      return "no gRPC connection to " + target.display() + " within "
+          + Pingkit.formatDuration(options.connectTimeout) + " (--connect-timeout): unreachable, or not a gRPC server";
     }
 
     private String tlsFailure(String causes) {

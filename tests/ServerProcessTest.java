@@ -36,7 +36,7 @@ class ServerProcessTest {
       } finally {
         TestSupport.close(channel);
       }
-      server.process.destroy(); // SIGTERM
+      server.signal("TERM");
       assertEquals(0, server.awaitExit(30));
       assertEquals(1, server.stdout.size(), "stdout holds only the listening line: " + server.stdout);
     }
@@ -69,7 +69,7 @@ class ServerProcessTest {
           inFlight.add(stub.ping(TestSupport.message(i, "", 1_000_000_000)));
         }
         server.awaitStderr(line -> line.contains("ping seq=99 "), 10); // -v logs each ping as it arrives
-        server.process.destroy();
+        server.signal("TERM");
         assertEquals(ServingStatus.NOT_SERVING, watch.poll(10, TimeUnit.SECONDS));
         for (int i = 0; i < 100; i++) {
           assertEquals(i, inFlight.get(i).get(30, TimeUnit.SECONDS).getSeq());

@@ -234,7 +234,8 @@ final class TestSupport {
                 + stderr);
           }
           try {
-            lines.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+            // short waits: the process may end without a line to wake us
+            lines.wait(Math.max(1, Math.min(100, TimeUnit.NANOSECONDS.toMillis(left))));
           } catch (InterruptedException e) {
             throw new IllegalStateException(e);
           }
@@ -246,6 +247,14 @@ final class TestSupport {
     int awaitListeningPort() {
       String line = awaitStdout(l -> l.startsWith("listening on "), 60);
       return Integer.parseInt(line.substring(line.lastIndexOf(':') + 1));
+    }
+
+    /**
+     * Sends a signal ("TERM", "INT") the way a shell's kill does. Process.destroy() would also close our ends of
+     * the process's pipes, losing what it prints as it stops.
+     */
+    void signal(String name) {
+      run(repo(), "kill", "-" + name, Long.toString(process.pid()));
     }
 
     int awaitExit(int seconds) {

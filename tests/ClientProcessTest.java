@@ -1,0 +1,181 @@
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonParser;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** ping-client and health-check as processes: every documented exit code, produced for real. */
+class ClientProcessTest {
+  private static PingServer.Running plaintext;
+  private static PingServer.Running tls;
+  private static PingServer.Running mtls;
+  private static TestSupport.Certs certs;
+
+  @BeforeAll
+  static void startServers() {
+    certs = TestSupport.certs();
+    plaintext = PingServer.start("127.0.0.1:0");
+    tls = PingServer.start("--cert", certs.serverCert().toString(), "--key", certs.serverKey().toString(),
+        "127.0.0.1:0");
+    mtls = PingServer.start("--cert", certs.serverCert().toString(), "--key", certs.serverKey().toString(),
+        "--cacert", certs.caCert().toString(), "127.0.0.1:0");
+  }
+
+  @AfterAll
+  static void stopServers() {
+    plaintext.stopNow();
+    tls.stopNow();
+    mtls.stopNow();
+  }
+
+  /** Runs a client to its end and checks its exit code and its one-line message on stderr. */
+  private static void expect(int exitCode, String messagePart, String mainClass, String... args) {
+    try (var client = TestSupport.ScriptProcess.java(mainClass, args)) {
+      assertEquals(exitCode, client.awaitExit(60), String.join(" ", args) + " stderr=" + client.stderr);
+      if (messagePart != null) {
+        String line = client.singleStderrLine();
+        assertTrue(line.contains(messagePart), String.join(" ", args) + " said: " + line);
+      }
+    }
+  }
+
+  private static String localhost(PingServer.Running server) {
+    return "localhost:" + server.port();
+  }
+
+  @Test
+  void successIsExitZero() {
+    expect(0, null, "PingClient", "-n", "2", plaintext.target());
+    expect(0, null, "HealthCheck", "--service", "ping", plaintext.target());
+  }
+
+  @Test
+  void closedPortIsAConnectionFailure() throws Exception {
+    int closedPort;
+    try (var socket = new java.net.ServerSocket(0)) {
+      closedPort = socket.getLocalPort();
+    }
+    expect(2, "connection refused", "HealthCheck", "127.0.0.1:" + closedPort);
+    expect(2, "connection refused", "PingClient", "127.0.0.1:" + closedPort);
+  }
+
+  @Test
+  void plaintextClientToTlsServerIsDiagnosedWithoutWaitingForATimeout() {
+    long start = System.nanoTime();
+    expect(2, "speaks TLS: add --cacert FILE, --tls or -k", "PingClient",
+        "--connect-timeout", "60s", "--timeout", "60s", localhost(tls));
+    long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start);
+    assertTrue(seconds < 30, "took " + seconds + " s: the diagnosis waited for a timeout");
+  }
+
+  @Test
+  void tlsClientToPlaintextServerIsDiagnosed() {
+    long start = System.nanoTime();
+    expect(2, "speaks plaintext, not TLS", "HealthCheck", "--connect-timeout", "60s", "--timeout", "60s",
+        "--cacert", certs.caCert().toString(), localhost(plaintext));
+    assertTrue(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start) < 30, "waited for a timeout");
+  }
+
+  @Test
+  void tlsFailuresSayWhatToFix() {
+    expect(2, "not signed by a trusted CA", "HealthCheck", "--cacert", certs.otherCaCert().toString(),
+        localhost(tls));
+    expect(2, "does not name 'wrong.example'", "HealthCheck", "--cacert", certs.caCert().toString(),
+        "--authority", "wrong.example", localhost(tls));
+    expect(2, "requires a client certificate", "PingClient", "--cacert", certs.caCert().toString(),
+        localhost(mtls));
+    expect(0, null, "PingClient", "--cacert", certs.caCert().toString(), "--cert", certs.clientCert().toString(),
+        "--key", certs.clientKey().toString(), localhost(mtls));
+  }
+
+  @Test
+  void insecureSkipsVerificationWithAWarning() {
+    try (var client = TestSupport.ScriptProcess.java("HealthCheck", "-k", localhost(tls))) {
+      assertEquals(0, client.awaitExit(60));
+      assertTrue(client.singleStderrLine().contains("not verified"), client.stderr.toString());
+    }
+  }
+
+  @Test
+  void healthAnswersMapToExitCodes() {
+    expect(3, "NOT_FOUND", "HealthCheck", "--service", "no-such-service", plaintext.target());
+    expect(4, null, "HealthCheck", "-healthservice", "ping_down", plaintext.target());
+  }
+
+  @Test
+  void deadlineExceededIsAFailedRpc() {
+    expect(3, "DEADLINE_EXCEEDED", "PingClient", "--delay", "3s", "--timeout", "200ms", plaintext.target());
+  }
+
+  @Test
+  void badInputIsExitOne() {
+    expect(1, "no such file", "PingClient", "--cacert", "/nonexistent/ca.pem", plaintext.target());
+    expect(1, "target 'host:port:x'", "HealthCheck", "host:port:x");
+    expect(1, "Missing required parameter", "PingClient");
+    expect(1, "expected 'key: value'", "PingClient", "-H", "novalue", plaintext.target());
+  }
+
+  @Test
+  void metadataUserAgentAndAuthorityArriveAtTheServer() {
+    try (var server = TestSupport.ScriptProcess.java("PingServer", "-v", "127.0.0.1:0")) {
+      int port = server.awaitListeningPort();
+      expect(0, null, "PingClient", "-H", "x-test: hello", "-H", "user-agent: pk-test/1", "-H",
+          "host: example.test", "-H", "authorization: Bearer s3cret", "127.0.0.1:" + port);
+      String line = server.awaitStderr(l -> l.contains("x-test=hello"), 10);
+      assertTrue(line.contains("user-agent=pk-test/1"), line);
+      assertTrue(line.contains("authority=example.test"), line);
+      assertTrue(line.contains("authorization=<redacted>") && !line.contains("s3cret"), line);
+    }
+  }
+
+  @Test
+  void jsonOutputParses() {
+    try (var client = TestSupport.ScriptProcess.java("HealthCheck", "--json", "-n", "3", plaintext.target())) {
+      assertEquals(0, client.awaitExit(60));
+      var json = JsonParser.parseString(String.join("\n", client.stdout)).getAsJsonObject();
+      assertEquals(3, json.getAsJsonObject("statuses").get("SERVING").getAsInt());
+      assertEquals(3, json.getAsJsonObject("rttMicros").get("count").getAsInt());
+    }
+  }
+
+  @Test
+  void continuousModeStopsOnASignalAndPrintsItsHistograms() {
+    try (var client = TestSupport.ScriptProcess.java("PingClient", "-n", "0", "--interval", "10ms",
+        plaintext.target())) {
+      client.awaitStdout(line -> line.startsWith("seq 3:"), 60);
+      client.signal("TERM"); // what Ctrl-C does too (INT is ignored in background jobs)
+      assertEquals(0, client.awaitExit(30));
+      assertTrue(client.stdout.stream().anyMatch(l -> l.startsWith("RTT histogram usec : count")),
+          client.stdout + " " + client.stderr);
+      assertTrue(client.stdout.stream().anyMatch(l -> l.startsWith("Average RTT")), client.stdout.toString());
+    }
+  }
+
+  @Test
+  void watchPrintsTheStatusAndEndsAtItsTimeout() {
+    try (var client = TestSupport.ScriptProcess.java("HealthCheck", "--watch", "--timeout", "1s",
+        "--service", "ping", plaintext.target())) {
+      assertEquals(0, client.awaitExit(60));
+      assertTrue(client.stdout.size() == 1 && client.stdout.get(0).endsWith(" SERVING"), client.stdout.toString());
+    }
+  }
+
+  @Test
+  void waitForServingWaitsForAServerThatStartsLater() throws Exception {
+    int port;
+    try (var socket = new java.net.ServerSocket(0)) {
+      port = socket.getLocalPort();
+    }
+    try (var client = TestSupport.ScriptProcess.java("HealthCheck", "-v", "--wait-for-serving", "--timeout", "60s",
+        "127.0.0.1:" + port)) {
+      client.awaitStderr(line -> line.contains("connection refused"), 60); // -v reports each failed check
+      try (PingServer.Running late = PingServer.start("127.0.0.1:" + port)) {
+        assertEquals(0, client.awaitExit(60));
+        assertTrue(client.stdout.get(0).startsWith("SERVING after "), client.stdout.toString());
+      }
+    }
+  }
+}

@@ -1,0 +1,125 @@
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** ping-client and health-check, through their static APIs, against real servers on loopback. */
+class ClientTest {
+  private static PingServer.Running server;
+
+  @BeforeAll
+  static void startServer() {
+    server = PingServer.start("127.0.0.1:0");
+  }
+
+  @AfterAll
+  static void stopServer() {
+    server.stopNow();
+  }
+
+  @Test
+  void eachIterationGivesThreeRttSamplesAndOneClockSkewSample() {
+    PingClient.Result result = PingClient.run("-n", "7", "--payload", "abc", server.target());
+    assertEquals(7, result.iterations());
+    assertEquals(21, result.rttHistogram().count());
+    assertEquals(7, result.clockSkewHistogram().count());
+    assertTrue(result.rttHistogram().minMicros() > 0, "RTTs are positive");
+    assertEquals(result.rttHistogram().avgMicros() / 1e6, result.averageRttSeconds(), 1e-12);
+  }
+
+  @Test
+  void clockSkewOnOneMachineIsSmallComparedWithTheRoundTrip() {
+    // one clock on both ends: the skew estimate is only measurement noise, well under a round trip
+    PingClient.Result result = PingClient.run("-n", "300", server.target());
+    double medianSkewMicros = result.clockSkewHistogram().percentileMicros(50);
+    double medianRttMicros = result.rttHistogram().percentileMicros(50);
+    assertTrue(Math.abs(medianSkewMicros) < medianRttMicros,
+        "median skew " + medianSkewMicros + " us vs median RTT " + medianRttMicros + " us");
+  }
+
+  @Test
+  void pingStaticApiReturnsTheAverageRttInSeconds() {
+    double averageRttSeconds = PingClient.ping(server.target(), 3, "x", Duration.ofMillis(5));
+    assertTrue(averageRttSeconds >= 0.005 * 2 / 3, "two of three samples include the 5 ms delay: "
+        + averageRttSeconds);
+  }
+
+  @Test
+  void payloadSizeSendsExactlyThatManyAsciiBytes() {
+    PingClient.Result result = PingClient.run("--payload-size", "100000", server.target());
+    assertEquals(100000, result.payloadBytes());
+  }
+
+  @Test
+  void pingsOverTlsMutualTlsAndAUnixSocket() throws Exception {
+    var certs = TestSupport.certs();
+    try (PingServer.Running tls = PingServer.start("--cert", certs.serverCert().toString(),
+        "--key", certs.serverKey().toString(), "--cacert", certs.caCert().toString(), "127.0.0.1:0")) {
+      PingClient.Result result = PingClient.run("-n", "2", "--cacert", certs.caCert().toString(),
+          "--cert", certs.clientCert().toString(), "--key", certs.clientKey().toString(),
+          "--authority", "localhost", tls.target());
+      assertEquals(6, result.rttHistogram().count());
+    }
+    Path socket = Files.createTempDirectory("pingkit").resolve("ping.sock");
+    try (PingServer.Running unix = PingServer.start(socket.toString())) {
+      assertEquals(3, PingClient.run("unix://" + socket).rttHistogram().count());
+      assertEquals(Map.of(ServingStatus.SERVING, 2L),
+          HealthCheck.run("-n", "2", "--unix-socket", socket.toString(), "localhost:8079").statusCounts());
+    }
+  }
+
+  @Test
+  void healthCheckWorkersShareTheChecksAndCountEachStatus() {
+    HealthCheck.Result result = HealthCheck.run("-n", "50", "-c", "4", "--service", "ping", server.target());
+    assertEquals(Map.of(ServingStatus.SERVING, 50L), result.statusCounts());
+    assertEquals(50, result.rttHistogram().count());
+    assertEquals(Map.of(ServingStatus.NOT_SERVING, 3L), HealthCheck.check(server.target(), "ping_down", 3));
+  }
+
+  @Test
+  void jsonOfAPingRunHasTheDocumentedFields() {
+    PingClient.Result result = PingClient.run("-n", "4", "--payload-size", "10", server.target());
+    JsonObject json = JsonParser.parseString(Client.toJson(result.toJson(Client.parsePercentiles("50,99"))))
+        .getAsJsonObject();
+    assertEquals(server.target(), json.get("target").getAsString());
+    assertEquals(4, json.get("iterations").getAsInt());
+    assertEquals(10, json.get("payloadBytes").getAsInt());
+    assertEquals(12, json.getAsJsonObject("rttMicros").get("count").getAsInt());
+    assertEquals(4, json.getAsJsonObject("clockSkewMicros").get("count").getAsInt());
+    assertEquals(2, json.getAsJsonObject("rttMicros").getAsJsonArray("percentiles").size());
+    assertEquals(result.averageRttSeconds(), json.get("averageRttSeconds").getAsDouble(), 1e-12);
+  }
+
+  @Test
+  void targetsAreParsedInEveryDocumentedForm() {
+    record Case(String text, String host, int port, Boolean tls) {}
+    for (Case c : new Case[] {
+        new Case("example.com", "example.com", 8079, null),
+        new Case("example.com:9000", "example.com", 9000, null),
+        new Case("[::1]:9000", "::1", 9000, null),
+        new Case("::1", "::1", 8079, null),
+        new Case("http://example.com", "example.com", 80, false),
+        new Case("https://example.com/", "example.com", 443, true),
+        new Case("https://example.com:8443", "example.com", 8443, true)}) {
+      Client.Target target = Client.Target.parse(c.text);
+      assertEquals(c.host + ":" + c.port + ":" + c.tls, target.host() + ":" + target.port() + ":" + target.tls(),
+          c.text);
+    }
+    assertEquals(Path.of("/tmp/x.sock"), Client.Target.parse("unix:///tmp/x.sock").unixSocket());
+    assertEquals(Path.of("/tmp/x.sock"), Client.Target.parse("unix:/tmp/x.sock").unixSocket());
+    for (String bad : new String[] {"host:port:x", "[::1", "host:70000", "ftp://host", "host:0"}) {
+      Pingkit.UserError e = org.junit.jupiter.api.Assertions.assertThrows(Pingkit.UserError.class,
+          () -> Client.Target.parse(bad), bad);
+      assertEquals(Pingkit.EXIT_USAGE, e.exitCode);
+    }
+  }
+}

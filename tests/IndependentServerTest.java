@@ -1,0 +1,107 @@
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Our clients against an independent server: Debian's python3-grpcio serving fgrpc.PingServer and
+ * grpc.health.v1 from stubs generated at test time (proto/ and Debian's grpc-proto). Skipped without them,
+ * unless PINGKIT_REQUIRE_PYTHON=1 (CI).
+ */
+class IndependentServerTest {
+  static final String PYTHON = "/usr/bin/python3";
+  static final Path HEALTH_PROTO = Path.of("/usr/share/grpc-proto/grpc/health/v1/health.proto");
+
+  private static final String SERVER = """
+      import sys, time, threading, grpc
+      from concurrent import futures
+      import ping_pb2, ping_pb2_grpc
+      import health_pb2, health_pb2_grpc
+
+      class Ping(ping_pb2_grpc.PingServerServicer):
+          def Ping(self, request, context):
+              received = time.time_ns()
+              if request.delayNanos > 0:
+                  time.sleep(request.delayNanos / 1e9)
+              return ping_pb2.PingMessage(seq=request.seq, ts=received, payload=request.payload,
+                                          delayNanos=request.delayNanos)
+
+      class Health(health_pb2_grpc.HealthServicer):
+          STATUSES = {"": 1, "ping": 1, "ping_down": 2}
+          def Check(self, request, context):
+              if request.service not in self.STATUSES:
+                  context.abort(grpc.StatusCode.NOT_FOUND, "unknown service")
+              return health_pb2.HealthCheckResponse(status=self.STATUSES[request.service])
+
+      server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
+      ping_pb2_grpc.add_PingServerServicer_to_server(Ping(), server)
+      if "--no-health" not in sys.argv:
+          health_pb2_grpc.add_HealthServicer_to_server(Health(), server)
+      port = server.add_insecure_port("127.0.0.1:0")
+      server.start()
+      print("listening on tcp 127.0.0.1:%d" % port, flush=True)
+      sys.stdin.read()
+      """;
+
+  private static Path dir;
+  private static TestSupport.ScriptProcess withHealth;
+  private static TestSupport.ScriptProcess withoutHealth;
+
+  @BeforeAll
+  static void startPythonServers() throws Exception {
+    boolean available = Files.isExecutable(Path.of(PYTHON)) && Files.exists(HEALTH_PROTO)
+        && new ProcessBuilder(PYTHON, "-c", "import grpc, grpc_tools").start().waitFor() == 0;
+    assumeTrue(available || "1".equals(System.getenv("PINGKIT_REQUIRE_PYTHON")),
+        "python3-grpcio, python3-grpc-tools and grpc-proto are not installed");
+    dir = Files.createTempDirectory("pingkit-python-server");
+    // health.proto is copied out of its grpc/ folder: generated as grpc.health.v1 it would hide the grpc module
+    Files.copy(HEALTH_PROTO, dir.resolve("health.proto"));
+    TestSupport.run(dir, PYTHON, "-m", "grpc_tools.protoc", "-I" + TestSupport.repo().resolve("proto"), "-I.",
+        "--python_out=.", "--grpc_python_out=.", "ping.proto", "health.proto");
+    Files.writeString(dir.resolve("server.py"), SERVER);
+    withHealth = TestSupport.ScriptProcess.start(List.of(PYTHON, "server.py"), dir);
+    withoutHealth = TestSupport.ScriptProcess.start(List.of(PYTHON, "server.py", "--no-health"), dir);
+  }
+
+  @AfterAll
+  static void stopPythonServers() {
+    if (withHealth != null) {
+      withHealth.close();
+      withoutHealth.close();
+    }
+  }
+
+  @Test
+  void pingClientMeasuresAPythonServer() {
+    String target = "127.0.0.1:" + withHealth.awaitListeningPort();
+    PingClient.Result result = PingClient.run("-n", "5", "--payload", "hi", "--delay", "1ms", target);
+    assertEquals(15, result.rttHistogram().count());
+    assertEquals(5, result.clockSkewHistogram().count());
+  }
+
+  @Test
+  void healthCheckReadsAPythonHealthService() {
+    String target = "127.0.0.1:" + withHealth.awaitListeningPort();
+    assertEquals(Map.of(ServingStatus.SERVING, 3L), HealthCheck.check(target, "ping", 3));
+    assertEquals(Map.of(ServingStatus.NOT_SERVING, 1L), HealthCheck.check(target, "ping_down", 1));
+    Pingkit.UserError notFound =
+        assertThrows(Pingkit.UserError.class, () -> HealthCheck.check(target, "other", 1));
+    assertEquals(Pingkit.EXIT_RPC_FAILED, notFound.exitCode);
+  }
+
+  @Test
+  void aServerWithoutHealthServiceIsReportedAsUnimplemented() {
+    String target = "127.0.0.1:" + withoutHealth.awaitListeningPort();
+    Pingkit.UserError e = assertThrows(Pingkit.UserError.class, () -> HealthCheck.check(target, "", 1));
+    assertEquals(Pingkit.EXIT_RPC_FAILED, e.exitCode);
+    org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("UNIMPLEMENTED"), e.getMessage());
+  }
+}
