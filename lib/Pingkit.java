@@ -347,7 +347,7 @@ final class Pingkit {
   private static final Logger PINGKIT_LOGGER = Logger.getLogger("pingkit");
   private static final Logger GRPC_LOGGER = Logger.getLogger("io.grpc");
   private static final Logger NETTY_BOOTSTRAP_LOGGER =
-      Logger.getLogger("io.grpc.netty.shaded.io.netty.bootstrap.AbstractBootstrap");
+      Logger.getLogger("io.grpc.netty.shaded.io.netty.bootstrap");
 
   private static final class OneLineFormatter extends Formatter {
     private final String programName;

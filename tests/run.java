@@ -3,7 +3,7 @@
 //DEPS org.junit.jupiter:junit-jupiter-engine:5.13.4 org.junit.platform:junit-platform-launcher:1.13.4
 //SOURCES ../ping-server.java ../ping-client.java ../health-check.java
 //SOURCES TestSupport.java PingServerTest.java ServerProcessTest.java WireCompatibilityTest.java StubsJarTest.java
-//SOURCES ClientTest.java ClientProcessTest.java IndependentServerTest.java
+//SOURCES ClientTest.java ClientProcessTest.java IndependentServerTest.java JShellTest.java
 
 import static org.junit.platform.engine.discovery.ClassNameFilter.includeClassNamePatterns;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClasspathRoots;
