@@ -1,8 +1,6 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
 //SOURCES lib/Client.java
-// sun.misc.Signal (jdk.unsupported) lets Ctrl-C end a watch cleanly; this keeps javac quiet about it
-//COMPILE_OPTIONS -XDignore.symbol.file
 
 import io.grpc.ClientCall;
 import io.grpc.StatusRuntimeException;
@@ -28,14 +26,14 @@ import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import sun.misc.Signal;
 
 @Command(name = "health-check", mixinStandardHelpOptions = true, sortOptions = false,
     versionProvider = Pingkit.Version.class,
     description = {
-        "Calls grpc.health.v1.Health/Check N times (Fortio's grpc health check) and prints an RTT histogram",
-        "(microseconds) and a count per status; exits 0 only when every answer was SERVING. --watch streams",
-        "Health/Watch instead; --wait-for-serving polls until SERVING (for scripts and compose files)."},
+        "Calls grpc.health.v1.Health/Check N times (Fortio's grpc health check) and",
+        "prints an RTT histogram (microseconds) and a count per status; exits 0 only",
+        "when every answer was SERVING. --watch streams Health/Watch instead;",
+        "--wait-for-serving checks until SERVING (for scripts and compose files).", ""},
     footer = {"", "Examples:",
         "  health-check localhost:8079",
         "  health-check --service ping -n 100 -c 4 127.0.0.1:8079",
@@ -65,12 +63,8 @@ class HealthCheck implements Callable<Integer> {
       description = "check until SERVING, for at most --timeout (default then: 60s)")
   boolean waitForServing;
 
-  @Option(names = "-p", paramLabel = "P,P,...", defaultValue = "50,75,90,99,99.9",
-      description = "percentiles to print (default: ${DEFAULT-VALUE})")
-  String percentiles;
-
-  @Option(names = "--json", description = "print JSON (see the README) instead of text")
-  boolean json;
+  @Mixin
+  Client.ReportOptions report = new Client.ReportOptions();
 
   private static final java.util.logging.Logger log = java.util.logging.Logger.getLogger("pingkit.health");
   private static final Duration WAIT_FOR_SERVING_DEFAULT = Duration.ofSeconds(60);
@@ -87,18 +81,16 @@ class HealthCheck implements Callable<Integer> {
       throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--watch and --wait-for-serving: give one or the other");
     }
     AtomicBoolean stop = new AtomicBoolean();
-    for (String signal : new String[] {"INT", "TERM"}) {
-      Signal.handle(new Signal(signal), s -> stop.set(true));
-    }
+    Pingkit.onStopSignal(() -> stop.set(true));
     if (watch) {
       return watch(stop);
     }
     if (waitForServing) {
       return waitForServing(stop);
     }
-    List<Double> printedPercentiles = Client.parsePercentiles(percentiles);
+    List<Double> printedPercentiles = report.percentiles();
     Result result = check(stop);
-    System.out.print(json ? Client.toJson(result.toJson(printedPercentiles)) + "\n"
+    System.out.print(report.json ? Client.toJson(result.toJson(printedPercentiles)) + "\n"
         : result.format(printedPercentiles));
     return result.allServing() ? Pingkit.EXIT_OK : Pingkit.EXIT_UNHEALTHY;
   }
@@ -247,8 +239,9 @@ class HealthCheck implements Callable<Integer> {
           log.info("check " + attempts + ": " + lastStatus);
           if (lastStatus == ServingStatus.SERVING) {
             double waitedSeconds = (System.nanoTime() - start) / 1e9;
-            System.out.println(json ? Client.toJson(Map.of("target", server.target.display(), "service", service,
-                "status", "SERVING", "waitedSeconds", Client.round(waitedSeconds), "checks", attempts))
+            System.out.println(report.json
+                ? Client.toJson(Client.jsonObject("target", server.target.display(), "service", service,
+                    "status", "SERVING", "waitedSeconds", Client.round(waitedSeconds), "checks", attempts))
                 : String.format(java.util.Locale.ROOT, "SERVING after %.2f s (%d checks)", waitedSeconds, attempts));
             return Pingkit.EXIT_OK;
           }
@@ -311,8 +304,9 @@ class HealthCheck implements Callable<Integer> {
         }
         server.answered();
         lastStatus = (ServingStatus) event;
-        System.out.println(json
-            ? new com.google.gson.Gson().toJson(Map.of("time", Instant.now().toString(), "status", lastStatus.name()))
+        System.out.println(report.json
+            ? new com.google.gson.Gson().toJson(Client.jsonObject("time", Instant.now().toString(),
+                "status", lastStatus.name()))
             : Instant.now() + " " + lastStatus);
       }
       call.cancel("watch ended", null);

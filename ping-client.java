@@ -1,8 +1,6 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
 //SOURCES lib/Client.java
-// sun.misc.Signal (jdk.unsupported) lets Ctrl-C end a run with its results printed; this keeps javac quiet
-//COMPILE_OPTIONS -XDignore.symbol.file
 
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCalls;
@@ -19,14 +17,14 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import pingkit.fgrpc.PingMessage;
 import pingkit.fgrpc.PingServerGrpc;
-import sun.misc.Signal;
 
 @Command(name = "ping-client", mixinStandardHelpOptions = true, sortOptions = false,
     versionProvider = Pingkit.Version.class,
     description = {
-        "Pings a Fortio-compatible gRPC ping server (/fgrpc.PingServer/Ping) and measures round-trip time and",
-        "clock skew like Fortio's grpcping: one warm-up call, then per iteration two calls giving three RTT",
-        "samples and one skew sample. Prints both histograms (microseconds) and the average RTT."},
+        "Pings a Fortio-compatible gRPC ping server (/fgrpc.PingServer/Ping) and",
+        "measures round-trip time and clock skew like Fortio's grpcping: a warm-up",
+        "call, then per iteration two calls giving three RTT samples and one skew",
+        "sample. Prints both histograms (microseconds) and the average RTT.", ""},
     footer = {"", "Examples:",
         "  ping-client -n 10 localhost:8079",
         "  ping-client -n 0 --delay 100ms 127.0.0.1:8079      continuous, until Ctrl-C",
@@ -56,13 +54,8 @@ class PingClient implements Callable<Integer> {
       description = "wait between iterations (default: 1s with -n 0, like ICMP ping; none otherwise)")
   Duration interval;
 
-  @Option(names = "-p", paramLabel = "P,P,...", defaultValue = "50,75,90,99,99.9",
-      description = "percentiles to print (default: ${DEFAULT-VALUE})")
-  String percentiles;
-
-  @Option(names = "--json", description = "print one JSON document (see the README) instead of text")
-  boolean json;
-
+  @Mixin
+  Client.ReportOptions report = new Client.ReportOptions();
 
   public static void main(String[] args) {
     System.exit(Pingkit.execute(new PingClient(), args));
@@ -71,14 +64,12 @@ class PingClient implements Callable<Integer> {
   @Override
   public Integer call() {
     Pingkit.configureLogging("ping-client", connection.verbose.length, false);
-    List<Double> printedPercentiles = Client.parsePercentiles(percentiles);
+    List<Double> printedPercentiles = report.percentiles();
     CountDownLatch stop = new CountDownLatch(1);
-    for (String signal : new String[] {"INT", "TERM"}) {
-      Signal.handle(new Signal(signal), s -> stop.countDown());
-    }
+    Pingkit.onStopSignal(stop::countDown);
     boolean lineEach = iterations == 0 || connection.verbose();
-    Result result = measure(stop, lineEach && !json ? line -> System.out.println(line) : line -> {});
-    System.out.print(json ? Client.toJson(result.toJson(printedPercentiles)) + "\n"
+    Result result = measure(stop, lineEach && !report.json ? line -> System.out.println(line) : line -> {});
+    System.out.print(report.json ? Client.toJson(result.toJson(printedPercentiles)) + "\n"
         : result.format(printedPercentiles));
     return Pingkit.EXIT_OK;
   }

@@ -1,8 +1,6 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
 //SOURCES lib/Pingkit.java
-// sun.misc.Signal (jdk.unsupported) is how a JVM handles SIGTERM itself; this keeps javac quiet about it
-//COMPILE_OPTIONS -XDignore.symbol.file
 
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.Grpc;
@@ -58,22 +56,25 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import pingkit.fgrpc.PingMessage;
 import pingkit.fgrpc.PingServerGrpc;
-import sun.misc.Signal;
 
 @Command(name = "ping-server", mixinStandardHelpOptions = true, sortOptions = false,
     versionProvider = Pingkit.Version.class,
     description = {
-        "Serves Fortio's gRPC ping (/fgrpc.PingServer/Ping), the grpc.health.v1 health service and server",
-        "reflection (v1 and v1alpha). Prints one line, 'listening on tcp HOST:PORT' or 'listening on unix PATH',",
-        "once it listens; logs go to stderr. SIGINT/SIGTERM drain: health turns NOT_SERVING, new calls are",
-        "refused, calls in flight are answered, then it exits 0 (a second signal stops at once)."},
+        "Serves Fortio's gRPC ping (/fgrpc.PingServer/Ping), grpc.health.v1 and",
+        "server reflection (v1, v1alpha). Once listening it prints one line,",
+        "'listening on tcp HOST:PORT' or 'listening on unix PATH'; logs go to stderr.",
+        "SIGINT/SIGTERM drain: new calls are refused, health turns NOT_SERVING, calls",
+        "in flight are answered, then it exits 0 (a second signal stops at once).", ""},
     footer = {"", "Examples:",
         "  ping-server 0                              a free port on all interfaces",
         "  ping-server 127.0.0.1:8079 -v              loopback only, logging each call",
         "  ping-server /tmp/ping.sock                 a Unix domain socket",
-        "  ping-server 8443 --cert c.pem --key k.pem --cacert ca.pem   TLS, clients need a cert from ca.pem",
+        "  ping-server 8443 --cert c.pem --key k.pem --cacert ca.pem   mutual TLS",
         "",
-        "Exit codes: 0 stopped cleanly, 1 invalid arguments or unreadable files, 2 cannot listen."})
+        "Exit codes:",
+        "  0  stopped cleanly",
+        "  1  invalid arguments or unreadable files",
+        "  2  cannot listen (port in use, socket path exists, unknown host)"})
 class PingServer implements Callable<Integer> {
 
   @Parameters(paramLabel = "LISTEN", arity = "0..1", defaultValue = "8079",
@@ -134,15 +135,13 @@ class PingServer implements Callable<Integer> {
     CountDownLatch stopRequested = new CountDownLatch(1);
     Running server = start();
     AtomicInteger signals = new AtomicInteger();
-    for (String signal : new String[] {"TERM", "INT"}) {
-      Signal.handle(new Signal(signal), s -> {
-        if (signals.incrementAndGet() > 1) {
-          log.warning("second signal: stopping now, cutting calls in flight");
-          server.stopNow();
-        }
-        stopRequested.countDown();
-      });
-    }
+    Pingkit.onStopSignal(() -> {
+      if (signals.incrementAndGet() > 1) {
+        log.warning("second signal: stopping now, cutting calls in flight");
+        server.stopNow();
+      }
+      stopRequested.countDown();
+    });
     System.out.println("listening on " + server.address());
     System.out.flush();
     stopRequested.await();

@@ -201,6 +201,20 @@ final class Client {
     }
   }
 
+  /** How results are printed: the flags both clients share. */
+  static final class ReportOptions {
+    @Option(names = "-p", paramLabel = "P,P,...", defaultValue = "50,75,90,99,99.9",
+        description = "percentiles to print (default: ${DEFAULT-VALUE})")
+    String percentiles;
+
+    @Option(names = "--json", description = "print JSON (its fields are in the README) instead of text")
+    boolean json;
+
+    List<Double> percentiles() {
+      return parsePercentiles(percentiles);
+    }
+  }
+
   // ---- connections ----------------------------------------------------------------------------------------
 
   /** One channel to the target, and the diagnosis of what goes wrong with it. */
@@ -684,6 +698,15 @@ final class Client {
       }
     }
     return percentiles;
+  }
+
+  /** A JSON object whose fields keep the order given: key, value, key, value... */
+  static Map<String, Object> jsonObject(Object... keysAndValues) {
+    Map<String, Object> object = new LinkedHashMap<>();
+    for (int i = 0; i + 1 < keysAndValues.length; i += 2) {
+      object.put((String) keysAndValues[i], keysAndValues[i + 1]);
+    }
+    return object;
   }
 
   static String toJson(Object value) {

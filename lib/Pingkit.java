@@ -7,6 +7,8 @@
 //DEPS info.picocli:picocli:4.7.7
 //DEPS org.hdrhistogram:HdrHistogram:2.2.2
 //DEPS ping-stubs.jar
+// sun.misc.Signal (jdk.unsupported) is how a JVM handles SIGINT/SIGTERM itself; this keeps javac quiet about it
+//COMPILE_OPTIONS -XDignore.symbol.file
 
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
@@ -193,6 +195,16 @@ final class Pingkit {
     @Override
     public Integer convert(String value) {
       return parseByteSize(value);
+    }
+  }
+
+  /**
+   * Runs {@code action} on each SIGINT (Ctrl-C) and SIGTERM instead of the JVM's immediate exit, so that a run
+   * can stop cleanly: drain, or print what it measured.
+   */
+  static void onStopSignal(Runnable action) {
+    for (String name : new String[] {"INT", "TERM"}) {
+      sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> action.run());
     }
   }
 

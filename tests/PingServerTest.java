@@ -289,7 +289,8 @@ class PingServerTest {
       }
       assertEquals(100, draining.callsInFlight());
 
-      CompletableFuture<Integer> cut = CompletableFuture.supplyAsync(() -> draining.drain(java.time.Duration.ofSeconds(20)));
+      CompletableFuture<Integer> cut =
+          CompletableFuture.supplyAsync(() -> draining.drain(java.time.Duration.ofSeconds(20)));
       assertEquals(ServingStatus.NOT_SERVING, watch.poll(10, TimeUnit.SECONDS));
       ManagedChannel late = TestSupport.plaintext(draining.target());
       try {
