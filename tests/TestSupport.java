@@ -181,8 +181,14 @@ final class TestSupport {
     }
 
     static ScriptProcess start(List<String> command, Path dir) {
+      return start(command, dir, java.util.Map.of());
+    }
+
+    static ScriptProcess start(List<String> command, Path dir, java.util.Map<String, String> environment) {
       try {
-        return new ScriptProcess(new ProcessBuilder(command).directory(dir.toFile()).start());
+        ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
+        builder.environment().putAll(environment);
+        return new ScriptProcess(builder.start());
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }

@@ -1,0 +1,68 @@
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The repository's ./jbang launcher, and the classpath it gives the scripts. */
+class LauncherTest {
+  private static final String ECHO_SCRIPT = """
+      class echo {
+        public static void main(String[] args) throws Exception {
+          for (String arg : args) {
+            System.out.println("[" + arg + "]");
+          }
+          System.out.println("stdin: " + new java.io.BufferedReader(new java.io.InputStreamReader(System.in)).readLine());
+        }
+      }
+      """;
+
+  @Test
+  void argumentsWithSpacesAndQuotesAndStdinReachTheScriptIntact() throws Exception {
+    Path dir = Files.createTempDirectory("pingkit-launcher");
+    Files.writeString(dir.resolve("echo.java"), ECHO_SCRIPT);
+    Path repo = TestSupport.repo();
+    try (var run = TestSupport.ScriptProcess.start(List.of(repo.resolve("jbang").toString(), "echo.java",
+        "two words", "it's", "say \"hi\"", "$HOME", "*"), dir)) {
+      run.process.getOutputStream().write("from stdin\n".getBytes(StandardCharsets.UTF_8));
+      run.process.getOutputStream().close();
+      assertEquals(0, run.awaitExit(120), run.stderr.toString());
+      assertEquals(List.of("[two words]", "[it's]", "[say \"hi\"]", "[$HOME]", "[*]", "stdin: from stdin"),
+          run.stdout);
+    }
+  }
+
+  @Test
+  void twoFirstRunsAtOnceShareOneCompleteCache() throws Exception {
+    assumeTrue(TestSupport.onPath("mvn") || System.getenv("CI") != null, "the bootstrap test uses mvn");
+    Path cache = Files.createTempDirectory("pingkit-cache");
+    Path repo = TestSupport.repo();
+    Map<String, String> env = Map.of("PINGKIT_CACHE", cache.toString(), "PINGKIT_IGNORE_PATH_JBANG", "1");
+    try (var first = TestSupport.ScriptProcess.start(List.of(repo.resolve("jbang").toString(), "version"),
+             repo, env);
+         var second = TestSupport.ScriptProcess.start(List.of(repo.resolve("jbang").toString(), "version"),
+             repo, env)) {
+      assertEquals(0, first.awaitExit(300), first.stderr.toString());
+      assertEquals(0, second.awaitExit(300), second.stderr.toString());
+      assertEquals(List.of("0.132.1"), first.stdout);
+      assertEquals(List.of("0.132.1"), second.stdout);
+    }
+    Path published = cache.resolve("jbang-cli-0.132.1");
+    assertTrue(Files.isSymbolicLink(published), "the cache is published as one symlink");
+    try (var entries = Files.list(cache)) {
+      assertEquals(2, entries.count(), "the losing run removes its copy: " + cache);
+    }
+  }
+
+  @Test
+  void exactlyOneGuavaIsOnTheScriptsClasspath() {
+    long guavaJars = List.of(System.getProperty("java.class.path").split(java.io.File.pathSeparator)).stream()
+        .filter(entry -> Path.of(entry).getFileName().toString().matches("guava-\\d.*\\.jar")).count();
+    assertEquals(1, guavaJars, System.getProperty("java.class.path"));
+  }
+}
