@@ -263,9 +263,10 @@ class HealthCheck implements Callable<Integer> {
   // ---- --watch ---------------------------------------------------------------------------------------------
 
   private int watch(AtomicBoolean stop) throws InterruptedException {
-    long deadline = connection.timeout == null ? Long.MAX_VALUE : System.nanoTime() + connection.timeout.toNanos();
     LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
     try (Client.Connection server = Client.Connection.open(connection, 0).connect()) {
+      // --timeout is how long to watch: it counts from the connection, not from the JVM's start
+      long deadline = connection.timeout == null ? Long.MAX_VALUE : System.nanoTime() + connection.timeout.toNanos();
       ClientCall<HealthCheckRequest, HealthCheckResponse> call =
           server.channel.newCall(HealthGrpc.getWatchMethod(), io.grpc.CallOptions.DEFAULT);
       ClientCalls.asyncServerStreamingCall(call, HealthCheckRequest.newBuilder().setService(service).build(),

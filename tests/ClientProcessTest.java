@@ -156,7 +156,7 @@ class ClientProcessTest {
 
   @Test
   void watchPrintsTheStatusAndEndsAtItsTimeout() {
-    try (var client = TestSupport.ScriptProcess.java("HealthCheck", "--watch", "--timeout", "1s",
+    try (var client = TestSupport.ScriptProcess.java("HealthCheck", "--watch", "--timeout", "2s",
         "--service", "ping", plaintext.target())) {
       assertEquals(0, client.awaitExit(60));
       assertTrue(client.stdout.size() == 1 && client.stdout.get(0).endsWith(" SERVING"), client.stdout.toString());
