@@ -116,7 +116,8 @@ class HealthCheck implements Callable<Integer> {
     }
 
     String format(List<Double> percentiles) {
-      StringBuilder out = new StringBuilder(rttHistogram.format("RTT histogram usec", percentiles));
+      StringBuilder out =
+          new StringBuilder(rttHistogram.format("RTT histogram usec", percentiles, Client.Unit.MICROS));
       statusCounts.forEach((status, count) -> out.append("Health ").append(status).append(" : ").append(count)
           .append('\n'));
       return out.toString();

@@ -1,7 +1,9 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
-//SOURCES lib/Client.java
+//SOURCES lib/Load.java
 
+import com.google.common.util.concurrent.Futures;
+import com.google.common.util.concurrent.MoreExecutors;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCalls;
 import java.time.Duration;
@@ -35,9 +37,9 @@ class PingClient implements Callable<Integer> {
   @Mixin
   Client.ConnectionOptions connection = new Client.ConnectionOptions();
 
-  @Option(names = "-n", paramLabel = "N", defaultValue = "1",
-      description = "iterations (2 calls each); 0 = until Ctrl-C, a line per iteration (default: ${DEFAULT-VALUE})")
-  int iterations;
+  @Option(names = "-n", paramLabel = "N",
+      description = "iterations (2 calls each), 0 = until Ctrl-C with a line each (default: 1); load: exact calls")
+  Integer iterationsOrCalls;
 
   @Option(names = {"--payload", "-payload"}, paramLabel = "STR", description = "payload to send and echo")
   String payload;
@@ -57,6 +59,9 @@ class PingClient implements Callable<Integer> {
   @Mixin
   Client.ReportOptions report = new Client.ReportOptions();
 
+  @Mixin
+  Load.Options load = new Load.Options();
+
   public static void main(String[] args) {
     System.exit(Pingkit.execute(new PingClient(), args));
   }
@@ -67,6 +72,10 @@ class PingClient implements Callable<Integer> {
     List<Double> printedPercentiles = report.percentiles();
     CountDownLatch stop = new CountDownLatch(1);
     Pingkit.onStopSignal(stop::countDown);
+    if (load.active()) {
+      return runLoad(stop, printedPercentiles);
+    }
+    int iterations = iterations();
     boolean lineEach = iterations == 0 || connection.verbose();
     Result result = measure(stop, lineEach && !report.json ? line -> System.out.println(line) : line -> {});
     System.out.print(report.json ? Client.toJson(result.toJson(printedPercentiles)) + "\n"
@@ -84,7 +93,7 @@ class PingClient implements Callable<Integer> {
   /** Runs with command-line arguments, e.g. {@code run("-n", "5", "--cacert", "ca.pem", "host:8443")}. */
   static Result run(String... args) {
     PingClient command = Pingkit.parse(new PingClient(), args);
-    if (command.iterations == 0) {
+    if (command.iterations() == 0) {
       throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "-n 0 (continuous) is for the command line");
     }
     return command.measure(new CountDownLatch(1), line -> {});
@@ -95,14 +104,14 @@ class PingClient implements Callable<Integer> {
       Client.SampleHistogram rttHistogram, Client.SampleHistogram clockSkewHistogram) {
 
     double averageRttSeconds() {
-      return rttHistogram.avgMicros() / 1e6;
+      return rttHistogram.avg(Client.Unit.SECONDS);
     }
 
     String format(List<Double> percentiles) {
-      return clockSkewHistogram.format("Clock skew histogram usec", percentiles)
-          + rttHistogram.format("RTT histogram usec", percentiles)
+      return clockSkewHistogram.format("Clock skew histogram usec", percentiles, Client.Unit.MICROS)
+          + rttHistogram.format("RTT histogram usec", percentiles, Client.Unit.MICROS)
           + String.format(java.util.Locale.ROOT, "Average RTT %s usec over %d samples (%d iterations) to %s%n",
-              Client.number(rttHistogram.avgMicros()), rttHistogram.count(), iterations, target);
+              Client.number(rttHistogram.avg(Client.Unit.MICROS)), rttHistogram.count(), iterations, target);
     }
 
     Map<String, Object> toJson(List<Double> percentiles) {
@@ -120,7 +129,12 @@ class PingClient implements Callable<Integer> {
 
   // ---- the measurement ------------------------------------------------------------------------------------
 
+  private int iterations() {
+    return iterationsOrCalls == null ? 1 : iterationsOrCalls;
+  }
+
   private Result measure(CountDownLatch stop, Consumer<String> eachIteration) {
+    int iterations = iterations();
     if (iterations < 0) {
       throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "-n must be 0 (until Ctrl-C) or more");
     }
@@ -166,6 +180,23 @@ class PingClient implements Callable<Integer> {
       return new Result(server.target.display(), done, payloadText.length(), delay, rttHistogram,
           clockSkewHistogram);
     }
+  }
+
+  // ---- load mode (Fortio's load -grpc -ping) ----------------------------------------------------------------
+
+  private int runLoad(CountDownLatch stop, List<Double> printedPercentiles) {
+    String payloadText = payloadText();
+    PingMessage message = PingMessage.newBuilder().setPayload(payloadText).setDelayNanos(delay.toNanos()).build();
+    Duration callTimeout = connection.callTimeout(delay);
+    String runType = "GRPC Ping" + (delay.isZero() ? "" : " Delay=" + Pingkit.formatDuration(delay))
+        + (payloadText.isEmpty() ? "" : " PayloadLength=" + payloadText.length());
+    Load.Plan plan = Load.plan(load, runType, Client.Target.parse(connection.target).display(), iterationsOrCalls);
+    Load.CallStarter ping = server -> Futures.transform(
+        ClientCalls.futureUnaryCall(server.channel.newCall(PingServerGrpc.getPingMethod(),
+            server.callOptions(callTimeout)), message),
+        reply -> "SERVING", MoreExecutors.directExecutor());
+    return Load.execute(plan, load, report, connection, payloadText.length() + 1024, ping, "Ping", stop,
+        printedPercentiles);
   }
 
   /** Waits {@code pause}, or less when stopped; returns whether a stop was asked for. */

@@ -300,7 +300,9 @@ final class Client {
       if (metadata.keys().size() > 0) {
         builder.intercept(MetadataUtils.newAttachHeadersInterceptor(metadata));
       }
-      builder.maxInboundMessageSize(Math.max(maxMessageBytes, 4 << 20));
+      builder.maxInboundMessageSize(Math.max(maxMessageBytes, 4 << 20))
+          // every callback of ours is short and non-blocking: run it on the transport's thread
+          .directExecutor();
       return new Connection(target, builder.build(), options, tls != null, authority, unixEventLoop);
     }
 
@@ -493,9 +495,21 @@ final class Client {
 
   // ---- histograms -----------------------------------------------------------------------------------------
 
+  /** The unit a histogram is reported in: Fortio prints ping and health RTTs in µs, load latencies in s. */
+  enum Unit {
+    MICROS(1e3), SECONDS(1e9);
+
+    final double nanos;
+
+    Unit(double nanos) {
+      this.nanos = nanos;
+    }
+  }
+
   /**
-   * Samples in nanoseconds, reported in microseconds like Fortio's histograms. HdrHistogram holds non-negative
-   * values, so negative samples (clock skew) are kept as magnitudes in a second histogram.
+   * Samples in nanoseconds, kept in HdrHistogram (3 significant digits) and reported in a {@link Unit}.
+   * HdrHistogram holds non-negative values, so negative samples (clock skew) are kept as magnitudes in a second
+   * histogram. Not thread-safe: one writer, or one per thread and {@link #add} at the end.
    */
   static final class SampleHistogram {
     private final Histogram positive = new Histogram(3);
@@ -505,6 +519,24 @@ final class Client {
     private long maxNanos = Long.MIN_VALUE;
     private double sumNanos;
     private double sumSquaresNanos;
+
+    /** A copy of an HdrHistogram of non-negative nanoseconds (sum and deviation at its resolution). */
+    static SampleHistogram of(Histogram nanos) {
+      SampleHistogram histogram = new SampleHistogram();
+      for (var bucket : nanos.recordedValues()) {
+        long value = nanos.medianEquivalentValue(bucket.getValueIteratedTo());
+        long times = bucket.getCountAtValueIteratedTo();
+        histogram.positive.recordValueWithCount(value, times);
+        histogram.count += times;
+        histogram.sumNanos += (double) value * times;
+        histogram.sumSquaresNanos += (double) value * value * times;
+      }
+      if (histogram.count > 0) {
+        histogram.minNanos = nanos.getMinValue();
+        histogram.maxNanos = nanos.getMaxValue();
+      }
+      return histogram;
+    }
 
     void record(long nanos) {
       if (nanos >= 0) {
@@ -533,32 +565,32 @@ final class Client {
       return count;
     }
 
-    double avgMicros() {
-      return count == 0 ? 0 : sumNanos / count / 1e3;
+    double avg(Unit unit) {
+      return count == 0 ? 0 : sumNanos / count / unit.nanos;
     }
 
-    double stddevMicros() {
+    double stddev(Unit unit) {
       if (count == 0) {
         return 0;
       }
       double mean = sumNanos / count;
-      return Math.sqrt(Math.max(0, sumSquaresNanos / count - mean * mean)) / 1e3;
+      return Math.sqrt(Math.max(0, sumSquaresNanos / count - mean * mean)) / unit.nanos;
     }
 
-    double minMicros() {
-      return count == 0 ? 0 : minNanos / 1e3;
+    double min(Unit unit) {
+      return count == 0 ? 0 : minNanos / unit.nanos;
     }
 
-    double maxMicros() {
-      return count == 0 ? 0 : maxNanos / 1e3;
+    double max(Unit unit) {
+      return count == 0 ? 0 : maxNanos / unit.nanos;
     }
 
-    double sumMicros() {
-      return sumNanos / 1e3;
+    double sum(Unit unit) {
+      return sumNanos / unit.nanos;
     }
 
-    /** The value at {@code percentile} (0-100) in microseconds, within HdrHistogram's 3 significant digits. */
-    double percentileMicros(double percentile) {
+    /** The value at {@code percentile} (0-100), nearest rank, within HdrHistogram's 3 significant digits. */
+    double percentile(double percentile, Unit unit) {
       if (count == 0) {
         return 0;
       }
@@ -571,21 +603,22 @@ final class Client {
       } else {
         nanos = positive.getValueAtPercentile(100.0 * (rank - negatives) / positive.getTotalCount());
       }
-      return Math.max(minMicros(), Math.min(maxMicros(), nanos / 1e3));
+      return Math.max(min(unit), Math.min(max(unit), nanos / unit.nanos));
     }
 
-    /** Counts per bucket (Fortio-like bounds in microseconds), the first from min and the last to max. */
-    List<Bucket> buckets() {
+    /** Counts per bucket (Fortio-like bounds in the unit), the first from min and the last to max. */
+    List<Bucket> buckets(Unit unit) {
       List<Bucket> buckets = new ArrayList<>();
       if (count == 0) {
         return buckets;
       }
-      List<Double> bounds = bucketBounds(minMicros(), maxMicros());
-      bounds.add(0, minMicros());
-      bounds.add(maxMicros());
+      List<Double> bounds = bucketBounds(min(unit), max(unit));
+      bounds.add(0, min(unit));
+      bounds.add(max(unit));
       long countBefore = 0;
       for (int i = 0; i + 1 < bounds.size(); i++) {
-        long countUpToEnd = i + 2 == bounds.size() ? count : Math.min(count, countAtOrBelow(bounds.get(i + 1)));
+        long countUpToEnd = i + 2 == bounds.size() ? count
+            : Math.min(count, countAtOrBelow(Math.round(bounds.get(i + 1) * unit.nanos)));
         if (countUpToEnd > countBefore) {
           buckets.add(new Bucket(bounds.get(i), bounds.get(i + 1), 100.0 * countUpToEnd / count,
               countUpToEnd - countBefore));
@@ -595,26 +628,27 @@ final class Client {
       return buckets;
     }
 
-    /** Samples at or below {@code micros}, at HdrHistogram's resolution. */
-    private long countAtOrBelow(double micros) {
-      long nanos = Math.round(micros * 1e3);
+    /** Samples at or below {@code nanos}, at HdrHistogram's resolution. */
+    private long countAtOrBelow(long nanos) {
       long negatives = negative.getTotalCount();
       if (nanos >= 0) {
         return negatives + (positive.getTotalCount() == 0 ? 0 : positive.getCountBetweenValues(0, nanos));
       }
-      return negatives - (negatives == 0 || -nanos == 0 ? 0 : negative.getCountBetweenValues(0, -nanos - 1));
+      return negatives - (negatives == 0 ? 0 : negative.getCountBetweenValues(0, -nanos - 1));
     }
 
-    private static List<Double> bucketBounds(double minMicros, double maxMicros) {
+    /** 1, 1.2, 1.4 ... 8, 9, 10, 12 ... times powers of ten (and their negatives) strictly between min and max. */
+    private static List<Double> bucketBounds(double min, double max) {
       double[] steps = {1, 1.2, 1.4, 1.6, 1.8, 2, 2.5, 3, 3.5, 4, 4.5, 5, 6, 7, 8, 9};
       List<Double> bounds = new ArrayList<>();
-      for (double scale = 1e-3; scale <= 1e12; scale *= 10) {
+      for (int exponent = -12; exponent <= 12; exponent++) {
         for (double step : steps) {
-          double bound = step * scale;
-          if (bound > minMicros && bound < maxMicros) {
+          // decimal arithmetic, so that bounds print as 0.0018 rather than 0.0018000000000000002
+          double bound = new java.math.BigDecimal(Double.toString(step)).scaleByPowerOfTen(exponent).doubleValue();
+          if (bound > min && bound < max) {
             bounds.add(bound);
           }
-          if (-bound > minMicros && -bound < maxMicros) {
+          if (-bound > min && -bound < max) {
             bounds.add(-bound);
           }
         }
@@ -624,46 +658,57 @@ final class Client {
     }
 
     /** Fortio's histogram text: summary, bucket table, and one "# target" line per percentile. */
-    String format(String title, List<Double> percentiles) {
+    String format(String title, List<Double> percentiles, Unit unit) {
       if (count == 0) {
         return title + " : no data\n";
       }
       StringBuilder out = new StringBuilder();
       out.append(String.format(Locale.ROOT, "%s : count %d avg %s +/- %s min %s max %s sum %s%n", title, count,
-          number(avgMicros()), number(stddevMicros()), number(minMicros()), number(maxMicros()),
-          number(sumMicros())));
+          number(avg(unit)), number(stddev(unit)), number(min(unit)), number(max(unit)), number(sum(unit))));
       out.append("# range, mid point, percentile, count\n");
       String separator = ">=";
-      for (Bucket bucket : buckets()) {
+      for (Bucket bucket : buckets(unit)) {
         out.append(String.format(Locale.ROOT, "%s %s <= %s , %s , %.2f, %d%n", separator, number(bucket.start),
             number(bucket.end), number((bucket.start + bucket.end) / 2), bucket.percent, bucket.count));
         separator = ">";
       }
       for (double percentile : percentiles) {
         out.append(String.format(Locale.ROOT, "# target %s%% %s%n", number(percentile),
-            number(percentileMicros(percentile))));
+            number(percentile(percentile, unit))));
       }
       return out.toString();
     }
 
-    /** The histogram as a stable JSON-ready map (microseconds). */
+    /** pingkit's JSON for a histogram: microseconds, stable field names (documented in the README). */
     Map<String, Object> toJson(List<Double> percentiles) {
-      Map<String, Object> json = new LinkedHashMap<>();
-      json.put("count", count);
-      json.put("min", round(minMicros()));
-      json.put("max", round(maxMicros()));
-      json.put("avg", round(avgMicros()));
-      json.put("stddev", round(stddevMicros()));
-      json.put("sum", round(sumMicros()));
+      Unit unit = Unit.MICROS;
       List<Map<String, Object>> values = new ArrayList<>();
       for (double percentile : percentiles) {
-        Map<String, Object> entry = new LinkedHashMap<>();
-        entry.put("percentile", percentile);
-        entry.put("value", round(percentileMicros(percentile)));
-        values.add(entry);
+        values.add(jsonObject("percentile", percentile, "value", round(percentile(percentile, unit))));
       }
-      json.put("percentiles", values);
-      return json;
+      return jsonObject("count", count, "min", round(min(unit)), "max", round(max(unit)), "avg", round(avg(unit)),
+          "stddev", round(stddev(unit)), "sum", round(sum(unit)), "percentiles", values);
+    }
+
+    /** Fortio's HistogramData: seconds, its field names. */
+    Map<String, Object> toFortioJson(List<Double> percentiles) {
+      Unit unit = Unit.SECONDS;
+      List<Map<String, Object>> data = new ArrayList<>();
+      for (Bucket bucket : buckets(unit)) {
+        data.add(jsonObject("Start", bucket.start, "End", bucket.end, "Percent", bucket.percent,
+            "Count", bucket.count));
+      }
+      List<Map<String, Object>> values = new ArrayList<>();
+      for (double percentile : percentiles) {
+        values.add(jsonObject("Percentile", percentile, "Value", percentile(percentile, unit)));
+      }
+      return jsonObject("Count", count, "Min", min(unit), "Max", max(unit), "Sum", sum(unit), "Avg", avg(unit),
+          "StdDev", stddev(unit), "Data", data, "Percentiles", values);
+    }
+
+    /** HdrHistogram's percentile distribution (the .hgrm format), values divided by {@code scaleNanos}. */
+    void outputPercentileDistribution(java.io.PrintStream out, double scaleNanos) {
+      positive.outputPercentileDistribution(out, scaleNanos);
     }
 
     record Bucket(double start, double end, double percent, long count) {}

@@ -32,16 +32,16 @@ class ClientTest {
     assertEquals(7, result.iterations());
     assertEquals(21, result.rttHistogram().count());
     assertEquals(7, result.clockSkewHistogram().count());
-    assertTrue(result.rttHistogram().minMicros() > 0, "RTTs are positive");
-    assertEquals(result.rttHistogram().avgMicros() / 1e6, result.averageRttSeconds(), 1e-12);
+    assertTrue(result.rttHistogram().min(Client.Unit.MICROS) > 0, "RTTs are positive");
+    assertEquals(result.rttHistogram().avg(Client.Unit.SECONDS), result.averageRttSeconds(), 1e-12);
   }
 
   @Test
   void clockSkewOnOneMachineIsSmallComparedWithTheRoundTrip() {
     // one clock on both ends: the skew estimate is only measurement noise, well under a round trip
     PingClient.Result result = PingClient.run("-n", "300", server.target());
-    double medianSkewMicros = result.clockSkewHistogram().percentileMicros(50);
-    double medianRttMicros = result.rttHistogram().percentileMicros(50);
+    double medianSkewMicros = result.clockSkewHistogram().percentile(50, Client.Unit.MICROS);
+    double medianRttMicros = result.rttHistogram().percentile(50, Client.Unit.MICROS);
     assertTrue(Math.abs(medianSkewMicros) < medianRttMicros,
         "median skew " + medianSkewMicros + " us vs median RTT " + medianRttMicros + " us");
   }

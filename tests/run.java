@@ -4,7 +4,7 @@
 //SOURCES ../ping-server.java ../ping-client.java ../health-check.java
 //SOURCES TestSupport.java PingServerTest.java ServerProcessTest.java WireCompatibilityTest.java StubsJarTest.java
 //SOURCES ClientTest.java ClientProcessTest.java IndependentServerTest.java JShellTest.java
-//SOURCES LauncherTest.java
+//SOURCES LauncherTest.java LoadTest.java
 
 import static org.junit.platform.engine.discovery.ClassNameFilter.includeClassNamePatterns;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClasspathRoots;

@@ -1,0 +1,389 @@
+// Load mode, shared by ping-client.java and health-check.java (Fortio's `load -grpc [-ping]`): connections and
+// streams of asynchronous calls at a target rate, for a duration or an exact count.
+//SOURCES Client.java
+
+import com.google.common.util.concurrent.FutureCallback;
+import com.google.common.util.concurrent.Futures;
+import com.google.common.util.concurrent.ListenableFuture;
+import com.google.common.util.concurrent.MoreExecutors;
+import io.grpc.Status;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+import picocli.CommandLine.Option;
+
+/** The load engine: C connections × S streams of asynchronous calls, paced or flat out. */
+final class Load {
+  private Load() {}
+
+  /** Fortio's load flags; giving any of -c, -s, -qps or -t switches a client into load mode. */
+  static final class Options {
+    @Option(names = "-c", paramLabel = "N", description = "load: connections (default: 4)")
+    Integer connections;
+
+    @Option(names = "-s", paramLabel = "N", description = "load: concurrent streams per connection (default: 1)")
+    Integer streams;
+
+    @Option(names = {"-qps", "--qps"}, paramLabel = "QPS",
+        description = "load: total calls per second, 0 = as fast as possible (default: 8)")
+    Double qps;
+
+    @Option(names = "-t", paramLabel = "DURATION",
+        description = "load: how long, 0 = until Ctrl-C (default: 5s; -n gives an exact count instead)")
+    Duration duration;
+
+    @Option(names = "--allow-errors", description = "load: exit 0 even when calls failed")
+    boolean allowErrors;
+
+    @Option(names = "--hgrm", paramLabel = "FILE",
+        description = "load: write HdrHistogram's percentile distribution (for plotting) to FILE")
+    Path hgrmFile;
+
+    boolean active() {
+      return connections != null || streams != null || qps != null || duration != null;
+    }
+  }
+
+  /** The plan the flags describe: -n (when given) is an exact count of calls, else -t a duration. */
+  static Plan plan(Options options, String runType, String target, Integer exactCalls) {
+    int connections = options.connections != null ? options.connections : 4;
+    int streams = options.streams != null ? options.streams : 1;
+    double qps = options.qps != null ? options.qps : 8;
+    Duration duration = options.duration != null ? options.duration : Duration.ofSeconds(5);
+    if (connections < 1 || connections > 10_000) {
+      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "-c must be 1 to 10000 connections");
+    }
+    if (streams < 1 || streams > 100_000) {
+      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "-s must be 1 to 100000 streams per connection");
+    }
+    if (qps < 0 || Double.isNaN(qps) || Double.isInfinite(qps)) {
+      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "-qps must be 0 (as fast as possible) or more");
+    }
+    if (exactCalls != null && exactCalls < 1) {
+      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "-n must be 1 or more calls in load mode");
+    }
+    return new Plan(runType, target, connections, streams, qps, duration, exactCalls == null ? 0 : exactCalls);
+  }
+
+  /**
+   * Runs a plan as a client's load mode: the start line, a live progress line on a terminal, the report (text,
+   * or Fortio's JSON with --json) and --hgrm; fails with exit code 3 when calls failed, unless --allow-errors.
+   */
+  static int execute(Plan plan, Options options, Client.ReportOptions report, Client.ConnectionOptions connection,
+      int maxMessageBytes, CallStarter call, String outcomePrefix, CountDownLatch stop, List<Double> percentiles) {
+    PrintStream startLine = report.json ? System.err : System.out;
+    startLine.printf(Locale.ROOT, "Starting %s test for %s with %d*%d streams at %s qps for %s%n", plan.runType,
+        plan.target, plan.connections, plan.streams, plan.qps > 0 ? Client.number(plan.qps) : "max",
+        plan.requestedDuration());
+    Result result = run(plan, connection, maxMessageBytes, call, outcomePrefix, stop,
+        System.console() != null ? System.err : null);
+    if (report.json) {
+      System.out.println(Client.toJson(result.toFortioJson(percentiles)));
+    } else {
+      System.out.print(result.format(percentiles));
+    }
+    if (options.hgrmFile != null) {
+      writeHgrm(options.hgrmFile, result.latency);
+    }
+    if (result.failedCalls() > 0 && !options.allowErrors) {
+      throw new Pingkit.UserError(Pingkit.EXIT_RPC_FAILED, result.failedCalls() + " of " + result.calls()
+          + " calls failed (counted above by status; --allow-errors accepts them)");
+    }
+    return Pingkit.EXIT_OK;
+  }
+
+  /** Starts one call on a connection; the future's value is the outcome counted ("SERVING", ...). */
+  interface CallStarter extends Function<Client.Connection, ListenableFuture<String>> {}
+
+  /** What a run is asked to do. */
+  record Plan(String runType, String target, int connections, int streams, double qps, Duration duration,
+      long exactCalls) {
+
+    int slots() {
+      return connections * streams;
+    }
+
+    String requestedDuration() {
+      return exactCalls > 0 ? "exactly " + exactCalls + " calls"
+          : duration.isZero() ? "until interrupted" : Pingkit.formatDuration(duration);
+    }
+  }
+
+  /** What a run measured. */
+  record Result(Plan plan, OffsetDateTime startTime, long warmupCalls, Duration actualDuration,
+      Client.SampleHistogram latency, Client.SampleHistogram correctedLatency, Map<String, Long> outcomes,
+      String outcomePrefix) {
+
+    long calls() {
+      return latency.count();
+    }
+
+    double actualQps() {
+      return actualDuration.isZero() ? 0 : calls() / (actualDuration.toNanos() / 1e9);
+    }
+
+    long failedCalls() {
+      return outcomes.entrySet().stream().filter(e -> !e.getKey().equals("SERVING")).mapToLong(Map.Entry::getValue)
+          .sum();
+    }
+
+    String format(List<Double> percentiles) {
+      StringBuilder out = new StringBuilder();
+      out.append(String.format(Locale.ROOT, "Ended after %s : %d calls. qps=%s%n",
+          Client.number(actualDuration.toNanos() / 1e9) + "s", calls(), Client.number(actualQps())));
+      out.append(latency.format("Aggregated Function Time", percentiles, Client.Unit.SECONDS));
+      if (plan.qps > 0) {
+        out.append(correctedLatency.format("Latency from intended start (coordinated omission corrected)",
+            percentiles, Client.Unit.SECONDS));
+      }
+      outcomes.forEach((outcome, count) -> out.append(outcomePrefix).append(' ').append(outcome).append(" : ")
+          .append(count).append('\n'));
+      out.append(String.format(Locale.ROOT, "All done %d calls (plus %d warmup) %s ms avg, %s qps%n", calls(),
+          warmupCalls, Client.number(latency.avg(Client.Unit.SECONDS) * 1e3), Client.number(actualQps())));
+      return out.toString();
+    }
+
+    /** Fortio's GRPCRunnerResults: its field names and types, histogram values in seconds. */
+    Map<String, Object> toFortioJson(List<Double> percentiles) {
+      Map<String, Object> json = new LinkedHashMap<>();
+      json.put("RunType", plan.runType);
+      json.put("Labels", "");
+      json.put("StartTime", startTime.format(DateTimeFormatter.ISO_OFFSET_DATE_TIME));
+      json.put("RequestedQPS", plan.qps > 0 ? Client.number(plan.qps) : "max");
+      json.put("RequestedDuration", plan.requestedDuration());
+      json.put("ActualQPS", actualQps());
+      json.put("ActualDuration", actualDuration.toNanos());
+      json.put("NumThreads", plan.slots());
+      json.put("Version", "pingkit " + Pingkit.VERSION);
+      json.put("DurationHistogram", latency.toFortioJson(percentiles));
+      json.put("ErrorsDurationHistogram", Map.of("Count", failedCalls()));
+      json.put("CorrectedDurationHistogram", correctedLatency.toFortioJson(percentiles));
+      json.put("Exactly", plan.exactCalls);
+      json.put("RetCodes", outcomes);
+      json.put("Destination", plan.target);
+      json.put("Streams", plan.streams);
+      json.put("Ping", outcomePrefix.equals("Ping"));
+      return json;
+    }
+  }
+
+  /**
+   * Runs the plan: a warm-up call per connection, then every stream calls as soon as its previous call ended
+   * and its next slot of the target rate has come. Latency is measured from each call's actual start and, at
+   * a fixed rate, from its intended start too, so that a stalled server cannot hide behind a client that
+   * waited for it (coordinated omission).
+   */
+  static Result run(Plan plan, Client.ConnectionOptions connectionOptions, int maxMessageBytes, CallStarter call,
+      String outcomePrefix, CountDownLatch stop, PrintStream progress) {
+    List<Client.Connection> connections = new ArrayList<>();
+    ScheduledExecutorService pacer = Executors.newSingleThreadScheduledExecutor(runnable -> {
+      Thread thread = new Thread(runnable, "load-pacer");
+      thread.setDaemon(true);
+      return thread;
+    });
+    try {
+      for (int i = 0; i < plan.connections; i++) {
+        Client.Connection connection = Client.Connection.open(connectionOptions, maxMessageBytes).connect();
+        connections.add(connection);
+        warmUp(connection, call);
+      }
+      Engine engine = new Engine(plan, connections, call, pacer, stop);
+      OffsetDateTime startTime = OffsetDateTime.now();
+      long startNanos = System.nanoTime();
+      engine.start(startNanos);
+      engine.awaitEnd(progress);
+      Duration actualDuration = Duration.ofNanos(System.nanoTime() - startNanos);
+      return new Result(plan, startTime, plan.connections, actualDuration,
+          Client.SampleHistogram.of(engine.latency.total()), Client.SampleHistogram.of(engine.corrected.total()),
+          engine.outcomes(), outcomePrefix);
+    } finally {
+      pacer.shutdownNow();
+      connections.forEach(Client.Connection::close);
+    }
+  }
+
+  private static void warmUp(Client.Connection connection, CallStarter call) {
+    try {
+      String outcome = Futures.getUnchecked(call.apply(connection));
+      connection.answered();
+      if (!outcome.equals("SERVING")) {
+        log("warm-up call answered " + outcome);
+      }
+    } catch (RuntimeException e) {
+      throw connection.failure("warm-up call", e.getCause() != null ? e.getCause() : e);
+    }
+  }
+
+  private static void log(String message) {
+    java.util.logging.Logger.getLogger("pingkit.load").warning(message);
+  }
+
+  /** A recorder that writers use without locks, and the total of what it recorded. */
+  private static final class Recording {
+    private final Recorder recorder = new Recorder(3);
+    private final Histogram total = new Histogram(3);
+    private Histogram interval;
+
+    void record(long nanos) {
+      recorder.recordValue(Math.max(0, nanos));
+    }
+
+    /** The calls since the last call of this method (also added to the total); one reader thread only. */
+    synchronized Histogram sinceLast() {
+      interval = recorder.getIntervalHistogram(interval);
+      total.add(interval);
+      return interval;
+    }
+
+    synchronized Histogram total() {
+      sinceLast();
+      return total;
+    }
+  }
+
+  private static final class Engine {
+    private final Plan plan;
+    private final List<Client.Connection> connections;
+    private final CallStarter call;
+    private final ScheduledExecutorService pacer;
+    private final CountDownLatch stop;
+    private final Recording latency = new Recording();
+    private final Recording corrected = new Recording();
+    private final ConcurrentHashMap<String, LongAdder> outcomeCounts = new ConcurrentHashMap<>();
+    private final AtomicLong callsLeft;
+    private final CountDownLatch streamsDone;
+    private final long periodNanos;
+    private long endNanos;
+
+    Engine(Plan plan, List<Client.Connection> connections, CallStarter call, ScheduledExecutorService pacer,
+        CountDownLatch stop) {
+      this.plan = plan;
+      this.connections = connections;
+      this.call = call;
+      this.pacer = pacer;
+      this.stop = stop;
+      this.callsLeft = new AtomicLong(plan.exactCalls > 0 ? plan.exactCalls : Long.MAX_VALUE);
+      this.streamsDone = new CountDownLatch(plan.slots());
+      // each stream's share of the rate: S*C streams at qps in total
+      this.periodNanos = plan.qps > 0 ? (long) (plan.slots() * 1e9 / plan.qps) : 0;
+    }
+
+    void start(long startNanos) {
+      endNanos = plan.exactCalls > 0 || plan.duration.isZero() ? Long.MAX_VALUE
+          : startNanos + plan.duration.toNanos();
+      for (int slot = 0; slot < plan.slots(); slot++) {
+        Client.Connection connection = connections.get(slot % connections.size());
+        // streams start spread over one period, as Fortio's threads do
+        long firstIntended = startNanos + (periodNanos == 0 ? 0 : periodNanos * slot / plan.slots());
+        next(connection, firstIntended);
+      }
+    }
+
+    private void next(Client.Connection connection, long intendedNanos) {
+      if (stop.getCount() == 0 || intendedNanos >= endNanos || callsLeft.getAndDecrement() <= 0) {
+        streamsDone.countDown();
+        return;
+      }
+      long waitNanos = intendedNanos - System.nanoTime();
+      if (waitNanos > 0) {
+        pacer.schedule(() -> fire(connection, intendedNanos), waitNanos, TimeUnit.NANOSECONDS);
+      } else {
+        fire(connection, periodNanos == 0 ? System.nanoTime() : intendedNanos);
+      }
+    }
+
+    private void fire(Client.Connection connection, long intendedNanos) {
+      long startNanos = System.nanoTime();
+      ListenableFuture<String> outcome;
+      try {
+        outcome = call.apply(connection);
+      } catch (RuntimeException e) {
+        outcome = Futures.immediateFailedFuture(e);
+      }
+      // a call that failed at once would call back on this stack: go through the pacer's queue instead
+      java.util.concurrent.Executor callbacks = outcome.isDone() ? pacer : MoreExecutors.directExecutor();
+      Futures.addCallback(outcome, new FutureCallback<>() {
+        @Override
+        public void onSuccess(String result) {
+          ended(result);
+        }
+
+        @Override
+        public void onFailure(Throwable t) {
+          ended(Status.fromThrowable(t).getCode().name());
+        }
+
+        private void ended(String result) {
+          long endNanos = System.nanoTime();
+          latency.record(endNanos - startNanos);
+          corrected.record(endNanos - intendedNanos);
+          outcomeCounts.computeIfAbsent(result, k -> new LongAdder()).increment();
+          next(connection, periodNanos == 0 ? endNanos : intendedNanos + periodNanos);
+        }
+      }, callbacks);
+    }
+
+    /** Waits for every stream to end, printing a progress line a second when {@code progress} is not null. */
+    void awaitEnd(PrintStream progress) {
+      long calls = 0;
+      try {
+        while (!streamsDone.await(1, TimeUnit.SECONDS)) {
+          if (progress != null) {
+            Histogram second = latency.sinceLast();
+            calls += second.getTotalCount();
+            progress.printf(Locale.ROOT, "\r%d calls, %s qps, p50 %s ms, %d errors   ", calls,
+                Client.number(second.getTotalCount()), Client.number(second.getValueAtPercentile(50) / 1e6),
+                errors());
+            progress.flush();
+          }
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      if (progress != null) {
+        progress.print("\r" + " ".repeat(70) + "\r");
+      }
+    }
+
+    private long errors() {
+      return outcomeCounts.entrySet().stream().filter(e -> !e.getKey().equals("SERVING"))
+          .mapToLong(e -> e.getValue().sum()).sum();
+    }
+
+    Map<String, Long> outcomes() {
+      Map<String, Long> counts = new LinkedHashMap<>();
+      outcomeCounts.entrySet().stream().sorted(Map.Entry.comparingByKey())
+          .forEach(e -> counts.put(e.getKey(), e.getValue().sum()));
+      return counts;
+    }
+  }
+
+  /** HdrHistogram's percentile distribution text (values in milliseconds), as its plotting tools read it. */
+  static void writeHgrm(Path file, Client.SampleHistogram latency) {
+    try (PrintStream out = new PrintStream(Files.newOutputStream(file), true, StandardCharsets.UTF_8)) {
+      latency.outputPercentileDistribution(out, 1e6);
+    } catch (IOException e) {
+      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "cannot write " + file + ": " + Pingkit.oneLine(e));
+    }
+  }
+}
