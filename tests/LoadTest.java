@@ -87,10 +87,10 @@ class LoadTest {
 
   @Test
   void failedCallsAreCountedByStatusAndExitThreeUnlessAllowed() {
-    // The warm-up, alone, waits 50 ms of its 120 ms limit. Under load, 4 streams share one allowed stream:
-    // the last in the queue waits at least 150 ms and hits DEADLINE_EXCEEDED.
+    // The warm-up, alone, waits 200 ms of its 500 ms limit. Under load, 4 streams share one allowed stream:
+    // the third in the queue needs at least 600 ms and hits DEADLINE_EXCEEDED.
     try (PingServer.Running oneStream = PingServer.start("--max-streams", "1", "127.0.0.1:0")) {
-      String[] args = {"-c", "1", "-s", "4", "-qps", "0", "-n", "20", "--delay", "50ms", "--timeout", "120ms",
+      String[] args = {"-c", "1", "-s", "4", "-qps", "0", "-n", "12", "--delay", "200ms", "--timeout", "500ms",
           oneStream.target()};
       try (var client = TestSupport.ScriptProcess.java("PingClient", args)) {
         assertEquals(3, client.awaitExit(120), client.stderr.toString());
