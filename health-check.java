@@ -81,7 +81,11 @@ class HealthCheck implements Callable<Integer> {
       throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--watch and --wait-for-serving: give one or the other");
     }
     AtomicBoolean stop = new AtomicBoolean();
-    Pingkit.onStopSignal(() -> stop.set(true));
+    Pingkit.onStopSignal(() -> {
+      if (stop.getAndSet(true)) {
+        System.exit(Pingkit.EXIT_INTERRUPTED); // a second Ctrl-C: stop now
+      }
+    });
     if (watch) {
       return watch(stop);
     }
@@ -252,12 +256,13 @@ class HealthCheck implements Callable<Integer> {
         }
         TimeUnit.NANOSECONDS.sleep(Math.max(0, Math.min(POLL_INTERVAL.toNanos(), deadline - System.nanoTime())));
       }
+      String waited = String.format(java.util.Locale.ROOT, "not SERVING after %.1f s%s",
+          (System.nanoTime() - start) / 1e9, stop.get() ? " (stopped)" : "");
       if (lastFailure != null) {
-        throw new Pingkit.UserError(lastFailure.exitCode, "not SERVING after "
-            + Pingkit.formatDuration(limit) + ": " + lastFailure.getMessage());
+        throw new Pingkit.UserError(lastFailure.exitCode, waited + ": " + lastFailure.getMessage());
       }
-      throw new Pingkit.UserError(Pingkit.EXIT_UNHEALTHY, "not SERVING after " + Pingkit.formatDuration(limit)
-          + (lastStatus == null ? "" : ": the last answer was " + lastStatus));
+      throw new Pingkit.UserError(Pingkit.EXIT_UNHEALTHY,
+          waited + (lastStatus == null ? "" : ": the last answer was " + lastStatus));
     }
   }
 
@@ -295,17 +300,24 @@ class HealthCheck implements Callable<Integer> {
         if (event == null) {
           continue;
         }
-        if (event instanceof StatusRuntimeException e) {
-          throw healthFailure(server, e);
-        }
         if (event instanceof Throwable t) {
-          throw server.failure("health watch", t);
+          if (lastStatus != null) {
+            // the server ended the stream (a drain, a restart): the watch ends on the last status it told
+            log.info("the watch stream ended: " + Pingkit.oneLine(t));
+            break;
+          }
+          throw t instanceof StatusRuntimeException e ? healthFailure(server, e) : server.failure("health watch", t);
         }
         if (event.equals("completed")) {
           break;
         }
         server.answered();
         lastStatus = (ServingStatus) event;
+        if (lastStatus == ServingStatus.SERVICE_UNKNOWN) {
+          call.cancel("unknown service", null);
+          throw new Pingkit.UserError(Pingkit.EXIT_RPC_FAILED, "health service '" + service + "' is unknown to "
+              + server.target.display() + " (SERVICE_UNKNOWN, the Watch form of NOT_FOUND)");
+        }
         System.out.println(report.json
             ? new com.google.gson.Gson().toJson(Client.jsonObject("time", Instant.now().toString(),
                 "status", lastStatus.name()))

@@ -71,7 +71,12 @@ class PingClient implements Callable<Integer> {
     Pingkit.configureLogging("ping-client", connection.verbose.length, false);
     List<Double> printedPercentiles = report.percentiles();
     CountDownLatch stop = new CountDownLatch(1);
-    Pingkit.onStopSignal(stop::countDown);
+    Pingkit.onStopSignal(() -> {
+      if (stop.getCount() == 0) {
+        System.exit(Pingkit.EXIT_INTERRUPTED); // a second Ctrl-C: stop now, without the report
+      }
+      stop.countDown();
+    });
     if (load.active()) {
       return runLoad(stop, printedPercentiles);
     }
@@ -144,7 +149,7 @@ class PingClient implements Callable<Integer> {
     Client.SampleHistogram rttHistogram = new Client.SampleHistogram();
     Client.SampleHistogram clockSkewHistogram = new Client.SampleHistogram();
     long done = 0;
-    try (Client.Connection server = Client.Connection.open(connection, payloadText.length() + 1024).connect()) {
+    try (Client.Connection server = Client.Connection.open(connection, utf8Bytes(payloadText) + 1024).connect()) {
       PingMessage message = PingMessage.newBuilder()
           .setPayload(payloadText).setDelayNanos(delay.toNanos()).build();
       call(server, message, callTimeout, "warm-up ping");
@@ -163,8 +168,10 @@ class PingClient implements Callable<Integer> {
         long rtt1Nanos = t2a - t1a;
         long rtt2Nanos = t3a - t2a;
         long serverRttNanos = t2b - t1b;
-        // the server stamped t1b half a server-measured round trip before t2b; compared with our t2a
-        long clockSkewNanos = t1b + serverRttNanos / 2 - t2a;
+        // The server stamped t1b at receipt and answered delayNanos later: it "saw" our t2a half the
+        // server-measured round trip (which holds that delay) plus half the delay after t1b. With no delay this
+        // is Fortio's (t1b + rtR/2) - t2a.
+        long clockSkewNanos = t1b + (serverRttNanos + message.getDelayNanos()) / 2 - t2a;
         rttHistogram.record(rtt1Nanos);
         rttHistogram.record(rtt2Nanos);
         rttHistogram.record(serverRttNanos);
@@ -177,7 +184,7 @@ class PingClient implements Callable<Integer> {
             Client.number(clockSkewNanos / 1e3)));
         message = second;
       }
-      return new Result(server.target.display(), done, payloadText.length(), delay, rttHistogram,
+      return new Result(server.target.display(), done, utf8Bytes(payloadText), delay, rttHistogram,
           clockSkewHistogram);
     }
   }
@@ -189,13 +196,13 @@ class PingClient implements Callable<Integer> {
     PingMessage message = PingMessage.newBuilder().setPayload(payloadText).setDelayNanos(delay.toNanos()).build();
     Duration callTimeout = connection.callTimeout(delay);
     String runType = "GRPC Ping" + (delay.isZero() ? "" : " Delay=" + Pingkit.formatDuration(delay))
-        + (payloadText.isEmpty() ? "" : " PayloadLength=" + payloadText.length());
+        + (payloadText.isEmpty() ? "" : " PayloadLength=" + utf8Bytes(payloadText));
     Load.Plan plan = Load.plan(load, runType, Client.Target.parse(connection.target).display(), iterationsOrCalls);
     Load.CallStarter ping = server -> Futures.transform(
         ClientCalls.futureUnaryCall(server.channel.newCall(PingServerGrpc.getPingMethod(),
             server.callOptions(callTimeout)), message),
         reply -> "SERVING", MoreExecutors.directExecutor());
-    return Load.execute(plan, load, report, connection, payloadText.length() + 1024, ping, "Ping", stop,
+    return Load.execute(plan, load, report, connection, utf8Bytes(payloadText) + 1024, ping, "Ping", stop,
         printedPercentiles);
   }
 
@@ -218,6 +225,10 @@ class PingClient implements Callable<Integer> {
     } catch (StatusRuntimeException e) {
       throw server.failure(what, e);
     }
+  }
+
+  private static int utf8Bytes(String text) {
+    return text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
   }
 
   private String payloadText() {

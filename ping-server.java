@@ -74,7 +74,8 @@ import pingkit.fgrpc.PingServerGrpc;
         "Exit codes:",
         "  0  stopped cleanly",
         "  1  invalid arguments or unreadable files",
-        "  2  cannot listen (port in use, socket path exists, unknown host)"})
+        "  2  cannot listen (port in use, socket path exists, unknown host)",
+        "  130  a second signal stopped it without waiting for calls in flight"})
 class PingServer implements Callable<Integer> {
 
   @Parameters(paramLabel = "LISTEN", arity = "0..1", defaultValue = "8079",
@@ -147,11 +148,14 @@ class PingServer implements Callable<Integer> {
     stopRequested.await();
     log.info("draining: health is NOT_SERVING, new calls are refused");
     int cut = server.drain(drainTimeout);
+    if (signals.get() > 1) {
+      return Pingkit.EXIT_INTERRUPTED;
+    }
     if (cut > 0) {
       log.warning(cut + " call(s) still in flight after --drain-timeout " + Pingkit.formatDuration(drainTimeout)
           + " were cut");
     }
-    return signals.get() > 1 ? 130 : Pingkit.EXIT_OK;
+    return Pingkit.EXIT_OK;
   }
 
   // ---- static API, for JShell and tests (mirrors Fortio's PingServer and PingServerTCP) ------------------
@@ -248,6 +252,7 @@ class PingServer implements Callable<Integer> {
     running.server = builder.build();
     try {
       running.server.start();
+      running.boundSocket = running.socketPath != null;
     } catch (IOException e) {
       running.releaseResources();
       throw new Pingkit.UserError(Pingkit.EXIT_CONNECTION,
@@ -276,6 +281,7 @@ class PingServer implements Callable<Integer> {
     private Server server;
     private String address;
     private Path socketPath;
+    private boolean boundSocket;
     private EventLoopGroup bossGroup;
     private EventLoopGroup workerGroup;
 
@@ -347,8 +353,9 @@ class PingServer implements Callable<Integer> {
       if (draining) {
         return 0;
       }
-      server.shutdown();
+      // health first, so that probes and load balancers learn of the drain; then new calls are refused
       health.enterTerminalState();
+      server.shutdown();
       draining = true;
       if (callsInFlight.get() > 0) {
         try {
@@ -379,7 +386,7 @@ class PingServer implements Callable<Integer> {
         bossGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         workerGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS);
       }
-      if (socketPath != null) {
+      if (boundSocket) {
         try {
           Files.deleteIfExists(socketPath);
         } catch (IOException e) {
@@ -524,7 +531,7 @@ class PingServer implements Callable<Integer> {
   private static String hostPort(InetSocketAddress address) {
     InetAddress ip = address.getAddress();
     String host = ip.isAnyLocalAddress() ? "[::]"
-        : ip instanceof Inet6Address ? "[" + ip.getHostAddress().replaceFirst("%.*", "") + "]"
+        : ip instanceof Inet6Address ? "[" + com.google.common.net.InetAddresses.toAddrString(ip) + "]"
         : ip.getHostAddress();
     return host + ":" + address.getPort();
   }

@@ -242,13 +242,12 @@ final class Client {
       if ((options.clientCert == null) != (options.clientKey == null)) {
         throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--cert and --key go together: give both, or neither");
       }
-      boolean useTls = options.caCert != null || options.tls || options.clientCert != null
-          || Boolean.TRUE.equals(target.tls);
-      if (options.insecure && !useTls && Boolean.FALSE.equals(target.tls)) {
-        throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "-k applies to TLS, and " + target.text
-            + " asks for plaintext: use https:// or drop -k");
+      boolean tlsFlags = options.caCert != null || options.tls || options.clientCert != null || options.insecure;
+      if (tlsFlags && Boolean.FALSE.equals(target.tls)) {
+        throw new Pingkit.UserError(Pingkit.EXIT_USAGE, target.text + " asks for plaintext, and --cacert, --tls,"
+            + " --cert or -k for TLS: use https:// or a bare host:port, or drop the TLS flags");
       }
-      useTls |= options.insecure;
+      boolean useTls = tlsFlags || Boolean.TRUE.equals(target.tls);
       Metadata metadata = new Metadata();
       String authority = options.authority;
       String userAgent = null;
@@ -351,10 +350,12 @@ final class Client {
         channel.notifyWhenStateChanged(state, changed::countDown);
         try {
           if (!changed.await(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+            close();
             throw new Pingkit.UserError(Pingkit.EXIT_CONNECTION, noConnectionInTime());
           }
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
+          close();
           throw new Pingkit.UserError(Pingkit.EXIT_CONNECTION, "interrupted while connecting");
         }
         state = channel.getState(true);
@@ -517,8 +518,9 @@ final class Client {
     private long count;
     private long minNanos = Long.MAX_VALUE;
     private long maxNanos = Long.MIN_VALUE;
-    private double sumNanos;
-    private double sumSquaresNanos;
+    // running mean and sum of squared deviations (Welford): exact enough even far from zero (clock skew)
+    private double meanNanos;
+    private double squaredDeviationsNanos;
 
     /** A copy of an HdrHistogram of non-negative nanoseconds (sum and deviation at its resolution). */
     static SampleHistogram of(Histogram nanos) {
@@ -527,9 +529,7 @@ final class Client {
         long value = nanos.medianEquivalentValue(bucket.getValueIteratedTo());
         long times = bucket.getCountAtValueIteratedTo();
         histogram.positive.recordValueWithCount(value, times);
-        histogram.count += times;
-        histogram.sumNanos += (double) value * times;
-        histogram.sumSquaresNanos += (double) value * value * times;
+        histogram.addMoments(times, value, 0);
       }
       if (histogram.count > 0) {
         histogram.minNanos = nanos.getMinValue();
@@ -544,21 +544,29 @@ final class Client {
       } else {
         negative.recordValue(nanos == Long.MIN_VALUE ? Long.MAX_VALUE : -nanos);
       }
-      count++;
       minNanos = Math.min(minNanos, nanos);
       maxNanos = Math.max(maxNanos, nanos);
-      sumNanos += nanos;
-      sumSquaresNanos += (double) nanos * nanos;
+      addMoments(1, nanos, 0);
     }
 
     void add(SampleHistogram other) {
       positive.add(other.positive);
       negative.add(other.negative);
-      count += other.count;
       minNanos = Math.min(minNanos, other.minNanos);
       maxNanos = Math.max(maxNanos, other.maxNanos);
-      sumNanos += other.sumNanos;
-      sumSquaresNanos += other.sumSquaresNanos;
+      addMoments(other.count, other.meanNanos, other.squaredDeviationsNanos);
+    }
+
+    /** Merges {@code n} samples of mean {@code mean} and squared deviations {@code m2} (Chan et al.). */
+    private void addMoments(long n, double mean, double m2) {
+      if (n == 0) {
+        return;
+      }
+      long total = count + n;
+      double delta = mean - meanNanos;
+      meanNanos += delta * n / total;
+      squaredDeviationsNanos += m2 + delta * delta * count * n / total;
+      count = total;
     }
 
     long count() {
@@ -566,15 +574,12 @@ final class Client {
     }
 
     double avg(Unit unit) {
-      return count == 0 ? 0 : sumNanos / count / unit.nanos;
+      return count == 0 ? 0 : meanNanos / unit.nanos;
     }
 
+    /** Population standard deviation, like Fortio's. */
     double stddev(Unit unit) {
-      if (count == 0) {
-        return 0;
-      }
-      double mean = sumNanos / count;
-      return Math.sqrt(Math.max(0, sumSquaresNanos / count - mean * mean)) / unit.nanos;
+      return count == 0 ? 0 : Math.sqrt(squaredDeviationsNanos / count) / unit.nanos;
     }
 
     double min(Unit unit) {
@@ -586,7 +591,7 @@ final class Client {
     }
 
     double sum(Unit unit) {
-      return sumNanos / unit.nanos;
+      return meanNanos * count / unit.nanos;
     }
 
     /** The value at {@code percentile} (0-100), nearest rank, within HdrHistogram's 3 significant digits. */
@@ -595,7 +600,8 @@ final class Client {
         return 0;
       }
       long negatives = negative.getTotalCount();
-      long rank = Math.max(1, (long) Math.ceil(percentile / 100.0 * count)); // nearest rank, 1-based
+      // nearest rank, 1-based; the epsilon keeps 7% of 100 at rank 7 despite floating-point error
+      long rank = Math.max(1, (long) Math.ceil(percentile * count / 100.0 - 1e-9));
       double nanos;
       if (rank <= negatives) {
         // ascending order starts with the largest magnitudes: rank r is the (negatives - r + 1)-th magnitude
@@ -733,7 +739,7 @@ final class Client {
     for (String part : text.split(",")) {
       try {
         double percentile = Double.parseDouble(part.trim());
-        if (percentile <= 0 || percentile > 100) {
+        if (!(percentile > 0 && percentile <= 100)) {
           throw new NumberFormatException();
         }
         percentiles.add(percentile);

@@ -57,6 +57,8 @@ final class Pingkit {
   static final int EXIT_CONNECTION = 2;
   static final int EXIT_RPC_FAILED = 3;
   static final int EXIT_UNHEALTHY = 4;
+  /** A second Ctrl-C (or SIGTERM) stopped the run at once: 128 + SIGINT, as shells report it. */
+  static final int EXIT_INTERRUPTED = 130;
 
   static final String EXIT_CODES_FOOTER = """
 
@@ -65,7 +67,8 @@ final class Pingkit {
         1  invalid arguments or unreadable files
         2  connection failure (refused, unreachable, TLS handshake, cannot listen)
         3  the RPC failed (a non-OK gRPC status)
-        4  unhealthy (a health answer other than SERVING)""";
+        4  unhealthy (a health answer other than SERVING)
+        130  a second Ctrl-C stopped it at once""";
 
   private Pingkit() {}
 

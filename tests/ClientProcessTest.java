@@ -164,6 +164,32 @@ class ClientProcessTest {
   }
 
   @Test
+  void watchOfAnUnknownServiceIsNotFound() {
+    expect(3, "SERVICE_UNKNOWN", "HealthCheck", "--watch", "--timeout", "30s", "--service", "nope",
+        plaintext.target());
+  }
+
+  @Test
+  void watchEndsOnTheLastStatusWhenTheServerDrains() {
+    try (var server = TestSupport.ScriptProcess.java("PingServer", "127.0.0.1:0")) {
+      int port = server.awaitListeningPort();
+      try (var watch = TestSupport.ScriptProcess.java("HealthCheck", "--watch", "--service", "ping",
+          "127.0.0.1:" + port)) {
+        watch.awaitStdout(line -> line.endsWith(" SERVING"), 60);
+        server.signal("TERM");
+        assertEquals(4, watch.awaitExit(60), watch.stderr.toString());
+        assertTrue(watch.stdout.get(watch.stdout.size() - 1).endsWith(" NOT_SERVING"), watch.stdout.toString());
+      }
+      assertEquals(0, server.awaitExit(60));
+    }
+  }
+
+  @Test
+  void plaintextSchemeWithTlsFlagsIsRefused() {
+    expect(1, "asks for plaintext", "PingClient", "--cacert", certs.caCert().toString(), "http://localhost:1");
+  }
+
+  @Test
   void waitForServingWaitsForAServerThatStartsLater() throws Exception {
     int port;
     try (var socket = new java.net.ServerSocket(0)) {

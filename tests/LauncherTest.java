@@ -17,7 +17,8 @@ class LauncherTest {
           for (String arg : args) {
             System.out.println("[" + arg + "]");
           }
-          System.out.println("stdin: " + new java.io.BufferedReader(new java.io.InputStreamReader(System.in)).readLine());
+          var stdin = new java.io.BufferedReader(new java.io.InputStreamReader(System.in));
+          System.out.println("stdin: " + stdin.readLine());
         }
       }
       """;
