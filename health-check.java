@@ -93,10 +93,19 @@ class HealthCheck implements Callable<Integer> {
       return waitForServing(stop);
     }
     List<Double> printedPercentiles = report.percentiles();
-    Result result = check(stop);
-    System.out.print(report.json ? Client.toJson(result.toJson(printedPercentiles)) + "\n"
-        : result.format(printedPercentiles));
+    Result result;
+    try {
+      result = check(stop);
+    } catch (Pingkit.PartialFailure failure) {
+      print((Result) failure.partialResult, printedPercentiles); // the answers before the failure
+      throw failure;
+    }
+    print(result, printedPercentiles);
     return result.allServing() ? Pingkit.EXIT_OK : Pingkit.EXIT_UNHEALTHY;
+  }
+
+  private void print(Result result, List<Double> percentiles) {
+    System.out.print(report.json ? Client.toJson(result.toJson(percentiles)) + "\n" : result.format(percentiles));
   }
 
   // ---- static API, for JShell and tests (mirrors Fortio's GrpcHealthCheck) ---------------------------------
@@ -180,12 +189,16 @@ class HealthCheck implements Callable<Integer> {
       for (Thread worker : workers) {
         joinUninterruptibly(worker);
       }
+      workerHistograms.forEach(rttHistogram::add);
+      workerCounts.forEach(counts -> counts.forEach((status, n) -> statusCounts.merge(status, n, Long::sum)));
+      Result result = new Result(server.target.display(), service, statusCounts, rttHistogram);
+      if (failure.get() instanceof Pingkit.UserError error) {
+        throw new Pingkit.PartialFailure(error, result);
+      }
       if (failure.get() != null) {
         throw failure.get();
       }
-      workerHistograms.forEach(rttHistogram::add);
-      workerCounts.forEach(counts -> counts.forEach((status, n) -> statusCounts.merge(status, n, Long::sum)));
-      return new Result(server.target.display(), service, statusCounts, rttHistogram);
+      return result;
     }
   }
 

@@ -82,10 +82,18 @@ class PingClient implements Callable<Integer> {
     }
     int iterations = iterations();
     boolean lineEach = iterations == 0 || connection.verbose();
-    Result result = measure(stop, lineEach && !report.json ? line -> System.out.println(line) : line -> {});
-    System.out.print(report.json ? Client.toJson(result.toJson(printedPercentiles)) + "\n"
-        : result.format(printedPercentiles));
+    try {
+      print(measure(stop, lineEach && !report.json ? line -> System.out.println(line) : line -> {}),
+          printedPercentiles);
+    } catch (Pingkit.PartialFailure failure) {
+      print((Result) failure.partialResult, printedPercentiles); // what was measured before the failure
+      throw failure;
+    }
     return Pingkit.EXIT_OK;
+  }
+
+  private void print(Result result, List<Double> percentiles) {
+    System.out.print(report.json ? Client.toJson(result.toJson(percentiles)) + "\n" : result.format(percentiles));
   }
 
   // ---- static API, for JShell and tests (mirrors Fortio's PingClientCall) ----------------------------------
@@ -153,36 +161,44 @@ class PingClient implements Callable<Integer> {
       PingMessage message = PingMessage.newBuilder()
           .setPayload(payloadText).setDelayNanos(delay.toNanos()).build();
       call(server, message, callTimeout, "warm-up ping");
-      for (long i = 1; (iterations == 0 || i <= iterations) && stop.getCount() > 0; i++) {
-        if (i > 1 && !pause.isZero() && awaitStop(stop, pause)) {
-          break;
+      try {
+        for (long i = 1; (iterations == 0 || i <= iterations) && stop.getCount() > 0; i++) {
+          if (i > 1 && !pause.isZero() && awaitStop(stop, pause)) {
+            break;
+          }
+          long t1a = Pingkit.wallClockNanos();
+          message = message.toBuilder().setSeq(i).setTs(t1a).build();
+          PingMessage first = call(server, message, callTimeout, "ping " + i);
+          long t2a = Pingkit.wallClockNanos();
+          PingMessage second = call(server, message, callTimeout, "ping " + i);
+          long t3a = Pingkit.wallClockNanos();
+          long t1b = first.getTs();
+          long t2b = second.getTs();
+          long rtt1Nanos = t2a - t1a;
+          long rtt2Nanos = t3a - t2a;
+          long serverRttNanos = t2b - t1b;
+          // The server stamped t1b at receipt and answered delayNanos later: it "saw" our t2a half the
+          // server-measured round trip (which holds that delay) plus half the delay after t1b. With no
+          // delay this is Fortio's (t1b + rtR/2) - t2a.
+          long clockSkewNanos = t1b + (serverRttNanos + message.getDelayNanos()) / 2 - t2a;
+          rttHistogram.record(rtt1Nanos);
+          rttHistogram.record(rtt2Nanos);
+          rttHistogram.record(serverRttNanos);
+          clockSkewHistogram.record(clockSkewNanos);
+          done = i;
+          eachIteration.accept(String.format(java.util.Locale.ROOT,
+              "seq %d: rtt %s usec (avg of %s, %s, %s) clock skew %s usec", i,
+              Client.number((rtt1Nanos + rtt2Nanos + serverRttNanos) / 3e3), Client.number(rtt1Nanos / 1e3),
+              Client.number(serverRttNanos / 1e3), Client.number(rtt2Nanos / 1e3),
+              Client.number(clockSkewNanos / 1e3)));
+          message = second;
         }
-        long t1a = Pingkit.wallClockNanos();
-        message = message.toBuilder().setSeq(i).setTs(t1a).build();
-        PingMessage first = call(server, message, callTimeout, "ping " + i);
-        long t2a = Pingkit.wallClockNanos();
-        PingMessage second = call(server, message, callTimeout, "ping " + i);
-        long t3a = Pingkit.wallClockNanos();
-        long t1b = first.getTs();
-        long t2b = second.getTs();
-        long rtt1Nanos = t2a - t1a;
-        long rtt2Nanos = t3a - t2a;
-        long serverRttNanos = t2b - t1b;
-        // The server stamped t1b at receipt and answered delayNanos later: it "saw" our t2a half the
-        // server-measured round trip (which holds that delay) plus half the delay after t1b. With no delay this
-        // is Fortio's (t1b + rtR/2) - t2a.
-        long clockSkewNanos = t1b + (serverRttNanos + message.getDelayNanos()) / 2 - t2a;
-        rttHistogram.record(rtt1Nanos);
-        rttHistogram.record(rtt2Nanos);
-        rttHistogram.record(serverRttNanos);
-        clockSkewHistogram.record(clockSkewNanos);
-        done = i;
-        eachIteration.accept(String.format(java.util.Locale.ROOT,
-            "seq %d: rtt %s usec (avg of %s, %s, %s) clock skew %s usec", i,
-            Client.number((rtt1Nanos + rtt2Nanos + serverRttNanos) / 3e3), Client.number(rtt1Nanos / 1e3),
-            Client.number(serverRttNanos / 1e3), Client.number(rtt2Nanos / 1e3),
-            Client.number(clockSkewNanos / 1e3)));
-        message = second;
+      } catch (Pingkit.UserError e) {
+        if (done == 0) {
+          throw e;
+        }
+        throw new Pingkit.PartialFailure(e, new Result(server.target.display(), done, utf8Bytes(payloadText),
+            delay, rttHistogram, clockSkewHistogram));
       }
       return new Result(server.target.display(), done, utf8Bytes(payloadText), delay, rttHistogram,
           clockSkewHistogram);

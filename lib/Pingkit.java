@@ -73,7 +73,7 @@ final class Pingkit {
   private Pingkit() {}
 
   /** A failure to report to the user as one line, with the exit code it maps to. */
-  static final class UserError extends RuntimeException {
+  static class UserError extends RuntimeException {
     final int exitCode;
 
     UserError(int exitCode, String message) {
@@ -84,6 +84,16 @@ final class Pingkit {
     UserError(int exitCode, String message, Throwable cause) {
       super(message, cause);
       this.exitCode = exitCode;
+    }
+  }
+
+  /** A run that failed after it had measured something: the measurements travel with the error. */
+  static final class PartialFailure extends UserError {
+    final transient Object partialResult;
+
+    PartialFailure(UserError error, Object partialResult) {
+      super(error.exitCode, error.getMessage(), error);
+      this.partialResult = partialResult;
     }
   }
 

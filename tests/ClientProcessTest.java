@@ -164,6 +164,24 @@ class ClientProcessTest {
   }
 
   @Test
+  void aServerKilledMidRunLeavesTheMeasurementsPrintedAndAConnectionError() {
+    try (var server = TestSupport.ScriptProcess.java("PingServer", "127.0.0.1:0")) {
+      int port = server.awaitListeningPort();
+      try (var client = TestSupport.ScriptProcess.java("PingClient", "-n", "0", "--interval", "10ms",
+          "127.0.0.1:" + port)) {
+        client.awaitStdout(line -> line.startsWith("seq 3:"), 60);
+        server.signal("KILL");
+        int exitCode = client.awaitExit(60);
+        assertTrue(exitCode == 2 || exitCode == 3, "exit " + exitCode + " " + client.stderr);
+        assertTrue(client.stdout.stream().anyMatch(l -> l.startsWith("RTT histogram usec : count")),
+            "the iterations before the failure are reported: " + client.stdout);
+        assertTrue(client.singleStderrLine().contains("failed") || client.stderr.get(0).contains("connect"),
+            client.stderr.toString());
+      }
+    }
+  }
+
+  @Test
   void watchOfAnUnknownServiceIsNotFound() {
     expect(3, "SERVICE_UNKNOWN", "HealthCheck", "--watch", "--timeout", "30s", "--service", "nope",
         plaintext.target());

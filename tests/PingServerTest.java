@@ -74,8 +74,9 @@ class PingServerTest {
 
   @Test
   void tenThousandDelayedPingsAreAllReceivedBeforeTheFirstIsAnswered() throws Exception {
-    // Each ping waits 5 s at the server (sending 10,000 takes well under that). If waiting held a thread, a bounded pool would receive the later pings
-    // only after answering earlier ones; all receive stamps preceding the first answer proves they overlap.
+    // Each ping waits 5 s at the server (sending 10,000 takes well under that). If waiting held a thread, a
+    // bounded pool would receive the later pings only after answering earlier ones; all receive stamps
+    // preceding the first answer proves they overlap.
     int count = 10_000;
     PingServer.Running patient = PingServer.start("127.0.0.1:0");
     ManagedChannel patientChannel = TestSupport.plaintext(patient.target());
