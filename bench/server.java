@@ -1,0 +1,151 @@
+///usr/bin/env jbang "$0" "$@" ; exit $?
+//JAVA 17+
+//SOURCES ../ping-server.java
+
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import pingkit.fgrpc.PingMessage;
+import pingkit.fgrpc.PingServerGrpc;
+
+/**
+ * Benchmarks B4 and B6 of ping-server.java, run as its own process (its threads and memory are what is
+ * measured) on loopback:
+ *   B4  10,000 concurrent pings with a 1 s delay: all answered within 1.5 s, server live threads < 64.
+ *   B6  server RSS idle <= 100 MB, and with 1,000 open streams <= 200 MB.
+ * Usage: ./jbang bench/server.java [--smoke]   (--smoke: a few seconds, small counts, RESULTS.md untouched)
+ */
+class server {
+  public static void main(String[] args) throws Exception {
+    boolean smoke = List.of(args).contains("--smoke");
+    int delayedPings = smoke ? 1_000 : 10_000;
+    long delayNanos = smoke ? 200_000_000L : 1_000_000_000L;
+    int openStreams = smoke ? 100 : 1_000;
+
+    Process server = new ProcessBuilder(javaCommand("PingServer", "127.0.0.1:0")).redirectErrorStream(true).start();
+    try {
+      BufferedReader output = new BufferedReader(new InputStreamReader(server.getInputStream()));
+      String line = output.readLine();
+      if (line == null || !line.startsWith("listening on tcp ")) {
+        throw new IllegalStateException("the server did not start: " + line);
+      }
+      String target = line.substring("listening on tcp ".length());
+      List<ManagedChannel> channels = new ArrayList<>();
+      for (int i = 0; i < 10; i++) {
+        channels.add(Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).build());
+      }
+      for (ManagedChannel channel : channels) {
+        PingServerGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS).ping(ping(0));
+      }
+      long idleRssKb = status(server, "VmRSS");
+      // both JVMs warm up (class loading, JIT) on undelayed pings first, as the notes on h2load advise
+      for (int round = 0; round < 3; round++) {
+        CompletableFuture.allOf(send(channels, delayedPings, 0).toArray(CompletableFuture[]::new)).get();
+      }
+
+      // B4: every ping sent at once; the clock runs from the first send to the last answer
+      AtomicLong peakThreads = new AtomicLong(status(server, "Threads"));
+      long start = System.nanoTime();
+      long startWallNanos = Pingkit.wallClockNanos();
+      List<CompletableFuture<PingMessage>> replies = send(channels, delayedPings, delayNanos);
+      double sentSeconds = (System.nanoTime() - start) / 1e9;
+      CompletableFuture<Void> all = CompletableFuture.allOf(replies.toArray(CompletableFuture[]::new));
+      while (!all.isDone()) {
+        peakThreads.accumulateAndGet(status(server, "Threads"), Math::max);
+        Thread.sleep(50); // sampling interval of /proc, not synchronisation
+      }
+      all.get();
+      double allAnsweredSeconds = (System.nanoTime() - start) / 1e9;
+      double lastReceivedSeconds = (replies.stream().mapToLong(r -> r.join().getTs()).max().orElseThrow()
+          - startWallNanos) / 1e9;
+      System.out.printf(Locale.ROOT, "sent in %.2f s, last received by the server after %.2f s%n", sentSeconds,
+          lastReceivedSeconds);
+
+      // B6: streams held open by long delays, then the resident memory of the server
+      List<CompletableFuture<PingMessage>> open = send(channels, openStreams, TimeUnit.SECONDS.toNanos(5));
+      Thread.sleep(1_000); // let the requests arrive before reading /proc
+      long openRssKb = status(server, "VmRSS");
+      CompletableFuture.allOf(open.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+      channels.forEach(ManagedChannel::shutdownNow);
+
+      String report = String.format(Locale.ROOT, """
+          ### %s, server benchmarks (bench/server.java%s)
+          | benchmark | measured | goal |
+          |---|---|---|
+          | B4 %d pings with a %s delay, all answered in | %.2f s | <= %.1f s |
+          | B4 server live threads at peak | %d | < 64 |
+          | B6 server RSS idle (after 10 connections and a ping each) | %d MB | <= 100 MB |
+          | B6 server RSS with %d open streams | %d MB | <= 200 MB |
+          """, LocalDate.now(), smoke ? ", smoke" : "", delayedPings, Pingkit.formatDuration(
+              java.time.Duration.ofNanos(delayNanos)), allAnsweredSeconds, delayNanos * 1.5 / 1e9,
+          peakThreads.get(), idleRssKb / 1024, openStreams, openRssKb / 1024);
+      System.out.print(report);
+      if (!smoke) {
+        Path results = Path.of(System.getProperty("user.dir"), "bench", "RESULTS.md");
+        Files.writeString(results, (Files.exists(results) ? Files.readString(results) + "\n" : "") + report);
+        System.out.println("appended to " + results);
+      }
+    } finally {
+      server.destroy();
+      server.waitFor(30, TimeUnit.SECONDS);
+    }
+  }
+
+  private static PingMessage ping(long delayNanos) {
+    return PingMessage.newBuilder().setDelayNanos(delayNanos).build();
+  }
+
+  private static List<CompletableFuture<PingMessage>> send(List<ManagedChannel> channels, int count,
+      long delayNanos) {
+    List<CompletableFuture<PingMessage>> replies = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      CompletableFuture<PingMessage> reply = new CompletableFuture<>();
+      replies.add(reply);
+      var stub = PingServerGrpc.newStub(channels.get(i % channels.size())).withDeadlineAfter(60, TimeUnit.SECONDS);
+      stub.ping(ping(delayNanos), new io.grpc.stub.StreamObserver<>() {
+        @Override
+        public void onNext(PingMessage value) {
+          reply.complete(value);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+          reply.completeExceptionally(t);
+        }
+
+        @Override
+        public void onCompleted() {}
+      });
+    }
+    return replies;
+  }
+
+  /** A field of /proc/PID/status, in its unit (kB for memory). */
+  private static long status(Process process, String field) throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+      if (line.startsWith(field + ":")) {
+        return Long.parseLong(line.replaceAll("[^0-9]", ""));
+      }
+    }
+    throw new IllegalStateException("no " + field + " in /proc status");
+  }
+
+  private static List<String> javaCommand(String mainClass, String... args) {
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), mainClass));
+    command.addAll(List.of(args));
+    return command;
+  }
+}
