@@ -25,7 +25,7 @@ import pingkit.fgrpc.PingServerGrpc;
  * measured) on loopback:
  *   B4  10,000 concurrent pings with a 1 s delay: all answered within 1.5 s, server live threads < 64.
  *   B6  server RSS idle <= 100 MB, and with 1,000 open streams <= 200 MB.
- * Usage: ./jbang bench/server.java [--smoke]   (--smoke: a few seconds, small counts, RESULTS.md untouched)
+ * Usage, from the repository: ./jbang bench/server.java [--smoke]   (--smoke: small counts, RESULTS.md untouched)
  */
 class server {
   public static void main(String[] args) throws Exception {
@@ -34,7 +34,9 @@ class server {
     long delayNanos = smoke ? 200_000_000L : 1_000_000_000L;
     int openStreams = smoke ? 100 : 1_000;
 
-    Process server = new ProcessBuilder(javaCommand("PingServer", "127.0.0.1:0")).redirectErrorStream(true).start();
+    // the server runs as users run it, with the JVM options its script declares (./jbang execs java: same pid)
+    Process server = new ProcessBuilder("./jbang", "ping-server.java", "127.0.0.1:0")
+        .redirectError(ProcessBuilder.Redirect.DISCARD).start();
     try {
       BufferedReader output = new BufferedReader(new InputStreamReader(server.getInputStream()));
       String line = output.readLine();
@@ -140,12 +142,5 @@ class server {
       }
     }
     throw new IllegalStateException("no " + field + " in /proc status");
-  }
-
-  private static List<String> javaCommand(String mainClass, String... args) {
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), mainClass));
-    command.addAll(List.of(args));
-    return command;
   }
 }

@@ -203,9 +203,15 @@ final class Load {
     });
     try {
       for (int i = 0; i < plan.connections; i++) {
-        Client.Connection connection = Client.Connection.open(connectionOptions, maxMessageBytes).connect();
-        connections.add(connection);
-        warmUp(connection, call);
+        connections.add(Client.Connection.open(connectionOptions, maxMessageBytes).connect());
+      }
+      // the warm-up calls go out together: with --delay, one after the other would take connections × delay
+      List<ListenableFuture<String>> warmUps = new ArrayList<>();
+      for (Client.Connection connection : connections) {
+        warmUps.add(call.apply(connection));
+      }
+      for (int i = 0; i < connections.size(); i++) {
+        warmUp(connections.get(i), warmUps.get(i));
       }
       Engine engine = new Engine(plan, connections, call, pacer, stop);
       OffsetDateTime startTime = OffsetDateTime.now();
@@ -222,9 +228,9 @@ final class Load {
     }
   }
 
-  private static void warmUp(Client.Connection connection, CallStarter call) {
+  private static void warmUp(Client.Connection connection, ListenableFuture<String> warmUpCall) {
     try {
-      String outcome = Futures.getUnchecked(call.apply(connection));
+      String outcome = Futures.getUnchecked(warmUpCall);
       connection.answered();
       if (!outcome.equals("SERVING")) {
         log("warm-up call answered " + outcome);
