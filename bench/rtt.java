@@ -1,22 +1,16 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
+//SOURCES Bench.java
 //SOURCES ../ping-client.java
 
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -28,7 +22,6 @@ import java.util.regex.Pattern;
  * Usage, from the repository: ./jbang bench/rtt.java [--smoke]   (--smoke: one short round, RESULTS.md untouched)
  */
 class rtt {
-  static final String GRPC_BENCHMARKS = "io.grpc:grpc-benchmarks:1.79.0"; // the newest published (see the notes)
 
   public static void main(String[] args) throws Exception {
     boolean smoke = List.of(args).contains("--smoke");
@@ -36,14 +29,11 @@ class rtt {
     int seconds = smoke ? 1 : 5;
     List<Process> servers = new ArrayList<>();
     try {
-      Process ours = start("./jbang", "ping-server.java", "127.0.0.1:0");
+      Process ours = Bench.start("./jbang", "ping-server.java", "127.0.0.1:0");
       servers.add(ours);
       String ourTarget = new BufferedReader(new InputStreamReader(ours.getInputStream(), StandardCharsets.UTF_8))
           .readLine().replace("listening on tcp ", "");
-      int theirPort = freePort();
-      servers.add(start("./jbang", "--main=io.grpc.benchmarks.qps.AsyncServer", GRPC_BENCHMARKS,
-          "--address=127.0.0.1:" + theirPort, "--transport=netty_epoll", "--directexecutor"));
-      awaitListening(theirPort);
+      int theirPort = Bench.startAsyncServer(servers);
 
       // iterations for about `seconds` of pinging at ~300 us per iteration (two calls)
       int iterations = seconds * 1_500;
@@ -58,10 +48,10 @@ class rtt {
         System.out.printf(Locale.ROOT, "round %d: ours p50 %.0f p99 %.0f us, grpc-java p50 %.0f p99 %.0f us%n",
             round + 1, ourMicros[round][0], ourMicros[round][1], theirMicros[round][0], theirMicros[round][1]);
       }
-      double ourP50 = median(ourMicros, 0);
-      double ourP99 = median(ourMicros, 1);
-      double theirP50 = median(theirMicros, 0);
-      double theirP99 = median(theirMicros, 1);
+      double ourP50 = Bench.median(ourMicros, 0);
+      double ourP99 = Bench.median(ourMicros, 1);
+      double theirP50 = Bench.median(theirMicros, 0);
+      double theirP99 = Bench.median(theirMicros, 1);
       String report = String.format(Locale.ROOT, """
           ### %s, ping RTT (bench/rtt.java%s, medians of %d rounds)
           | benchmark | ours | grpc-java AsyncClient/AsyncServer | ratio | goal |
@@ -72,15 +62,10 @@ class rtt {
           theirP99, ourP99 / theirP99);
       System.out.print(report);
       if (!smoke) {
-        Path results = Path.of("bench", "RESULTS.md");
-        Files.writeString(results, Files.readString(results) + "\n" + report);
-        System.out.println("appended to " + results);
+        Bench.appendResults(report);
       }
     } finally {
-      for (Process server : servers) {
-        server.destroy();
-        server.waitFor(30, TimeUnit.SECONDS);
-      }
+      Bench.stopAll(servers);
     }
   }
 
@@ -88,7 +73,7 @@ class rtt {
 
   /** AsyncClient, one channel and one outstanding call: its p50 and p99 in microseconds. */
   private static double[] asyncClient(int port, int seconds) throws IOException, InterruptedException {
-    Process client = start("./jbang", "--main=io.grpc.benchmarks.qps.AsyncClient", GRPC_BENCHMARKS,
+    Process client = Bench.start("./jbang", "--main=io.grpc.benchmarks.qps.AsyncClient", Bench.GRPC_BENCHMARKS,
         "--address=127.0.0.1:" + port, "--channels=1", "--outstanding_rpcs=1", "--duration=" + seconds,
         "--warmup_duration=3", "--transport=netty_epoll", "--directexecutor");
     String output = new String(client.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -104,34 +89,5 @@ class rtt {
       throw new IllegalStateException("unexpected AsyncClient output:\n" + output);
     }
     return micros;
-  }
-
-  private static Process start(String... command) throws IOException {
-    return new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
-  }
-
-  /** Waits until something accepts connections on the port (AsyncServer prints nothing when ready). */
-  private static void awaitListening(int port) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-    while (System.nanoTime() < deadline) {
-      try (Socket socket = new Socket()) {
-        socket.connect(new InetSocketAddress("127.0.0.1", port), 500);
-        return;
-      } catch (IOException notYet) {
-        Thread.sleep(100); // polling a port that has nothing to tell us when it opens
-      }
-    }
-    throw new IllegalStateException("AsyncServer did not listen on " + port);
-  }
-
-  private static double median(double[][] values, int column) {
-    double[] sorted = Arrays.stream(values).mapToDouble(v -> v[column]).sorted().toArray();
-    return sorted[sorted.length / 2];
   }
 }

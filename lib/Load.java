@@ -52,6 +52,10 @@ final class Load {
         description = "load: how long, 0 = until Ctrl-C (default: 5s; -n gives an exact count instead)")
     Duration duration;
 
+    @Option(names = "--warmup", paramLabel = "DURATION",
+        description = "load: run this long first, untimed, so that both JITs are warm (default: 0s)")
+    Duration warmup;
+
     @Option(names = "--allow-errors", description = "load: exit 0 even when calls failed")
     boolean allowErrors;
 
@@ -82,7 +86,8 @@ final class Load {
     if (exactCalls != null && exactCalls < 1) {
       throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "-n must be 1 or more calls in load mode");
     }
-    return new Plan(runType, target, connections, streams, qps, duration, exactCalls == null ? 0 : exactCalls);
+    return new Plan(runType, target, connections, streams, qps, duration, exactCalls == null ? 0 : exactCalls,
+        options.warmup != null ? options.warmup : Duration.ZERO);
   }
 
   /**
@@ -92,9 +97,10 @@ final class Load {
   static int execute(Plan plan, Options options, Client.ReportOptions report, Client.ConnectionOptions connection,
       int maxMessageBytes, CallStarter call, String outcomePrefix, CountDownLatch stop, List<Double> percentiles) {
     PrintStream startLine = report.json ? System.err : System.out;
-    startLine.printf(Locale.ROOT, "Starting %s test for %s with %d*%d streams at %s qps for %s%n", plan.runType,
+    startLine.printf(Locale.ROOT, "Starting %s test for %s with %d*%d streams at %s qps for %s%s%n", plan.runType,
         plan.target, plan.connections, plan.streams, plan.qps > 0 ? Client.number(plan.qps) : "max",
-        plan.requestedDuration());
+        plan.requestedDuration(), plan.warmup.isZero() ? "" : " after " + Pingkit.formatDuration(plan.warmup)
+            + " of warm-up");
     Result result = run(plan, connection, maxMessageBytes, call, outcomePrefix, stop,
         System.console() != null ? System.err : null);
     if (report.json) {
@@ -117,7 +123,7 @@ final class Load {
 
   /** What a run is asked to do. */
   record Plan(String runType, String target, int connections, int streams, double qps, Duration duration,
-      long exactCalls) {
+      long exactCalls, Duration warmup) {
 
     int slots() {
       return connections * streams;
@@ -212,6 +218,13 @@ final class Load {
       }
       for (int i = 0; i < connections.size(); i++) {
         warmUp(connections.get(i), warmUps.get(i));
+      }
+      if (!plan.warmup.isZero()) {
+        Plan warmUp = new Plan(plan.runType, plan.target, plan.connections, plan.streams, plan.qps, plan.warmup, 0,
+            Duration.ZERO);
+        Engine untimed = new Engine(warmUp, connections, call, pacer, stop);
+        untimed.start(System.nanoTime());
+        untimed.awaitEnd(null);
       }
       Engine engine = new Engine(plan, connections, call, pacer, stop);
       OffsetDateTime startTime = OffsetDateTime.now();

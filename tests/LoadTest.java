@@ -40,6 +40,13 @@ class LoadTest {
   }
 
   @Test
+  void warmupCallsAreLeftOutOfTheResults() {
+    JsonObject json = loadJson("-c", "1", "-qps", "0", "--warmup", "300ms", "-n", "50", "--json", server.target());
+    assertEquals(50, json.getAsJsonObject("RetCodes").get("SERVING").getAsInt());
+    assertEquals(50, json.getAsJsonObject("DurationHistogram").get("Count").getAsInt());
+  }
+
+  @Test
   void fortioShapedJsonReadsBackFieldByField() {
     JsonObject json = loadJson("-c", "3", "-s", "2", "-qps", "0", "-n", "120", "--payload", "abc", "--json",
         server.target());

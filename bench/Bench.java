@@ -1,0 +1,62 @@
+// Helpers shared by the bench/ scripts (each pulls this file with //SOURCES).
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
+
+/** Processes, ports, medians and the results file of the benchmarks. */
+final class Bench {
+  /** grpc-java's benchmark client and server: the newest version published on Maven Central. */
+  static final String GRPC_BENCHMARKS = "io.grpc:grpc-benchmarks:1.79.0";
+
+  private Bench() {}
+
+  /** Starts a process, its stderr discarded (JBang's build messages, JVM warnings). */
+  static Process start(String... command) throws IOException {
+    return new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+  }
+
+  /** Starts grpc-java's AsyncServer in its fastest setting (epoll, direct executor) and waits for it. */
+  static int startAsyncServer(java.util.List<Process> servers) throws IOException, InterruptedException {
+    int port;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      port = socket.getLocalPort();
+    }
+    servers.add(start("./jbang", "--main=io.grpc.benchmarks.qps.AsyncServer", GRPC_BENCHMARKS,
+        "--address=127.0.0.1:" + port, "--transport=netty_epoll", "--directexecutor"));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while (System.nanoTime() < deadline) {
+      try (Socket socket = new Socket()) {
+        socket.connect(new InetSocketAddress("127.0.0.1", port), 500);
+        return port;
+      } catch (IOException notYet) {
+        Thread.sleep(100); // AsyncServer prints nothing when ready: poll its port
+      }
+    }
+    throw new IllegalStateException("AsyncServer did not listen on " + port);
+  }
+
+  static void stopAll(java.util.List<Process> processes) throws InterruptedException {
+    for (Process process : processes) {
+      process.destroy();
+      process.waitFor(30, TimeUnit.SECONDS);
+    }
+  }
+
+  static double median(double[][] rounds, int column) {
+    double[] sorted = Arrays.stream(rounds).mapToDouble(round -> round[column]).sorted().toArray();
+    return sorted[sorted.length / 2];
+  }
+
+  /** Appends a report to bench/RESULTS.md (run from the repository). */
+  static void appendResults(String report) throws IOException {
+    Path results = Path.of("bench", "RESULTS.md");
+    Files.writeString(results, Files.readString(results) + "\n" + report);
+    System.out.println("appended to " + results);
+  }
+}

@@ -1,0 +1,113 @@
+///usr/bin/env jbang "$0" "$@" ; exit $?
+//JAVA 17+
+//SOURCES Bench.java
+//SOURCES ../lib/Client.java
+
+import com.google.gson.JsonParser;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Throughput, in one run, alternating, on loopback, with Debian's h2load posting gRPC-framed requests:
+ *   B2  h2load against our /fgrpc.PingServer/Ping vs against grpc-java's AsyncServer (epoll, direct executor)
+ *       /grpc.testing.BenchmarkService/UnaryCall, equal (empty) payloads: ours / theirs >= 0.9.
+ *   B3  our load mode's max rate against our server vs h2load's against the same server: ours / h2load >= 0.8.
+ * Same connections and streams everywhere (8 x 10); each measurement follows an untimed warm-up.
+ * Usage, from the repository: ./jbang bench/throughput.java [--smoke]   (--smoke: short, RESULTS.md untouched)
+ */
+class throughput {
+  static final int CONNECTIONS = 8;
+  static final int STREAMS = 10;
+
+  public static void main(String[] args) throws Exception {
+    boolean smoke = List.of(args).contains("--smoke");
+    int rounds = smoke ? 1 : 5;
+    int seconds = smoke ? 1 : 5;
+    Path emptyRequest = Files.createTempFile("grpc-empty", ".bin");
+    Files.write(emptyRequest, new byte[5]); // gRPC framing of an empty message: flag 0, length 0
+    List<Process> servers = new ArrayList<>();
+    try {
+      Process ours = Bench.start("./jbang", "ping-server.java", "127.0.0.1:0");
+      servers.add(ours);
+      String ourAddress = new BufferedReader(new InputStreamReader(ours.getInputStream(), StandardCharsets.UTF_8))
+          .readLine().replace("listening on tcp ", "");
+      int theirPort = Bench.startAsyncServer(servers);
+      String ourUrl = "http://" + ourAddress + "/fgrpc.PingServer/Ping";
+      String theirUrl = "http://127.0.0.1:" + theirPort + "/grpc.testing.BenchmarkService/UnaryCall";
+
+      double[][] qps = new double[rounds][4]; // h2load->ours, h2load->theirs, our load->ours, h2load->ours again
+      for (int round = 0; round < rounds; round++) {
+        qps[round][0] = h2load(ourUrl, emptyRequest, seconds);
+        qps[round][1] = h2load(theirUrl, emptyRequest, seconds);
+        qps[round][2] = ourLoad(ourAddress, seconds);
+        qps[round][3] = h2load(ourUrl, emptyRequest, seconds);
+        System.out.printf(Locale.ROOT, "round %d: h2load->ours %.0f, h2load->grpc-java %.0f, ours->ours %.0f,"
+            + " h2load->ours %.0f req/s%n", round + 1, qps[round][0], qps[round][1], qps[round][2], qps[round][3]);
+      }
+      double b2Ours = Bench.median(qps, 0);
+      double b2Theirs = Bench.median(qps, 1);
+      double b3Ours = Bench.median(qps, 2);
+      double b3H2load = Bench.median(qps, 3);
+      String report = String.format(Locale.ROOT, """
+          ### %s, throughput (bench/throughput.java%s, medians of %d rounds, %d connections x %d streams)
+          | benchmark | ours | reference | ratio | goal |
+          |---|---|---|---|---|
+          | B2 server: h2load -> our Ping vs -> AsyncServer UnaryCall | %.0f req/s | %.0f req/s | %.2f | >= 0.9 |
+          | B3 load generator: our load mode vs h2load, -> our server | %.0f req/s | %.0f req/s | %.2f | >= 0.8 |
+          """, LocalDate.now(), smoke ? ", smoke" : "", rounds, CONNECTIONS, STREAMS, b2Ours, b2Theirs,
+          b2Ours / b2Theirs, b3Ours, b3H2load, b3Ours / b3H2load);
+      System.out.print(report);
+      if (!smoke) {
+        Bench.appendResults(report);
+      }
+    } finally {
+      Bench.stopAll(servers);
+    }
+  }
+
+  private static final Pattern H2LOAD_RATE = Pattern.compile("finished in [\\d.]+\\w+, ([\\d.]+) req/s");
+  private static final Pattern H2LOAD_FAILED = Pattern.compile("requests: \\d+ total, \\d+ started, \\d+ done, "
+      + "\\d+ succeeded, (\\d+) failed");
+
+  /** h2load's rate over {@code seconds}, after a warm-up of the same length. */
+  private static double h2load(String url, Path request, int seconds) throws IOException, InterruptedException {
+    String output = run("h2load", "-c", "" + CONNECTIONS, "-m", "" + STREAMS, "-t", "1", "-D", "" + seconds,
+        "--warm-up-time=" + seconds, "-d", request.toString(), "-H", "content-type: application/grpc",
+        "-H", "te: trailers", url);
+    Matcher failed = H2LOAD_FAILED.matcher(output);
+    if (!failed.find() || !failed.group(1).equals("0")) {
+      throw new IllegalStateException("h2load saw failed requests:\n" + output);
+    }
+    Matcher rate = H2LOAD_RATE.matcher(output);
+    if (!rate.find()) {
+      throw new IllegalStateException("unexpected h2load output:\n" + output);
+    }
+    return Double.parseDouble(rate.group(1));
+  }
+
+  /** Our ping-client's load mode flat out: its ActualQPS, after a warm-up of the same length. */
+  private static double ourLoad(String address, int seconds) throws IOException, InterruptedException {
+    String json = run("./jbang", "ping-client.java", "-c", "" + CONNECTIONS, "-s", "" + STREAMS, "-qps", "0",
+        "--warmup", seconds + "s", "-t", seconds + "s", "--json", address);
+    return JsonParser.parseString(json).getAsJsonObject().get("ActualQPS").getAsDouble();
+  }
+
+  private static String run(String... command) throws IOException, InterruptedException {
+    Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (process.waitFor() != 0) {
+      throw new IllegalStateException(String.join(" ", command) + " failed:\n" + output);
+    }
+    return output;
+  }
+}
