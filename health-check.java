@@ -1,10 +1,12 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
-//SOURCES lib/Client.java
+//SOURCES lib/Load.java
 // class-data sharing: a cached run starts ~0.3 s sooner (bench/startup.sh); its JVM notes stay off stdout
 //CDS
 //JAVA_OPTIONS -Xlog:cds=off -Xlog:cds+dynamic=off
 
+import com.google.common.util.concurrent.Futures;
+import com.google.common.util.concurrent.MoreExecutors;
 import io.grpc.ClientCall;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
@@ -15,17 +17,14 @@ import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -36,10 +35,12 @@ import picocli.CommandLine.Option;
         "Calls grpc.health.v1.Health/Check N times (Fortio's grpc health check) and",
         "prints an RTT histogram (microseconds) and a count per status; exits 0 only",
         "when every answer was SERVING. --watch streams Health/Watch instead;",
-        "--wait-for-serving checks until SERVING (for scripts and compose files).", ""},
+        "--wait-for-serving checks until SERVING (for scripts and compose files).",
+        "Any of -c, -s, -qps, -t runs a health load instead (Fortio's load -grpc).", ""},
     footer = {"", "Examples:",
         "  health-check localhost:8079",
-        "  health-check --service ping -n 100 -c 4 127.0.0.1:8079",
+        "  health-check --service ping -n 100 127.0.0.1:8079",
+        "  health-check -c 2 -s 4 -qps 0 -t 10s 127.0.0.1:8079        health load, flat out",
         "  health-check --wait-for-serving --timeout 30s localhost:8079",
         "  health-check --watch --service ping --cacert ca.pem https://server:8443",
         Pingkit.EXIT_CODES_FOOTER})
@@ -51,12 +52,8 @@ class HealthCheck implements Callable<Integer> {
       description = "service to check (default: \"\", the whole server)")
   String service;
 
-  @Option(names = "-n", paramLabel = "N", defaultValue = "1", description = "checks (default: ${DEFAULT-VALUE})")
-  int checks;
-
-  @Option(names = "-c", paramLabel = "K", defaultValue = "1",
-      description = "workers sharing the N checks over one connection (default: ${DEFAULT-VALUE})")
-  int concurrency;
+  @Option(names = "-n", paramLabel = "N", description = "checks, one after the other (default: 1); load: exact calls")
+  Integer checks;
 
   @Option(names = "--watch",
       description = "stream Health/Watch: a timestamped line per change, until Ctrl-C or --timeout")
@@ -68,6 +65,9 @@ class HealthCheck implements Callable<Integer> {
 
   @Mixin
   Client.ReportOptions report = new Client.ReportOptions();
+
+  @Mixin
+  Load.Options load = new Load.Options();
 
   private static final java.util.logging.Logger log = java.util.logging.Logger.getLogger("pingkit.health");
   private static final Duration WAIT_FOR_SERVING_DEFAULT = Duration.ofSeconds(60);
@@ -83,12 +83,21 @@ class HealthCheck implements Callable<Integer> {
     if (watch && waitForServing) {
       throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--watch and --wait-for-serving: give one or the other");
     }
-    AtomicBoolean stop = new AtomicBoolean();
+    if (load.active() && (watch || waitForServing)) {
+      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, (watch ? "--watch" : "--wait-for-serving")
+          + " does not go with the load flags -c, -s, -qps, -t");
+    }
+    report.openJsonFile();
+    CountDownLatch stop = new CountDownLatch(1);
     Pingkit.onStopSignal(() -> {
-      if (stop.getAndSet(true)) {
+      if (stop.getCount() == 0) {
         System.exit(Pingkit.EXIT_INTERRUPTED); // a second Ctrl-C: stop now
       }
+      stop.countDown();
     });
+    if (load.active()) {
+      return runLoad(stop, report.percentiles());
+    }
     if (watch) {
       return watch(stop);
     }
@@ -108,7 +117,7 @@ class HealthCheck implements Callable<Integer> {
   }
 
   private void print(Result result, List<Double> percentiles) {
-    System.out.print(report.json ? Client.toJson(result.toJson(percentiles)) + "\n" : result.format(percentiles));
+    report.print(result.format(percentiles), () -> Client.toJson(result.toJson(percentiles)));
   }
 
   // ---- static API, for JShell and tests (mirrors Fortio's GrpcHealthCheck) ---------------------------------
@@ -118,9 +127,9 @@ class HealthCheck implements Callable<Integer> {
     return run("--service", service, "-n", "" + n, target).statusCounts();
   }
 
-  /** Runs checks with command-line arguments, e.g. {@code run("-n", "5", "-c", "2", "host:8079")}. */
+  /** Runs checks with command-line arguments, e.g. {@code run("-n", "5", "--service", "ping", "host:8079")}. */
   static Result run(String... args) {
-    return Pingkit.parse(new HealthCheck(), args).check(new AtomicBoolean());
+    return Pingkit.parse(new HealthCheck(), args).check(new CountDownLatch(1));
   }
 
   /** The answers of a run of checks. */
@@ -154,55 +163,42 @@ class HealthCheck implements Callable<Integer> {
 
   // ---- checks ---------------------------------------------------------------------------------------------
 
-  private Result check(AtomicBoolean stop) {
-    if (checks < 1) {
+  private Result check(CountDownLatch stop) {
+    int n = checks == null ? 1 : checks;
+    if (n < 1) {
       throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "-n must be 1 or more");
-    }
-    if (concurrency < 1 || concurrency > 1000) {
-      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "-c must be 1 to 1000");
     }
     HealthCheckRequest request = HealthCheckRequest.newBuilder().setService(service).build();
     try (Client.Connection server = Client.Connection.open(connection, 0).connect()) {
-      // the first check alone: connection problems are reported once, not by every worker
       Client.SampleHistogram rttHistogram = new Client.SampleHistogram();
       Map<ServingStatus, Long> statusCounts = new EnumMap<>(ServingStatus.class);
-      statusCounts.merge(timedCheck(server, request, rttHistogram), 1L, Long::sum);
-      AtomicLong checksLeft = new AtomicLong(checks - 1);
-      AtomicReference<RuntimeException> failure = new AtomicReference<>();
-      List<Thread> workers = new ArrayList<>();
-      List<Client.SampleHistogram> workerHistograms = new ArrayList<>();
-      List<Map<ServingStatus, Long>> workerCounts = new ArrayList<>();
-      for (int w = 0; w < Math.min(concurrency, checks - 1); w++) {
-        Client.SampleHistogram histogram = new Client.SampleHistogram();
-        Map<ServingStatus, Long> counts = new EnumMap<>(ServingStatus.class);
-        workerHistograms.add(histogram);
-        workerCounts.add(counts);
-        Thread worker = new Thread(() -> {
-          while (!stop.get() && failure.get() == null && checksLeft.getAndDecrement() > 0) {
-            try {
-              counts.merge(timedCheck(server, request, histogram), 1L, Long::sum);
-            } catch (RuntimeException e) {
-              failure.compareAndSet(null, e);
-            }
+      for (int i = 0; i < n && stop.getCount() > 0; i++) {
+        try {
+          statusCounts.merge(timedCheck(server, request, rttHistogram), 1L, Long::sum);
+        } catch (Pingkit.UserError e) {
+          if (i == 0) {
+            throw e;
           }
-        }, "health-check-" + w);
-        worker.start();
-        workers.add(worker);
+          throw new Pingkit.PartialFailure(e, new Result(server.target.display(), service, statusCounts,
+              rttHistogram));
+        }
       }
-      for (Thread worker : workers) {
-        joinUninterruptibly(worker);
-      }
-      workerHistograms.forEach(rttHistogram::add);
-      workerCounts.forEach(counts -> counts.forEach((status, n) -> statusCounts.merge(status, n, Long::sum)));
-      Result result = new Result(server.target.display(), service, statusCounts, rttHistogram);
-      if (failure.get() instanceof Pingkit.UserError error) {
-        throw new Pingkit.PartialFailure(error, result);
-      }
-      if (failure.get() != null) {
-        throw failure.get();
-      }
-      return result;
+      return new Result(server.target.display(), service, statusCounts, rttHistogram);
     }
+  }
+
+  // ---- load mode (Fortio's load -grpc) ---------------------------------------------------------------------
+
+  private int runLoad(CountDownLatch stop, List<Double> printedPercentiles) {
+    HealthCheckRequest request = HealthCheckRequest.newBuilder().setService(service).build();
+    Duration callTimeout = connection.callTimeout(Duration.ZERO);
+    Load.Plan plan = Load.plan(load, "GRPC Health for '" + service + "'",
+        Client.Target.parse(connection.target).display(), checks);
+    Load.CallStarter check = server -> Futures.transform(
+        ClientCalls.futureUnaryCall(server.channel.newCall(HealthGrpc.getCheckMethod(),
+            server.callOptions(callTimeout)), request),
+        response -> response.getStatus().name(), MoreExecutors.directExecutor());
+    return Load.execute(plan, load, report, connection, 0, check, "Health", stop, printedPercentiles);
   }
 
   private ServingStatus timedCheck(Client.Connection server, HealthCheckRequest request,
@@ -236,7 +232,7 @@ class HealthCheck implements Callable<Integer> {
 
   // ---- --wait-for-serving ---------------------------------------------------------------------------------
 
-  private int waitForServing(AtomicBoolean stop) throws InterruptedException {
+  private int waitForServing(CountDownLatch stop) throws InterruptedException {
     Duration limit = connection.timeout != null ? connection.timeout : WAIT_FOR_SERVING_DEFAULT;
     long start = System.nanoTime();
     long deadline = start + limit.toNanos();
@@ -245,7 +241,7 @@ class HealthCheck implements Callable<Integer> {
       Pingkit.UserError lastFailure = null;
       ServingStatus lastStatus = null;
       int attempts = 0;
-      while (!stop.get()) {
+      while (stop.getCount() > 0) {
         long left = deadline - System.nanoTime();
         if (left <= 0) {
           break;
@@ -260,20 +256,20 @@ class HealthCheck implements Callable<Integer> {
           log.info("check " + attempts + ": " + lastStatus);
           if (lastStatus == ServingStatus.SERVING) {
             double waitedSeconds = (System.nanoTime() - start) / 1e9;
-            System.out.println(report.json
-                ? Client.toJson(Client.jsonObject("target", server.target.display(), "service", service,
-                    "status", "SERVING", "waitedSeconds", Client.round(waitedSeconds), "checks", attempts))
-                : String.format(java.util.Locale.ROOT, "SERVING after %.2f s (%d checks)", waitedSeconds, attempts));
+            int checksMade = attempts;
+            report.print(String.format(java.util.Locale.ROOT, "SERVING after %.2f s (%d checks)%n", waitedSeconds,
+                checksMade), () -> Client.toJson(Client.jsonObject("target", server.target.display(), "service",
+                    service, "status", "SERVING", "waitedSeconds", Client.round(waitedSeconds), "checks", checksMade)));
             return Pingkit.EXIT_OK;
           }
         } catch (Pingkit.UserError e) {
           lastFailure = e;
           log.info("check " + attempts + ": " + e.getMessage());
         }
-        TimeUnit.NANOSECONDS.sleep(Math.max(0, Math.min(POLL_INTERVAL.toNanos(), deadline - System.nanoTime())));
+        stop.await(Math.max(0, Math.min(POLL_INTERVAL.toNanos(), deadline - System.nanoTime())), TimeUnit.NANOSECONDS);
       }
       String waited = String.format(java.util.Locale.ROOT, "not SERVING after %.1f s%s",
-          (System.nanoTime() - start) / 1e9, stop.get() ? " (stopped)" : "");
+          (System.nanoTime() - start) / 1e9, stop.getCount() == 0 ? " (stopped)" : "");
       if (lastFailure != null) {
         throw new Pingkit.UserError(lastFailure.exitCode, waited + ": " + lastFailure.getMessage());
       }
@@ -284,7 +280,7 @@ class HealthCheck implements Callable<Integer> {
 
   // ---- --watch ---------------------------------------------------------------------------------------------
 
-  private int watch(AtomicBoolean stop) throws InterruptedException {
+  private int watch(CountDownLatch stop) throws InterruptedException {
     LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
     try (Client.Connection server = Client.Connection.open(connection, 0).connect()) {
       // --timeout is how long to watch: it counts from the connection, not from the JVM's start
@@ -309,7 +305,7 @@ class HealthCheck implements Callable<Integer> {
             }
           });
       ServingStatus lastStatus = null;
-      while (!stop.get() && System.nanoTime() < deadline) {
+      while (stop.getCount() > 0 && System.nanoTime() < deadline) {
         // wake up now and then to notice Ctrl-C and the deadline
         Object event = events.poll(Math.min(200_000_000L, Math.max(0, deadline - System.nanoTime())),
             TimeUnit.NANOSECONDS);
@@ -334,24 +330,13 @@ class HealthCheck implements Callable<Integer> {
           throw new Pingkit.UserError(Pingkit.EXIT_RPC_FAILED, "health service '" + service + "' is unknown to "
               + server.target.display() + " (SERVICE_UNKNOWN, the Watch form of NOT_FOUND)");
         }
-        System.out.println(report.json
-            ? new com.google.gson.Gson().toJson(Client.jsonObject("time", Instant.now().toString(),
-                "status", lastStatus.name()))
-            : Instant.now() + " " + lastStatus);
+        Instant now = Instant.now();
+        ServingStatus status = lastStatus;
+        report.print(now + " " + status + "\n", () -> new com.google.gson.Gson().toJson(Client.jsonObject("time",
+            now.toString(), "status", status.name())));
       }
       call.cancel("watch ended", null);
       return lastStatus == ServingStatus.SERVING ? Pingkit.EXIT_OK : Pingkit.EXIT_UNHEALTHY;
-    }
-  }
-
-  private static void joinUninterruptibly(Thread thread) {
-    while (true) {
-      try {
-        thread.join();
-        return;
-      } catch (InterruptedException e) {
-        // keep waiting: the worker ends on its own within its call timeout
-      }
     }
   }
 }

@@ -73,6 +73,7 @@ class PingClient implements Callable<Integer> {
   public Integer call() {
     Pingkit.configureLogging("ping-client", connection.verbose.length, false);
     List<Double> printedPercentiles = report.percentiles();
+    report.openJsonFile();
     CountDownLatch stop = new CountDownLatch(1);
     Pingkit.onStopSignal(() -> {
       if (stop.getCount() == 0) {
@@ -86,7 +87,7 @@ class PingClient implements Callable<Integer> {
     int iterations = iterations();
     boolean lineEach = iterations == 0 || connection.verbose();
     try {
-      print(measure(stop, lineEach && !report.json ? line -> System.out.println(line) : line -> {}),
+      print(measure(stop, lineEach && !report.jsonOnStdout() ? line -> System.out.println(line) : line -> {}),
           printedPercentiles);
     } catch (Pingkit.PartialFailure failure) {
       print((Result) failure.partialResult, printedPercentiles); // what was measured before the failure
@@ -96,7 +97,7 @@ class PingClient implements Callable<Integer> {
   }
 
   private void print(Result result, List<Double> percentiles) {
-    System.out.print(report.json ? Client.toJson(result.toJson(percentiles)) + "\n" : result.format(percentiles));
+    report.print(result.format(percentiles), () -> Client.toJson(result.toJson(percentiles)));
   }
 
   // ---- static API, for JShell and tests (mirrors Fortio's PingClientCall) ----------------------------------

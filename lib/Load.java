@@ -92,33 +92,37 @@ final class Load {
 
   /**
    * Runs a plan as a client's load mode: the start line, a live progress line on a terminal, the report (text,
-   * or Fortio's JSON with --json) and --hgrm; fails with exit code 3 when calls failed, unless --allow-errors.
+   * and/or Fortio's JSON with --json) and --hgrm. Fails with exit code 3 when calls failed (unless
+   * --allow-errors), else 4 when a health answer was not SERVING.
    */
   static int execute(Plan plan, Options options, Client.ReportOptions report, Client.ConnectionOptions connection,
       int maxMessageBytes, CallStarter call, String outcomePrefix, CountDownLatch stop, List<Double> percentiles) {
-    PrintStream startLine = report.json ? System.err : System.out;
+    PrintStream startLine = report.jsonOnStdout() ? System.err : System.out;
     startLine.printf(Locale.ROOT, "Starting %s test for %s with %d*%d streams at %s qps for %s%s%n", plan.runType,
         plan.target, plan.connections, plan.streams, plan.qps > 0 ? Client.number(plan.qps) : "max",
         plan.requestedDuration(), plan.warmup.isZero() ? "" : " after " + Pingkit.formatDuration(plan.warmup)
             + " of warm-up");
     Result result = run(plan, connection, maxMessageBytes, call, outcomePrefix, stop,
         System.console() != null ? System.err : null);
-    if (report.json) {
-      System.out.println(Client.toJson(result.toFortioJson(percentiles)));
-    } else {
-      System.out.print(result.format(percentiles));
-    }
+    report.print(result.format(percentiles), () -> Client.toJson(result.toFortioJson(percentiles)));
     if (options.hgrmFile != null) {
       writeHgrm(options.hgrmFile, result.latency);
     }
-    if (result.failedCalls() > 0 && !options.allowErrors) {
-      throw new Pingkit.UserError(Pingkit.EXIT_RPC_FAILED, result.failedCalls() + " of " + result.calls()
+    if (result.failedCalls > 0 && !options.allowErrors) {
+      throw new Pingkit.UserError(Pingkit.EXIT_RPC_FAILED, result.failedCalls + " of " + result.calls()
           + " calls failed (counted above by status; --allow-errors accepts them)");
+    }
+    if (result.notServing() > 0) {
+      throw new Pingkit.UserError(Pingkit.EXIT_UNHEALTHY, result.notServing() + " of " + result.calls()
+          + " answers were not SERVING (counted above by status)");
     }
     return Pingkit.EXIT_OK;
   }
 
-  /** Starts one call on a connection; the future's value is the outcome counted ("SERVING", ...). */
+  /**
+   * Starts one call on a connection; the future's value is the answer counted ("SERVING", "NOT_SERVING", ...),
+   * and a failed future a failed call, counted by its status code.
+   */
   interface CallStarter extends Function<Client.Connection, ListenableFuture<String>> {}
 
   /** What a run is asked to do. */
@@ -138,19 +142,19 @@ final class Load {
   /** What a run measured. */
   record Result(Plan plan, OffsetDateTime startTime, long warmupCalls, Duration actualDuration,
       Client.SampleHistogram latency, Client.SampleHistogram correctedLatency, Map<String, Long> outcomes,
-      String outcomePrefix) {
+      long failedCalls, String outcomePrefix) {
 
     long calls() {
       return latency.count();
     }
 
-    double actualQps() {
-      return actualDuration.isZero() ? 0 : calls() / (actualDuration.toNanos() / 1e9);
+    /** Calls answered with something other than SERVING (health answers; a ping's answer is SERVING). */
+    long notServing() {
+      return calls() - failedCalls - outcomes.getOrDefault("SERVING", 0L);
     }
 
-    long failedCalls() {
-      return outcomes.entrySet().stream().filter(e -> !e.getKey().equals("SERVING")).mapToLong(Map.Entry::getValue)
-          .sum();
+    double actualQps() {
+      return actualDuration.isZero() ? 0 : calls() / (actualDuration.toNanos() / 1e9);
     }
 
     String format(List<Double> percentiles) {
@@ -182,7 +186,7 @@ final class Load {
       json.put("NumThreads", plan.slots());
       json.put("Version", "pingkit " + Pingkit.VERSION);
       json.put("DurationHistogram", latency.toFortioJson(percentiles));
-      json.put("ErrorsDurationHistogram", Map.of("Count", failedCalls()));
+      json.put("ErrorsDurationHistogram", Map.of("Count", failedCalls));
       json.put("CorrectedDurationHistogram", correctedLatency.toFortioJson(percentiles));
       json.put("Exactly", plan.exactCalls);
       json.put("RetCodes", outcomes);
@@ -234,7 +238,7 @@ final class Load {
       Duration actualDuration = Duration.ofNanos(System.nanoTime() - startNanos);
       return new Result(plan, startTime, plan.connections, actualDuration,
           Client.SampleHistogram.of(engine.latency.total()), Client.SampleHistogram.of(engine.corrected.total()),
-          engine.outcomes(), outcomePrefix);
+          engine.outcomes(), engine.failedCalls.sum(), outcomePrefix);
     } finally {
       pacer.shutdownNow();
       connections.forEach(Client.Connection::close);
@@ -245,16 +249,11 @@ final class Load {
     try {
       String outcome = Futures.getUnchecked(warmUpCall);
       connection.answered();
-      if (!outcome.equals("SERVING")) {
-        log("warm-up call answered " + outcome);
-      }
+      // the run's answers are counted and reported; this one is left out of them, so it is only detail
+      java.util.logging.Logger.getLogger("pingkit.load").info("warm-up call answered " + outcome);
     } catch (RuntimeException e) {
       throw connection.failure("warm-up call", e.getCause() != null ? e.getCause() : e);
     }
-  }
-
-  private static void log(String message) {
-    java.util.logging.Logger.getLogger("pingkit.load").warning(message);
   }
 
   /** A recorder that writers use without locks, and the total of what it recorded. */
@@ -289,6 +288,7 @@ final class Load {
     private final Recording latency = new Recording();
     private final Recording corrected = new Recording();
     private final ConcurrentHashMap<String, LongAdder> outcomeCounts = new ConcurrentHashMap<>();
+    private final LongAdder failedCalls = new LongAdder();
     private final AtomicLong callsLeft;
     private final CountDownLatch streamsDone;
     private final long periodNanos;
@@ -343,12 +343,13 @@ final class Load {
       java.util.concurrent.Executor callbacks = outcome.isDone() ? pacer : MoreExecutors.directExecutor();
       Futures.addCallback(outcome, new FutureCallback<>() {
         @Override
-        public void onSuccess(String result) {
-          ended(result);
+        public void onSuccess(String answer) {
+          ended(answer);
         }
 
         @Override
         public void onFailure(Throwable t) {
+          failedCalls.increment();
           ended(Status.fromThrowable(t).getCode().name());
         }
 
@@ -372,7 +373,7 @@ final class Load {
             calls += second.getTotalCount();
             progress.printf(Locale.ROOT, "\r%d calls, %s qps, p50 %s ms, %d errors   ", calls,
                 Client.number(second.getTotalCount()), Client.number(second.getValueAtPercentile(50) / 1e6),
-                errors());
+                failedCalls.sum());
             progress.flush();
           }
         }
@@ -382,11 +383,6 @@ final class Load {
       if (progress != null) {
         progress.print("\r" + " ".repeat(70) + "\r");
       }
-    }
-
-    private long errors() {
-      return outcomeCounts.entrySet().stream().filter(e -> !e.getKey().equals("SERVING"))
-          .mapToLong(e -> e.getValue().sum()).sum();
     }
 
     Map<String, Long> outcomes() {

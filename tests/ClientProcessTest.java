@@ -142,6 +142,21 @@ class ClientProcessTest {
   }
 
   @Test
+  void jsonFileIsWrittenBesideTheTextAndAnUnwritableOneIsRefusedBeforeAnyCall() throws Exception {
+    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("pingkit-json");
+    java.nio.file.Path file = dir.resolve("ping.json");
+    try (var client = TestSupport.ScriptProcess.java("PingClient", "-n", "2", "--json", file.toString(),
+        plaintext.target())) {
+      assertEquals(0, client.awaitExit(60), client.stderr.toString());
+      assertTrue(client.stdout.stream().anyMatch(l -> l.startsWith("Average RTT ")), client.stdout.toString());
+    }
+    var json = JsonParser.parseString(java.nio.file.Files.readString(file)).getAsJsonObject();
+    assertEquals(2, json.get("iterations").getAsInt());
+    expect(1, "--json: cannot write " + dir.resolve("no/such/dir/x.json"), "PingClient", "--json",
+        dir.resolve("no/such/dir/x.json").toString(), plaintext.target());
+  }
+
+  @Test
   void continuousModeStopsOnASignalAndPrintsItsHistograms() {
     try (var client = TestSupport.ScriptProcess.java("PingClient", "-n", "0", "--interval", "10ms",
         plaintext.target())) {

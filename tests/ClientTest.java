@@ -77,11 +77,32 @@ class ClientTest {
   }
 
   @Test
-  void healthCheckWorkersShareTheChecksAndCountEachStatus() {
-    HealthCheck.Result result = HealthCheck.run("-n", "50", "-c", "4", "--service", "ping", server.target());
+  void healthCheckCountsEachStatus() {
+    HealthCheck.Result result = HealthCheck.run("-n", "50", "--service", "ping", server.target());
     assertEquals(Map.of(ServingStatus.SERVING, 50L), result.statusCounts());
     assertEquals(50, result.rttHistogram().count());
     assertEquals(Map.of(ServingStatus.NOT_SERVING, 3L), HealthCheck.check(server.target(), "ping_down", 3));
+  }
+
+  @Test
+  void jsonTakesAFileOnlyWhenTheTargetIsGivenElsewhere() {
+    String[][] cases = {
+        {"-", "host", "--json", "host"},
+        {"-", "host", "--json", "host", "-n", "3"},
+        {"-", "host", "--json", "-n", "3", "host"},
+        {"-", "host", "--json", "-", "host"},
+        {"-", "host", "host", "--json"},
+        {"out.json", "host", "--json", "out.json", "host"},
+        {"out.json", "host", "--json", "out.json", "--timeout", "1s", "host"},
+        {"out.json", "host", "host", "--json", "out.json"},
+        {"host", "-n", "--json=host", "-n", "2", "--", "-n"},
+    };
+    for (String[] c : cases) {
+      String[] args = java.util.Arrays.copyOfRange(c, 2, c.length);
+      PingClient command = Pingkit.parse(new PingClient(), args);
+      assertEquals(c[0], command.report.json, String.join(" ", args));
+      assertEquals(c[1], command.connection.target, String.join(" ", args));
+    }
   }
 
   @Test

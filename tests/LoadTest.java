@@ -1,13 +1,21 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.Gson;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** ping-client's load mode (Fortio's load -grpc -ping) against a real server, as a process. */
+/** The load mode of ping-client and health-check (Fortio's load -grpc [-ping]) against a real server. */
 class LoadTest {
   private static PingServer.Running server;
 
@@ -112,4 +120,95 @@ class LoadTest {
       }
     }
   }
+
+  @Test
+  void healthLoadCountsEachAnswerAndExitsFourWhenOneWasNotServing() {
+    try (var client = TestSupport.ScriptProcess.java("HealthCheck", "-c", "2", "-s", "2", "-qps", "0", "-n", "40",
+        "--service", "ping", server.target())) {
+      assertEquals(0, client.awaitExit(120), client.stderr.toString());
+      assertTrue(client.stdout.stream().anyMatch(l -> l.startsWith("Starting GRPC Health for 'ping' test")),
+          client.stdout.toString());
+      assertTrue(client.stdout.contains("Health SERVING : 40"), client.stdout.toString());
+      assertTrue(client.stdout.stream().anyMatch(l -> l.startsWith("All done 40 calls (plus 2 warmup)")),
+          client.stdout.toString());
+    }
+    try (var client = TestSupport.ScriptProcess.java("HealthCheck", "-c", "1", "-qps", "0", "-n", "20",
+        "--service", "ping_down", server.target())) {
+      assertEquals(4, client.awaitExit(120), client.stderr.toString());
+      assertTrue(client.stdout.contains("Health NOT_SERVING : 20"), client.stdout.toString());
+      assertTrue(client.singleStderrLine().contains("20 of 20 answers were not SERVING"), client.stderr.toString());
+    }
+  }
+
+  @Test
+  void jsonFileGetsTheResultWhileTheTextStaysOnStdout() throws Exception {
+    Path file = Files.createTempDirectory("pingkit-load").resolve("result.json");
+    try (var client = TestSupport.ScriptProcess.java("HealthCheck", "-c", "1", "-qps", "0", "-n", "25",
+        "--json", file.toString(), server.target())) {
+      assertEquals(0, client.awaitExit(120), client.stderr.toString());
+      assertTrue(client.stdout.contains("Health SERVING : 25"), client.stdout.toString());
+    }
+    JsonObject json = JsonParser.parseString(Files.readString(file)).getAsJsonObject();
+    assertEquals("GRPC Health for ''", json.get("RunType").getAsString());
+    assertEquals(25, json.getAsJsonObject("RetCodes").get("SERVING").getAsInt());
+    assertFalse(json.get("Ping").getAsBoolean());
+  }
+
+  @Test
+  void fortioShapedJsonSurvivesARoundTripThroughFortiosTypes() {
+    // Fortio's GRPCRunnerResults as Go decodes it: integers must be integer literals, durations are
+    // nanoseconds, StartTime is RFC 3339; decoding ours into those types and encoding them again must give
+    // back every Fortio field unchanged.
+    JsonObject ours = loadJson("-c", "2", "-s", "2", "-qps", "200", "-n", "60", "--payload", "xy", "--json",
+        server.target());
+    JsonObject histogram = ours.getAsJsonObject("DurationHistogram");
+    for (String integer : List.of("ActualDuration", "NumThreads", "Exactly", "Streams")) {
+      assertGoInteger(ours, integer);
+    }
+    assertGoInteger(histogram, "Count");
+    ours.getAsJsonObject("RetCodes").keySet().forEach(code -> assertGoInteger(ours.getAsJsonObject("RetCodes"), code));
+    histogram.getAsJsonArray("Data").forEach(bucket -> assertGoInteger(bucket.getAsJsonObject(), "Count"));
+    OffsetDateTime.parse(ours.get("StartTime").getAsString(), DateTimeFormatter.ISO_OFFSET_DATE_TIME);
+
+    Gson gson = new Gson();
+    FortioGrpcResult decoded = gson.fromJson(ours, FortioGrpcResult.class);
+    JsonObject encoded = gson.toJsonTree(decoded).getAsJsonObject();
+    for (String field : encoded.keySet()) {
+      assertEquals(ours.get(field), encoded.get(field), field);
+    }
+    assertEquals(15, encoded.size(), "every Fortio field is there");
+
+    // what Fortio's report derives from them holds too
+    long bucketed = 0;
+    double previousEnd = Double.NEGATIVE_INFINITY;
+    for (FortioInterval bucket : decoded.DurationHistogram().Data()) {
+      assertTrue(bucket.Start() >= previousEnd && bucket.End() >= bucket.Start(), bucket.toString());
+      previousEnd = bucket.End();
+      bucketed += bucket.Count();
+    }
+    assertEquals(decoded.DurationHistogram().Count(), bucketed);
+    assertEquals(100.0, decoded.DurationHistogram().Data().get(decoded.DurationHistogram().Data().size() - 1)
+        .Percent(), 1e-9);
+    assertEquals(decoded.ActualQPS(), decoded.DurationHistogram().Count() / (decoded.ActualDuration() / 1e9),
+        decoded.ActualQPS() * 1e-6);
+  }
+
+  private static void assertGoInteger(JsonObject object, String field) {
+    String literal = object.get(field).getAsJsonPrimitive().getAsString();
+    assertTrue(literal.matches("-?\\d+"), field + " = " + literal + ": Go's int would reject it");
+  }
+
+  /** Fortio's GRPCRunnerResults (fgrpc) with its periodic.RunnerResults, field for field. */
+  record FortioGrpcResult(String RunType, String Labels, String StartTime, String RequestedQPS,
+      String RequestedDuration, double ActualQPS, long ActualDuration, int NumThreads, String Version,
+      FortioHistogram DurationHistogram, long Exactly, Map<String, Long> RetCodes, String Destination, int Streams,
+      boolean Ping) {}
+
+  /** Fortio's stats.HistogramData. */
+  record FortioHistogram(long Count, double Min, double Max, double Sum, double Avg, double StdDev,
+      List<FortioInterval> Data, List<FortioPercentile> Percentiles) {}
+
+  record FortioInterval(double Start, double End, double Percent, long Count) {}
+
+  record FortioPercentile(double Percentile, double Value) {}
 }
