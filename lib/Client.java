@@ -18,10 +18,14 @@ import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollIoHandler;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.nio.NioIoHandler;
+import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
 import io.grpc.netty.shaded.io.netty.handler.ssl.util.InsecureTrustManagerFactory;
+import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
 import io.grpc.stub.MetadataUtils;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -38,6 +42,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Stack;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
@@ -314,17 +319,15 @@ final class Client {
     private final ConnectionOptions options;
     private final boolean useTls;
     private final String authority;
-    private final EventLoopGroup unixEventLoop;
     private volatile boolean answered;
 
     private Connection(Target target, ManagedChannel channel, ConnectionOptions options, boolean useTls,
-        String authority, EventLoopGroup unixEventLoop) {
+        String authority) {
       this.target = target;
       this.channel = channel;
       this.options = options;
       this.useTls = useTls;
       this.authority = authority;
-      this.unixEventLoop = unixEventLoop;
     }
 
     static Connection open(ConnectionOptions options, int maxMessageBytes) {
@@ -360,18 +363,16 @@ final class Client {
       }
       Path socket = options.unixSocket != null ? options.unixSocket : target.unixSocket;
       NettyChannelBuilder builder;
-      EventLoopGroup unixEventLoop = null;
       if (socket != null) {
         if (!Epoll.isAvailable()) {
           throw new Pingkit.UserError(Pingkit.EXIT_CONNECTION, "Unix domain sockets need Linux (epoll)");
         }
-        unixEventLoop = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         builder = NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.toString()))
-            .channelType(EpollDomainSocketChannel.class)
-            .eventLoopGroup(unixEventLoop);
+            .channelType(EpollDomainSocketChannel.class);
         authority = authority != null ? authority : target.authority();
       } else {
         builder = NettyChannelBuilder.forAddress(target.host, target.port)
+            .channelType(Epoll.isAvailable() ? EpollSocketChannel.class : NioSocketChannel.class)
             .withOption(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
                 Math.max(1, options.connectTimeout.toMillis())));
       }
@@ -392,7 +393,13 @@ final class Client {
       builder.maxInboundMessageSize(Math.max(maxMessageBytes, 4 << 20))
           // every callback of ours is short and non-blocking: run it on the transport's thread
           .directExecutor();
-      return new Connection(target, builder.build(), options, tls != null, authority, unixEventLoop);
+      builder.eventLoopGroup(EventLoops.acquire());
+      try {
+        return new Connection(target, builder.build(), options, tls != null, authority);
+      } catch (RuntimeException e) {
+        EventLoops.release();
+        throw e;
+      }
     }
 
     private static void addMetadata(Metadata metadata, String key, String value, String header) {
@@ -578,8 +585,33 @@ final class Client {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
-      if (unixEventLoop != null) {
-        unixEventLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      EventLoops.release();
+    }
+  }
+
+  /**
+   * The network threads of all open connections, ended with the last one. gRPC's own shared threads outlive
+   * the channels by a second, and on Java 17 a JVM exiting while a thread waits in epoll spends 300 ms
+   * waiting for it: a third of a health check's run.
+   */
+  private static final class EventLoops {
+    private static EventLoopGroup group;
+    private static int users;
+
+    static synchronized EventLoopGroup acquire() {
+      if (users++ == 0) {
+        ThreadFactory daemons = new DefaultThreadFactory("pingkit-client", true);
+        int threads = Runtime.getRuntime().availableProcessors();
+        group = new MultiThreadIoEventLoopGroup(threads, daemons,
+            Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+      }
+      return group;
+    }
+
+    static synchronized void release() {
+      if (--users == 0) {
+        group.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly(1, TimeUnit.SECONDS);
+        group = null;
       }
     }
   }

@@ -61,6 +61,55 @@ class LauncherTest {
   }
 
   @Test
+  void aScriptBesideTheLauncherRunsAgainWithoutJBangUntilASourceChanges() throws Exception {
+    Path realCli = Path.of(System.getenv().getOrDefault("PINGKIT_CACHE",
+        System.getProperty("user.home") + "/.cache/pingkit")).resolve("jbang-cli-0.132.1");
+    assumeTrue(Files.isDirectory(realCli.resolve("lib")), "tests run through ./jbang, which made " + realCli);
+    // a cache of our own, whose JBang can be taken away: its jars are links to the real ones
+    Path cache = Files.createTempDirectory("pingkit-cache");
+    Path lib = Files.createDirectories(cache.resolve("jbang-cli-0.132.1/lib"));
+    try (var jars = Files.list(realCli.resolve("lib"))) {
+      for (Path jar : jars.toList()) {
+        Files.createSymbolicLink(lib.resolve(jar.getFileName()), jar.toRealPath());
+      }
+    }
+    Path away = Files.createDirectories(cache.resolve("away"));
+    Path dir = Files.createTempDirectory("pingkit-scripts");
+    Files.copy(TestSupport.repo().resolve("jbang"), dir.resolve("jbang"));
+    Files.writeString(dir.resolve("hello.java"), helloScript("one"));
+    Map<String, String> env = Map.of("PINGKIT_CACHE", cache.toString(), "PINGKIT_IGNORE_PATH_JBANG", "1");
+
+    assertEquals(List.of("one [a]"), runHello(dir, env, "a"));
+    moveAll(lib, away); // JBang cannot start now: only the kept command line can run the script
+    assertEquals(List.of("one [b c]", "one [$HOME]"), runHello(dir, env, "b c", "$HOME"));
+    moveAll(away, lib);
+    Files.writeString(dir.resolve("hello.java"), helloScript("two, changed"));
+    assertEquals(List.of("two, changed [d]"), runHello(dir, env, "d"));
+  }
+
+  private static String helloScript(String version) {
+    return "class hello { public static void main(String[] args) { for (String arg : args) {"
+        + " System.out.println(\"" + version + " [\" + arg + \"]\"); } } }\n";
+  }
+
+  private static List<String> runHello(Path dir, Map<String, String> env, String... args) {
+    List<String> command = new java.util.ArrayList<>(List.of(dir.resolve("jbang").toString(), "hello.java"));
+    command.addAll(List.of(args));
+    try (var run = TestSupport.ScriptProcess.start(command, dir, env)) {
+      assertEquals(0, run.awaitExit(120), run.stderr.toString());
+      return List.copyOf(run.stdout);
+    }
+  }
+
+  private static void moveAll(Path from, Path to) throws java.io.IOException {
+    try (var files = Files.list(from)) {
+      for (Path file : files.toList()) {
+        Files.move(file, to.resolve(file.getFileName()));
+      }
+    }
+  }
+
+  @Test
   void exactlyOneGuavaIsOnTheScriptsClasspath() {
     long guavaJars = List.of(System.getProperty("java.class.path").split(java.io.File.pathSeparator)).stream()
         .filter(entry -> Path.of(entry).getFileName().toString().matches("guava-\\d.*\\.jar")).count();
