@@ -46,7 +46,7 @@ class server {
       String target = line.substring("listening on tcp ".length());
       List<ManagedChannel> channels = new ArrayList<>();
       for (int i = 0; i < 10; i++) {
-        channels.add(Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).build());
+        channels.add(Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).directExecutor().build());
       }
       for (ManagedChannel channel : channels) {
         PingServerGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS).ping(ping(0));
@@ -54,7 +54,8 @@ class server {
       long idleRssKb = status(server, "VmRSS");
       // both JVMs warm up (class loading, JIT) on undelayed pings first, as the notes on h2load advise
       for (int round = 0; round < 3; round++) {
-        CompletableFuture.allOf(send(channels, delayedPings, 0).toArray(CompletableFuture[]::new)).get();
+        CompletableFuture.allOf(send(channels, delayedPings, 0).toArray(CompletableFuture[]::new))
+            .get(60, TimeUnit.SECONDS);
       }
 
       // B4: every ping sent at once; the clock runs from the first send to the last answer
@@ -67,6 +68,9 @@ class server {
       while (!all.isDone()) {
         peakThreads.accumulateAndGet(status(server, "Threads"), Math::max);
         Thread.sleep(50); // sampling interval of /proc, not synchronisation
+        if (System.nanoTime() - start > TimeUnit.SECONDS.toNanos(60)) {
+          throw new IllegalStateException("replies still missing after 60 s");
+        }
       }
       all.get();
       double allAnsweredSeconds = (System.nanoTime() - start) / 1e9;
@@ -115,8 +119,8 @@ class server {
     for (int i = 0; i < count; i++) {
       CompletableFuture<PingMessage> reply = new CompletableFuture<>();
       replies.add(reply);
-      var stub = PingServerGrpc.newStub(channels.get(i % channels.size())).withDeadlineAfter(60, TimeUnit.SECONDS);
-      stub.ping(ping(delayNanos), new io.grpc.stub.StreamObserver<>() {
+      // no deadline per call (a timer each, in the sending loop): the waits for the replies are bounded instead
+      PingServerGrpc.newStub(channels.get(i % channels.size())).ping(ping(delayNanos), new io.grpc.stub.StreamObserver<>() {
         @Override
         public void onNext(PingMessage value) {
           reply.complete(value);
