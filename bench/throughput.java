@@ -22,6 +22,7 @@ import java.util.regex.Pattern;
  *   B2  h2load against our /fgrpc.PingServer/Ping vs against grpc-java's AsyncServer (epoll, direct executor)
  *       /grpc.testing.BenchmarkService/UnaryCall, equal (empty) payloads: ours / theirs >= 0.9.
  *   B3  our load mode's max rate against our server vs h2load's against the same server: ours / h2load >= 0.8.
+ *       For scale, the same ratio for grpc-java's own AsyncClient against AsyncServer.
  * Same connections and streams everywhere (8 x 10); each measurement follows an untimed warm-up.
  * Usage, from the repository: ./jbang bench/throughput.java [--smoke]   (--smoke: short, RESULTS.md untouched)
  */
@@ -45,27 +46,33 @@ class throughput {
       String ourUrl = "http://" + ourAddress + "/fgrpc.PingServer/Ping";
       String theirUrl = "http://127.0.0.1:" + theirPort + "/grpc.testing.BenchmarkService/UnaryCall";
 
-      double[][] qps = new double[rounds][4]; // h2load->ours, h2load->theirs, our load->ours, h2load->ours again
+      // h2load->ours, h2load->theirs, our load->ours, h2load->ours again, AsyncClient->theirs
+      double[][] qps = new double[rounds][5];
       for (int round = 0; round < rounds; round++) {
         qps[round][0] = h2load(ourUrl, emptyRequest, seconds);
         qps[round][1] = h2load(theirUrl, emptyRequest, seconds);
         qps[round][2] = ourLoad(ourAddress, seconds);
         qps[round][3] = h2load(ourUrl, emptyRequest, seconds);
+        qps[round][4] = asyncClient(theirPort, seconds);
         System.out.printf(Locale.ROOT, "round %d: h2load->ours %.0f, h2load->grpc-java %.0f, ours->ours %.0f,"
-            + " h2load->ours %.0f req/s%n", round + 1, qps[round][0], qps[round][1], qps[round][2], qps[round][3]);
+            + " h2load->ours %.0f, AsyncClient->grpc-java %.0f req/s%n", round + 1, qps[round][0], qps[round][1],
+            qps[round][2], qps[round][3], qps[round][4]);
       }
       double b2Ours = Bench.median(qps, 0);
       double b2Theirs = Bench.median(qps, 1);
       double b3Ours = Bench.median(qps, 2);
       double b3H2load = Bench.median(qps, 3);
+      double b3AsyncClient = Bench.median(qps, 4);
       String report = String.format(Locale.ROOT, """
           ### %s, throughput (bench/throughput.java%s, medians of %d rounds, %d connections x %d streams)
           | benchmark | ours | reference | ratio | goal |
           |---|---|---|---|---|
           | B2 server: h2load -> our Ping vs -> AsyncServer UnaryCall | %.0f req/s | %.0f req/s | %.2f | >= 0.9 |
           | B3 load generator: our load mode vs h2load, -> our server | %.0f req/s | %.0f req/s | %.2f | >= 0.8 |
+          | B3 for scale: grpc-java AsyncClient vs h2load, -> AsyncServer | %.0f req/s | %.0f req/s | %.2f | |
           """, LocalDate.now(), smoke ? ", smoke" : "", rounds, CONNECTIONS, STREAMS, b2Ours, b2Theirs,
-          b2Ours / b2Theirs, b3Ours, b3H2load, b3Ours / b3H2load);
+          b2Ours / b2Theirs, b3Ours, b3H2load, b3Ours / b3H2load, b3AsyncClient, b2Theirs,
+          b3AsyncClient / b2Theirs);
       System.out.print(report);
       if (!smoke) {
         Bench.appendResults(report);
@@ -100,6 +107,21 @@ class throughput {
     String json = run("./jbang", "ping-client.java", "-c", "" + CONNECTIONS, "-s", "" + STREAMS, "-qps", "0",
         "--warmup", seconds + "s", "-t", seconds + "s", "--json", address);
     return JsonParser.parseString(json).getAsJsonObject().get("ActualQPS").getAsDouble();
+  }
+
+  private static final Pattern ASYNC_CLIENT_QPS = Pattern.compile("QPS:\\s+(\\d+)");
+
+  /** grpc-java's AsyncClient, closed loop with the same channels and calls in flight, after a warm-up. */
+  private static double asyncClient(int port, int seconds) throws IOException, InterruptedException {
+    String output = run("./jbang", "--main=io.grpc.benchmarks.qps.AsyncClient", Bench.GRPC_BENCHMARKS,
+        "--address=127.0.0.1:" + port, "--channels=" + CONNECTIONS, "--outstanding_rpcs=" + STREAMS,
+        "--client_payload=0", "--server_payload=0", "--duration=" + seconds, "--warmup_duration=" + seconds,
+        "--transport=netty_epoll", "--directexecutor");
+    Matcher rate = ASYNC_CLIENT_QPS.matcher(output);
+    if (!rate.find()) {
+      throw new IllegalStateException("unexpected AsyncClient output:\n" + output);
+    }
+    return Double.parseDouble(rate.group(1));
   }
 
   private static String run(String... command) throws IOException, InterruptedException {
