@@ -5,8 +5,6 @@
 //CDS
 //JAVA_OPTIONS -Xlog:cds=off -Xlog:cds+dynamic=off
 
-import com.google.common.util.concurrent.Futures;
-import com.google.common.util.concurrent.MoreExecutors;
 import io.grpc.ClientCall;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
@@ -194,10 +192,8 @@ class HealthCheck implements Callable<Integer> {
     Duration callTimeout = connection.callTimeout(Duration.ZERO);
     Load.Plan plan = Load.plan(load, "GRPC Health for '" + service + "'",
         Client.Target.parse(connection.target).display(), checks);
-    Load.CallStarter check = server -> Futures.transform(
-        ClientCalls.futureUnaryCall(server.channel.newCall(HealthGrpc.getCheckMethod(),
-            server.callOptions(callTimeout)), request),
-        response -> response.getStatus().name(), MoreExecutors.directExecutor());
+    Load.CallStarter check = Load.unaryCall(HealthGrpc.getCheckMethod(), request, callTimeout,
+        response -> response.getStatus().name());
     return Load.execute(plan, load, report, connection, 0, check, "Health", stop, printedPercentiles);
   }
 

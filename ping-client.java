@@ -5,8 +5,6 @@
 //CDS
 //JAVA_OPTIONS -Xlog:cds=off -Xlog:cds+dynamic=off
 
-import com.google.common.util.concurrent.Futures;
-import com.google.common.util.concurrent.MoreExecutors;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCalls;
 import java.time.Duration;
@@ -218,10 +216,7 @@ class PingClient implements Callable<Integer> {
     String runType = "GRPC Ping" + (delay.isZero() ? "" : " Delay=" + Pingkit.formatDuration(delay))
         + (payloadText.isEmpty() ? "" : " PayloadLength=" + utf8Bytes(payloadText));
     Load.Plan plan = Load.plan(load, runType, Client.Target.parse(connection.target).display(), iterationsOrCalls);
-    Load.CallStarter ping = server -> Futures.transform(
-        ClientCalls.futureUnaryCall(server.channel.newCall(PingServerGrpc.getPingMethod(),
-            server.callOptions(callTimeout)), message),
-        reply -> "SERVING", MoreExecutors.directExecutor());
+    Load.CallStarter ping = Load.unaryCall(PingServerGrpc.getPingMethod(), message, callTimeout, reply -> "SERVING");
     return Load.execute(plan, load, report, connection, utf8Bytes(payloadText) + 1024, ping, "Ping", stop,
         printedPercentiles);
   }

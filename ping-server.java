@@ -29,6 +29,7 @@ import io.grpc.netty.shaded.io.netty.channel.epoll.EpollIoHandler;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import io.grpc.netty.shaded.io.netty.util.internal.ThreadExecutorMap;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -44,6 +45,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -419,8 +421,7 @@ class PingServer implements Callable<Integer> {
           // A delayed ping is a timer entry of the event loop its call arrived on (handlers run there: the server
           // uses directExecutor), never a thread; the reply is then written from that loop, with no hand-off
           // between threads and no timer thread of our own.
-          ScheduledFuture<?> pending = java.util.Objects.requireNonNull(
-              io.grpc.netty.shaded.io.netty.util.internal.ThreadExecutorMap.currentExecutor(),
+          ScheduledFuture<?> pending = Objects.requireNonNull(ThreadExecutorMap.currentExecutor(),
               "the ping handler runs on its call's event loop").schedule(() -> {
             call.onNext(reply);
             call.onCompleted();

@@ -2,6 +2,8 @@
 //JAVA 17+
 //SOURCES ../ping-server.java
 
+import com.google.common.util.concurrent.Futures;
+import com.google.common.util.concurrent.ListenableFuture;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -14,7 +16,6 @@ import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import pingkit.fgrpc.PingMessage;
@@ -54,17 +55,15 @@ class server {
       long idleRssKb = status(server, "VmRSS");
       // both JVMs warm up (class loading, JIT) on undelayed pings first, as the notes on h2load advise
       for (int round = 0; round < 3; round++) {
-        CompletableFuture.allOf(send(channels, delayedPings, 0).toArray(CompletableFuture[]::new))
-            .get(60, TimeUnit.SECONDS);
+        send(channels, delayedPings, 0).get(60, TimeUnit.SECONDS);
       }
 
       // B4: every ping sent at once; the clock runs from the first send to the last answer
       AtomicLong peakThreads = new AtomicLong(status(server, "Threads"));
       long start = System.nanoTime();
       long startWallNanos = Pingkit.wallClockNanos();
-      List<CompletableFuture<PingMessage>> replies = send(channels, delayedPings, delayNanos);
+      ListenableFuture<List<PingMessage>> all = send(channels, delayedPings, delayNanos);
       double sentSeconds = (System.nanoTime() - start) / 1e9;
-      CompletableFuture<Void> all = CompletableFuture.allOf(replies.toArray(CompletableFuture[]::new));
       while (!all.isDone()) {
         peakThreads.accumulateAndGet(status(server, "Threads"), Math::max);
         Thread.sleep(50); // sampling interval of /proc, not synchronisation
@@ -72,18 +71,18 @@ class server {
           throw new IllegalStateException("replies still missing after 60 s");
         }
       }
-      all.get();
+      List<PingMessage> answered = all.get();
       double allAnsweredSeconds = (System.nanoTime() - start) / 1e9;
-      double lastReceivedSeconds = (replies.stream().mapToLong(r -> r.join().getTs()).max().orElseThrow()
+      double lastReceivedSeconds = (answered.stream().mapToLong(PingMessage::getTs).max().orElseThrow()
           - startWallNanos) / 1e9;
       System.out.printf(Locale.ROOT, "sent in %.2f s, last received by the server after %.2f s%n", sentSeconds,
           lastReceivedSeconds);
 
       // B6: streams held open by long delays, then the resident memory of the server
-      List<CompletableFuture<PingMessage>> open = send(channels, openStreams, TimeUnit.SECONDS.toNanos(5));
+      ListenableFuture<List<PingMessage>> open = send(channels, openStreams, TimeUnit.SECONDS.toNanos(5));
       Thread.sleep(1_000); // let the requests arrive before reading /proc
       long openRssKb = status(server, "VmRSS");
-      CompletableFuture.allOf(open.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+      open.get(60, TimeUnit.SECONDS);
       channels.forEach(ManagedChannel::shutdownNow);
 
       String report = String.format(Locale.ROOT, """
@@ -113,29 +112,15 @@ class server {
     return PingMessage.newBuilder().setDelayNanos(delayNanos).build();
   }
 
-  private static List<CompletableFuture<PingMessage>> send(List<ManagedChannel> channels, int count,
+  /** Sends {@code count} pings over the channels in turn; their replies, all of them, as one future. */
+  private static ListenableFuture<List<PingMessage>> send(List<ManagedChannel> channels, int count,
       long delayNanos) {
-    List<CompletableFuture<PingMessage>> replies = new ArrayList<>();
+    List<ListenableFuture<PingMessage>> replies = new ArrayList<>();
     for (int i = 0; i < count; i++) {
-      CompletableFuture<PingMessage> reply = new CompletableFuture<>();
-      replies.add(reply);
       // no deadline per call (a timer each, in the sending loop): the waits for the replies are bounded instead
-      PingServerGrpc.newStub(channels.get(i % channels.size())).ping(ping(delayNanos), new io.grpc.stub.StreamObserver<>() {
-        @Override
-        public void onNext(PingMessage value) {
-          reply.complete(value);
-        }
-
-        @Override
-        public void onError(Throwable t) {
-          reply.completeExceptionally(t);
-        }
-
-        @Override
-        public void onCompleted() {}
-      });
+      replies.add(PingServerGrpc.newFutureStub(channels.get(i % channels.size())).ping(ping(delayNanos)));
     }
-    return replies;
+    return Futures.allAsList(replies);
   }
 
   /** A field of /proc/PID/status, in its unit (kB for memory). */

@@ -6,7 +6,9 @@ import com.google.common.util.concurrent.FutureCallback;
 import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.common.util.concurrent.MoreExecutors;
+import io.grpc.MethodDescriptor;
 import io.grpc.Status;
+import io.grpc.stub.ClientCalls;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -124,6 +126,14 @@ final class Load {
    * and a failed future a failed call, counted by its status code.
    */
   interface CallStarter extends Function<Client.Connection, ListenableFuture<String>> {}
+
+  /** Calls a unary method with the same request each time; {@code answer} names what the reply counts as. */
+  static <Q, R> CallStarter unaryCall(MethodDescriptor<Q, R> method, Q request, Duration timeout,
+      Function<R, String> answer) {
+    return server -> Futures.transform(
+        ClientCalls.futureUnaryCall(server.channel.newCall(method, server.callOptions(timeout)), request),
+        answer::apply, MoreExecutors.directExecutor());
+  }
 
   /** What a run is asked to do. */
   record Plan(String runType, String target, int connections, int streams, double qps, Duration duration,
