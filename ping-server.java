@@ -125,6 +125,11 @@ class PingServer implements Callable<Integer> {
       description = "longer requested delays are clamped to this (default: ${DEFAULT-VALUE})")
   Duration maxDelay;
 
+  @Option(names = "--handshake-timeout", paramLabel = "DURATION", defaultValue = "10s",
+      description = "a connection that has not completed its HTTP/2 (and TLS) handshake by then is closed"
+          + " (default: ${DEFAULT-VALUE})")
+  Duration handshakeTimeout;
+
   @Option(names = "--drain-timeout", paramLabel = "DURATION", defaultValue = "30s",
       description = "on SIGINT/SIGTERM, how long calls in flight may take before they are cut"
           + " (default: ${DEFAULT-VALUE})")
@@ -220,6 +225,9 @@ class PingServer implements Callable<Integer> {
     if (maxStreams < 0) {
       throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--max-streams must be 0 (no limit) or more");
     }
+    if (handshakeTimeout.isZero()) {
+      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--handshake-timeout must be more than 0");
+    }
     SslContext tls = certFile == null ? null
         : Pingkit.serverTls(certFile, keyFile, clientCaFile, requireClientCert);
     SocketAddress address = listenAddress(listen);
@@ -233,6 +241,8 @@ class PingServer implements Callable<Integer> {
         // every handler here is non-blocking (delays are scheduled), so calls run on the transport's threads
         .directExecutor()
         .maxInboundMessageSize(maxMessageBytes)
+        // a connection left silent (or dribbling) before its handshake holds a socket: gRPC's default is 120 s
+        .handshakeTimeout(handshakeTimeout.toNanos(), TimeUnit.NANOSECONDS)
         .addService(running.pingService())
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
@@ -465,9 +475,6 @@ class PingServer implements Callable<Integer> {
 
   /** With -v: one line per call, with the peer and the metadata (secrets redacted). */
   private static final class CallLogger implements ServerInterceptor {
-    private static final Pattern SECRET_KEY =
-        Pattern.compile("authorization|proxy-authorization|cookie|set-cookie|.*(token|secret|password|api-?key).*");
-
     @Override
     public <Q, R> ServerCall.Listener<Q> interceptCall(
         ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
@@ -481,7 +488,7 @@ class PingServer implements Callable<Integer> {
     }
 
     private static String printable(Metadata headers, String key) {
-      if (SECRET_KEY.matcher(key).matches()) {
+      if (Pingkit.SECRET_METADATA_KEY.matcher(key).matches()) {
         return "<redacted>";
       }
       if (key.endsWith(Metadata.BINARY_HEADER_SUFFIX)) {

@@ -53,6 +53,16 @@ final class Bench {
     return sorted[sorted.length / 2];
   }
 
+  /** A field of /proc/PID/status, in its unit (kB for memory). */
+  static long status(Process process, String field) throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+      if (line.startsWith(field + ":")) {
+        return Long.parseLong(line.replaceAll("[^0-9]", ""));
+      }
+    }
+    throw new IllegalStateException("no " + field + " in /proc status");
+  }
+
   /** Appends a report to bench/RESULTS.md (run from the repository). */
   static void appendResults(String report) throws IOException {
     Path results = Path.of("bench", "RESULTS.md");

@@ -1,5 +1,6 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
+//SOURCES Bench.java
 //SOURCES ../ping-server.java
 
 import com.google.common.util.concurrent.Futures;
@@ -8,10 +9,7 @@ import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import java.io.BufferedReader;
-import java.io.IOException;
 import java.io.InputStreamReader;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,20 +50,20 @@ class server {
       for (ManagedChannel channel : channels) {
         PingServerGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS).ping(ping(0));
       }
-      long idleRssKb = status(server, "VmRSS");
+      long idleRssKb = Bench.status(server, "VmRSS");
       // both JVMs warm up (class loading, JIT) on undelayed pings first, as the notes on h2load advise
       for (int round = 0; round < 3; round++) {
         send(channels, delayedPings, 0).get(60, TimeUnit.SECONDS);
       }
 
       // B4: every ping sent at once; the clock runs from the first send to the last answer
-      AtomicLong peakThreads = new AtomicLong(status(server, "Threads"));
+      AtomicLong peakThreads = new AtomicLong(Bench.status(server, "Threads"));
       long start = System.nanoTime();
       long startWallNanos = Pingkit.wallClockNanos();
       ListenableFuture<List<PingMessage>> all = send(channels, delayedPings, delayNanos);
       double sentSeconds = (System.nanoTime() - start) / 1e9;
       while (!all.isDone()) {
-        peakThreads.accumulateAndGet(status(server, "Threads"), Math::max);
+        peakThreads.accumulateAndGet(Bench.status(server, "Threads"), Math::max);
         Thread.sleep(50); // sampling interval of /proc, not synchronisation
         if (System.nanoTime() - start > TimeUnit.SECONDS.toNanos(60)) {
           throw new IllegalStateException("replies still missing after 60 s");
@@ -81,7 +79,7 @@ class server {
       // B6: streams held open by long delays, then the resident memory of the server
       ListenableFuture<List<PingMessage>> open = send(channels, openStreams, TimeUnit.SECONDS.toNanos(5));
       Thread.sleep(1_000); // let the requests arrive before reading /proc
-      long openRssKb = status(server, "VmRSS");
+      long openRssKb = Bench.status(server, "VmRSS");
       open.get(60, TimeUnit.SECONDS);
       channels.forEach(ManagedChannel::shutdownNow);
 
@@ -98,9 +96,7 @@ class server {
           peakThreads.get(), idleRssKb / 1024, openStreams, openRssKb / 1024);
       System.out.print(report);
       if (!smoke) {
-        Path results = Path.of(System.getProperty("user.dir"), "bench", "RESULTS.md");
-        Files.writeString(results, (Files.exists(results) ? Files.readString(results) + "\n" : "") + report);
-        System.out.println("appended to " + results);
+        Bench.appendResults(report);
       }
     } finally {
       server.destroy();
@@ -121,15 +117,5 @@ class server {
       replies.add(PingServerGrpc.newFutureStub(channels.get(i % channels.size())).ping(ping(delayNanos)));
     }
     return Futures.allAsList(replies);
-  }
-
-  /** A field of /proc/PID/status, in its unit (kB for memory). */
-  private static long status(Process process, String field) throws IOException {
-    for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
-      if (line.startsWith(field + ":")) {
-        return Long.parseLong(line.replaceAll("[^0-9]", ""));
-      }
-    }
-    throw new IllegalStateException("no " + field + " in /proc status");
   }
 }

@@ -110,6 +110,9 @@ final class Load {
     if (options.hgrmFile != null) {
       writeHgrm(options.hgrmFile, result.latency);
     }
+    if (result.serverLost != null) {
+      throw new Pingkit.UserError(Pingkit.EXIT_CONNECTION, result.serverLost + "; the report above is partial");
+    }
     if (result.failedCalls > 0 && !options.allowErrors) {
       throw new Pingkit.UserError(Pingkit.EXIT_RPC_FAILED, result.failedCalls + " of " + result.calls()
           + " calls failed (counted above by status; --allow-errors accepts them)");
@@ -152,7 +155,7 @@ final class Load {
   /** What a run measured. */
   record Result(Plan plan, OffsetDateTime startTime, long warmupCalls, Duration actualDuration,
       Client.SampleHistogram latency, Client.SampleHistogram correctedLatency, Map<String, Long> outcomes,
-      long failedCalls, String outcomePrefix) {
+      long failedCalls, String outcomePrefix, String serverLost) {
 
     long calls() {
       return latency.count();
@@ -236,11 +239,14 @@ final class Load {
       if (!plan.warmup.isZero()) {
         Plan warmUp = new Plan(plan.runType, plan.target, plan.connections, plan.streams, plan.qps, plan.warmup, 0,
             Duration.ZERO);
-        Engine untimed = new Engine(warmUp, connections, call, pacer, stop);
+        Engine untimed = new Engine(warmUp, connections, call, pacer, stop, connectionOptions.connectTimeout);
         untimed.start(System.nanoTime());
         untimed.awaitEnd(null);
+        if (untimed.serverLost != null) {
+          throw new Pingkit.UserError(Pingkit.EXIT_CONNECTION, untimed.serverLost + " during --warmup");
+        }
       }
-      Engine engine = new Engine(plan, connections, call, pacer, stop);
+      Engine engine = new Engine(plan, connections, call, pacer, stop, connectionOptions.connectTimeout);
       OffsetDateTime startTime = OffsetDateTime.now();
       long startNanos = System.nanoTime();
       engine.start(startNanos);
@@ -248,7 +254,7 @@ final class Load {
       Duration actualDuration = Duration.ofNanos(System.nanoTime() - startNanos);
       return new Result(plan, startTime, plan.connections, actualDuration,
           Client.SampleHistogram.of(engine.latency.total()), Client.SampleHistogram.of(engine.corrected.total()),
-          engine.outcomes(), engine.failedCalls.sum(), outcomePrefix);
+          engine.outcomes(), engine.failedCalls.sum(), outcomePrefix, engine.serverLost);
     } finally {
       pacer.shutdownNow();
       connections.forEach(Client.Connection::close);
@@ -302,11 +308,14 @@ final class Load {
     private final AtomicLong callsLeft;
     private final CountDownLatch streamsDone;
     private final long periodNanos;
+    private final Duration lostAfter;
     private long endNanos;
+    private String serverLost;
 
     Engine(Plan plan, List<Client.Connection> connections, CallStarter call, ScheduledExecutorService pacer,
-        CountDownLatch stop) {
+        CountDownLatch stop, Duration lostAfter) {
       this.plan = plan;
+      this.lostAfter = lostAfter;
       this.connections = connections;
       this.call = call;
       this.pacer = pacer;
@@ -373,11 +382,30 @@ final class Load {
       }, callbacks);
     }
 
-    /** Waits for every stream to end, printing a progress line a second when {@code progress} is not null. */
+    /**
+     * Waits for every stream to end, printing a progress line a second when {@code progress} is not null. A run
+     * whose calls all fail with UNAVAILABLE for --connect-timeout (the server is gone: killed, or its host down)
+     * is stopped, so that it reports what it measured within the client's own limits, not at the end of -t.
+     */
     void awaitEnd(PrintStream progress) {
       long calls = 0;
+      long answered = 0;
+      long unavailable = 0;
+      long lastAnswerNanos = System.nanoTime();
       try {
         while (!streamsDone.await(1, TimeUnit.SECONDS)) {
+          long answeredNow = outcomeCounts.values().stream().mapToLong(LongAdder::sum).sum() - failedCalls.sum();
+          LongAdder unavailableCalls = outcomeCounts.get(Status.Code.UNAVAILABLE.name());
+          long unavailableNow = unavailableCalls == null ? 0 : unavailableCalls.sum();
+          if (answeredNow > answered || unavailableNow == unavailable) {
+            lastAnswerNanos = System.nanoTime();
+          } else if (serverLost == null && System.nanoTime() - lastAnswerNanos >= lostAfter.toNanos()) {
+            serverLost = "every call failed with UNAVAILABLE for " + Pingkit.formatDuration(lostAfter)
+                + " (--connect-timeout): the server is gone, the run stopped";
+            stop.countDown();
+          }
+          answered = answeredNow;
+          unavailable = unavailableNow;
           if (progress != null) {
             Histogram second = latency.sinceLast();
             calls += second.getTotalCount();

@@ -377,6 +377,21 @@ final class Pingkit {
     GRPC_LOGGER.setLevel(verbosity >= 2 ? Level.FINE : grpcWarnings || verbosity == 1 ? Level.WARNING : Level.SEVERE);
   }
 
+  private static final String SECRET_KEYS =
+      "authorization|proxy-authorization|cookie|set-cookie|[\\w-]*(?:token|secret|password|api-?key)[\\w-]*";
+
+  /** Metadata keys whose values are secrets: never logged, at any verbosity. */
+  static final Pattern SECRET_METADATA_KEY = Pattern.compile(SECRET_KEYS, Pattern.CASE_INSENSITIVE);
+
+  // "key: value" or "key=value", as gRPC's and Netty's debug logs print headers (the value ends at , ] } or EOL)
+  private static final Pattern SECRET_HEADER_IN_TEXT =
+      Pattern.compile("\\b(" + SECRET_KEYS + ")(\\s*[:=]\\s*)[^,\\]}\\n]*", Pattern.CASE_INSENSITIVE);
+
+  /** {@code text} with the values of secret metadata (authorization, tokens, cookies...) replaced. */
+  static String redactSecrets(String text) {
+    return SECRET_HEADER_IN_TEXT.matcher(text).replaceAll("$1$2<redacted>");
+  }
+
   // held here because java.util.logging keeps only weak references to configured loggers
   private static final Logger PINGKIT_LOGGER = Logger.getLogger("pingkit");
   private static final Logger GRPC_LOGGER = Logger.getLogger("io.grpc");
@@ -398,7 +413,7 @@ final class Pingkit {
       if (record.getLevel().intValue() >= Level.WARNING.intValue()) {
         line.append(record.getLevel().getName().toLowerCase(Locale.ROOT)).append(": ");
       }
-      String message = formatMessage(record);
+      String message = redactSecrets(formatMessage(record));
       // some gRPC messages embed a stack trace (a Status with its cause): keep their first line
       line.append(withStackTraces ? message : message.lines().findFirst().orElse(""));
       Throwable thrown = record.getThrown();

@@ -122,4 +122,29 @@ class ServerProcessTest {
       }
     }
   }
+
+  @Test
+  void secretMetadataIsNeverLoggedEvenWithGrpcDebugLogs() {
+    List<String> secrets = List.of("Bearer s3cr3t-bearer", "k3y-value", "c00kie-value");
+    try (var server = TestSupport.ScriptProcess.java("PingServer", "-vv", "127.0.0.1:0")) {
+      int port = server.awaitListeningPort();
+      try (var client = TestSupport.ScriptProcess.java("PingClient", "-vv", "-n", "1",
+          "-H", "authorization: " + secrets.get(0), "-H", "x-api-key: " + secrets.get(1),
+          "-H", "cookie: " + secrets.get(2), "127.0.0.1:" + port)) {
+        assertEquals(0, client.awaitExit(30), "stderr: " + client.stderr);
+        // the server logs each call's metadata: once that line is there, its keys were seen and logged
+        server.awaitStderr(line -> line.contains("fgrpc.PingServer/Ping from"), 10);
+        List<String> logged = new ArrayList<>(client.stdout);
+        logged.addAll(client.stderr);
+        logged.addAll(server.stderr);
+        assertTrue(logged.stream().anyMatch(line -> line.contains("authorization")),
+            "the test must see the metadata logged: " + logged);
+        for (String secret : secrets) {
+          for (String line : logged) {
+            assertTrue(!line.contains(secret.replace("Bearer ", "")), "secret logged: " + line);
+          }
+        }
+      }
+    }
+  }
 }
