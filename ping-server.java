@@ -98,6 +98,11 @@ class PingServer implements Callable<Integer> {
           + " (default: ${DEFAULT-VALUE})")
   String healthServiceName;
 
+  @Option(names = "--health-status", paramLabel = "SERVICE=STATUS",
+      description = "start with SERVICE (empty: the server as a whole) reporting STATUS: SERVING, NOT_SERVING or"
+          + " SERVICE_UNKNOWN; repeatable. While running, 'set SERVICE STATUS' on stdin changes it")
+  Map<String, String> initialHealth = new java.util.LinkedHashMap<>();
+
   @Option(names = {"--cert", "-cert"}, paramLabel = "FILE", description = "PEM certificate (chain): serve TLS")
   Path certFile;
 
@@ -160,6 +165,7 @@ class PingServer implements Callable<Integer> {
     });
     System.out.println("listening on " + server.address());
     System.out.flush();
+    server.acceptHealthCommands(System.in);
     stopRequested.await();
     log.info("draining: health is NOT_SERVING, new calls are refused");
     int cut = server.drain(drainTimeout);
@@ -235,6 +241,7 @@ class PingServer implements Callable<Integer> {
     HealthStatusManager health = new HealthStatusManager();
     health.setStatus(healthServiceName, ServingStatus.SERVING);
     health.setStatus(healthServiceName + "_down", ServingStatus.NOT_SERVING);
+    initialHealth.forEach((service, status) -> health.setStatus(service, servingStatus(status, "--health-status")));
     Running running = new Running(health, maxDelay.toNanos(), verbose.length > 0);
 
     NettyServerBuilder builder = NettyServerBuilder.forAddress(address)
@@ -332,6 +339,44 @@ class PingServer implements Callable<Integer> {
       }
       InetSocketAddress bound = (InetSocketAddress) server.getListenSockets().get(0);
       return bound.getAddress().isAnyLocalAddress() ? "127.0.0.1:" + bound.getPort() : hostPort(bound);
+    }
+
+    /** Sets the health a service reports (a no-op once draining: health stays NOT_SERVING). */
+    void setHealth(String service, ServingStatus status) {
+      health.setStatus(service, status);
+    }
+
+    /**
+     * Reads lines 'set SERVICE STATUS' (SERVICE "" for the server as a whole) from {@code commands} until it
+     * ends, so that probes and load balancers can be tried by hand; each change is confirmed on stderr.
+     */
+    void acceptHealthCommands(java.io.InputStream commands) {
+      Thread reader = new Thread(() -> {
+        try (var lines = new java.io.BufferedReader(
+            new java.io.InputStreamReader(commands, java.nio.charset.StandardCharsets.UTF_8))) {
+          for (String line; (line = lines.readLine()) != null; ) {
+            String[] words = line.trim().split("\\s+");
+            if (words.length == 1 && words[0].isEmpty()) {
+              continue;
+            }
+            try {
+              if (words.length != 3 || !words[0].equals("set")) {
+                throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "expected 'set SERVICE STATUS'");
+              }
+              String service = words[1].equals("\"\"") ? "" : words[1];
+              setHealth(service, servingStatus(words[2], "set"));
+              System.err.println("ping-server: health of '" + service + "' is now " + words[2].toUpperCase(
+                  java.util.Locale.ROOT) + (draining ? " (ignored: draining, health stays NOT_SERVING)" : ""));
+            } catch (Pingkit.UserError e) {
+              System.err.println("ping-server: stdin: '" + line + "': " + e.getMessage());
+            }
+          }
+        } catch (IOException e) {
+          // stdin closed or unreadable: no more commands
+        }
+      }, "health-commands");
+      reader.setDaemon(true);
+      reader.start();
     }
 
     /** Unary calls (pings, health checks) received and not yet answered. */
@@ -502,6 +547,18 @@ class PingServer implements Callable<Integer> {
   }
 
   // ---- helpers ------------------------------------------------------------------------------------------
+
+  private static final java.util.List<String> SETTABLE_STATUSES = java.util.List.of("SERVING", "NOT_SERVING",
+      "SERVICE_UNKNOWN");
+
+  private static ServingStatus servingStatus(String text, String where) {
+    String name = text.toUpperCase(java.util.Locale.ROOT);
+    if (!SETTABLE_STATUSES.contains(name)) {
+      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, where + ": '" + text + "' is not a health status (one of "
+          + String.join(", ", SETTABLE_STATUSES) + ")");
+    }
+    return ServingStatus.valueOf(name);
+  }
 
   private static final Pattern HOST_PORT = Pattern.compile("(?:\\[([^\\]]+)\\]|([^:\\[\\]]*)):(\\d{1,5})");
 

@@ -9,6 +9,7 @@ import io.grpc.health.v1.HealthGrpc;
 import io.grpc.stub.StreamObserver;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -144,6 +145,31 @@ class ServerProcessTest {
             assertTrue(!line.contains(secret.replace("Bearer ", "")), "secret logged: " + line);
           }
         }
+      }
+    }
+  }
+
+  @Test
+  void healthStatusIsSetAtStartAndChangedByLinesOnStdin() throws Exception {
+    try (var server = TestSupport.ScriptProcess.java("PingServer", "--health-status", "=NOT_SERVING",
+        "--health-status", "extra=SERVING", "127.0.0.1:0")) {
+      int port = server.awaitListeningPort();
+      ManagedChannel channel = TestSupport.plaintext("127.0.0.1:" + port);
+      try {
+        assertEquals(ServingStatus.NOT_SERVING, TestSupport.health(channel, ""));
+        assertEquals(ServingStatus.SERVING, TestSupport.health(channel, "extra"));
+        assertEquals(ServingStatus.SERVING, TestSupport.health(channel, "ping"));
+        var stdin = server.process.getOutputStream();
+        stdin.write("set ping NOT_SERVING\nset \"\" serving\nbogus\n".getBytes(StandardCharsets.UTF_8));
+        stdin.flush();
+        // the lines are handled in order: once the last one is answered, the two before it took effect
+        server.awaitStderr(line -> line.contains("'bogus': expected 'set SERVICE STATUS'"), 10);
+        assertTrue(server.stderr.contains("ping-server: health of 'ping' is now NOT_SERVING"),
+            server.stderr.toString());
+        assertEquals(ServingStatus.NOT_SERVING, TestSupport.health(channel, "ping"));
+        assertEquals(ServingStatus.SERVING, TestSupport.health(channel, ""));
+      } finally {
+        TestSupport.close(channel);
       }
     }
   }
