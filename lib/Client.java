@@ -4,15 +4,22 @@
 
 import com.google.common.net.InetAddresses;
 import com.google.gson.GsonBuilder;
+import io.grpc.Attributes;
 import io.grpc.CallOptions;
+import io.grpc.ClientTransportFilter;
 import io.grpc.ConnectivityState;
+import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NegotiationType;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.Channel;
+import io.grpc.netty.shaded.io.netty.channel.ChannelHandlerContext;
 import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
+import io.grpc.netty.shaded.io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.grpc.netty.shaded.io.netty.channel.ChannelPromise;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
@@ -24,6 +31,7 @@ import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslHandler;
 import io.grpc.netty.shaded.io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
 import io.grpc.netty.shaded.io.netty.util.concurrent.EventExecutor;
@@ -31,10 +39,15 @@ import io.grpc.netty.shaded.io.netty.util.internal.ThreadExecutorMap;
 import io.grpc.stub.MetadataUtils;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketAddress;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.cert.CertificateParsingException;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -49,6 +62,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
 import javax.net.ssl.SSLSocket;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine.IParameterPreprocessor;
@@ -322,14 +337,16 @@ final class Client {
     private final boolean useTls;
     private final String authority;
     private volatile boolean answered;
+    private final TransportPhases phases;
 
     private Connection(Target target, ManagedChannel channel, ConnectionOptions options, boolean useTls,
-        String authority) {
+        String authority, TransportPhases phases) {
       this.target = target;
       this.channel = channel;
       this.options = options;
       this.useTls = useTls;
       this.authority = authority;
+      this.phases = phases;
     }
 
     static Connection open(ConnectionOptions options, int maxMessageBytes) {
@@ -374,9 +391,16 @@ final class Client {
         authority = authority != null ? authority : target.authority();
       } else {
         builder = NettyChannelBuilder.forAddress(target.host, target.port)
-            .channelType(Epoll.isAvailable() ? EpollSocketChannel.class : NioSocketChannel.class)
             .withOption(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
                 Math.max(1, options.connectTimeout.toMillis())));
+      }
+      // with -v, the phases of the first connection of the run are logged
+      TransportPhases phases = options.verbose() && TransportPhases.first.compareAndSet(false, true)
+          ? new TransportPhases(target.host) : null;
+      if (socket == null && phases != null) {
+        builder.channelFactory(phases::newSocketChannel, InetSocketAddress.class).addTransportFilter(phases);
+      } else if (socket == null) {
+        builder.channelType(Epoll.isAvailable() ? EpollSocketChannel.class : NioSocketChannel.class);
       }
       if (tls != null) {
         builder.sslContext(tls).negotiationType(NegotiationType.TLS);
@@ -399,7 +423,7 @@ final class Client {
           .disableRetry();
       builder.eventLoopGroup(EventLoops.acquire());
       try {
-        return new Connection(target, builder.build(), options, tls != null, authority);
+        return new Connection(target, builder.build(), options, tls != null, authority, phases);
       } catch (RuntimeException e) {
         EventLoops.release();
         throw e;
@@ -471,6 +495,9 @@ final class Client {
 
     /** Records that the server answered a call: later failures are the RPC's, not the connection's. */
     void answered() {
+      if (!answered && phases != null) {
+        phases.answered();
+      }
       answered = true;
     }
 
@@ -590,6 +617,90 @@ final class Client {
         Thread.currentThread().interrupt();
       }
       EventLoops.release();
+    }
+  }
+
+  /**
+   * With -v, what it took to reach the server, phase by phase, each with its time since the connection started:
+   * name resolution, TCP connect, TLS handshake (and HTTP/2 settings), the server's certificate, first answer.
+   */
+  private static final class TransportPhases extends ClientTransportFilter {
+    static final java.util.concurrent.atomic.AtomicBoolean first = new java.util.concurrent.atomic.AtomicBoolean();
+    private final long startNanos = System.nanoTime();
+    private volatile long tcpConnectedNanos;
+    private volatile Channel channel;
+
+    TransportPhases(String host) {
+      try {
+        InetAddress[] addresses = InetAddress.getAllByName(host);
+        log.info("resolved " + host + " to " + java.util.Arrays.stream(addresses).map(InetAddress::getHostAddress)
+            .collect(java.util.stream.Collectors.joining(", ")) + since(startNanos));
+      } catch (UnknownHostException e) {
+        log.info("cannot resolve " + host + since(startNanos)); // the connection reports it as its error
+      }
+    }
+
+    Channel newSocketChannel() {
+      Channel created = Epoll.isAvailable() ? new EpollSocketChannel() : new NioSocketChannel();
+      created.pipeline().addFirst(new ChannelOutboundHandlerAdapter() {
+        @Override
+        public void connect(ChannelHandlerContext context, SocketAddress remote, SocketAddress local,
+            ChannelPromise promise) {
+          long connectStartNanos = System.nanoTime();
+          promise.addListener(connected -> {
+            if (connected.isSuccess()) {
+              tcpConnectedNanos = System.nanoTime();
+              log.info("TCP connected to " + remote + " from " + context.channel().localAddress() + " in "
+                  + millis(tcpConnectedNanos - connectStartNanos) + since(startNanos));
+            }
+          });
+          context.connect(remote, local, promise);
+        }
+      });
+      channel = created;
+      return created;
+    }
+
+    @Override
+    public Attributes transportReady(Attributes transport) {
+      long readyNanos = System.nanoTime();
+      SSLSession tls = transport.get(Grpc.TRANSPORT_ATTR_SSL_SESSION);
+      String took = millis(readyNanos - (tcpConnectedNanos != 0 ? tcpConnectedNanos : startNanos));
+      if (tls == null) {
+        log.info("HTTP/2 ready (plaintext; settings exchanged) in " + took + since(startNanos));
+        return transport;
+      }
+      SslHandler handler = channel == null ? null : channel.pipeline().get(SslHandler.class);
+      log.info("TLS " + tls.getProtocol() + ", " + tls.getCipherSuite() + ", ALPN "
+          + (handler == null ? "?" : handler.applicationProtocol()) + ": handshake and HTTP/2 settings in " + took
+          + since(startNanos));
+      try {
+        if (tls.getPeerCertificates()[0] instanceof X509Certificate server) {
+          log.info("server certificate: subject " + server.getSubjectX500Principal().getName() + ", SANs "
+              + subjectAlternativeNames(server) + ", issuer " + server.getIssuerX500Principal().getName()
+              + ", expires " + server.getNotAfter().toInstant());
+        }
+      } catch (SSLPeerUnverifiedException | CertificateParsingException e) {
+        log.info("server certificate: unreadable (" + Pingkit.oneLine(e) + ")");
+      }
+      return transport;
+    }
+
+    void answered() {
+      log.info("first answer" + since(startNanos));
+    }
+
+    private static String subjectAlternativeNames(X509Certificate certificate) throws CertificateParsingException {
+      var names = certificate.getSubjectAlternativeNames();
+      return names == null ? "none" : names.stream().map(name -> name.get(1).toString()).toList().toString();
+    }
+
+    private static String since(long startNanos) {
+      return " (at " + millis(System.nanoTime() - startNanos) + ")";
+    }
+
+    private static String millis(long nanos) {
+      return String.format(Locale.ROOT, "%.1f ms", nanos / 1e6);
     }
   }
 

@@ -383,9 +383,10 @@ final class Pingkit {
   /** Metadata keys whose values are secrets: never logged, at any verbosity. */
   static final Pattern SECRET_METADATA_KEY = Pattern.compile(SECRET_KEYS, Pattern.CASE_INSENSITIVE);
 
-  // "key: value" or "key=value", as gRPC's and Netty's debug logs print headers (the value ends at , ] } or EOL)
-  private static final Pattern SECRET_HEADER_IN_TEXT =
-      Pattern.compile("\\b(" + SECRET_KEYS + ")(\\s*[:=]\\s*)[^,\\]}\\n]*", Pattern.CASE_INSENSITIVE);
+  // "key: value" as Netty's debug logs print headers (a value, spaces included, ends at , ] } or the line's
+  // end), or "key=value"; one already redacted is left alone (ping-server's call lines redact their own)
+  private static final Pattern SECRET_HEADER_IN_TEXT = Pattern.compile(
+      "\\b(" + SECRET_KEYS + ")(\\s*[:=]\\s*)(?!<redacted>)[^,\\]}\\n]*", Pattern.CASE_INSENSITIVE);
 
   /** {@code text} with the values of secret metadata (authorization, tokens, cookies...) replaced. */
   static String redactSecrets(String text) {

@@ -2,6 +2,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonParser;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -234,6 +235,22 @@ class ClientProcessTest {
       try (PingServer.Running late = PingServer.start("127.0.0.1:" + port)) {
         assertEquals(0, client.awaitExit(60));
         assertTrue(client.stdout.get(0).startsWith("SERVING after "), client.stdout.toString());
+      }
+    }
+  }
+
+  @Test
+  void verboseShowsTheTransportPhasesOfTheFirstConnection() {
+    for (String mainClass : List.of("PingClient", "HealthCheck")) {
+      try (var client = TestSupport.ScriptProcess.java(mainClass, "-v", "--cacert", certs.caCert().toString(),
+          localhost(tls))) {
+        assertEquals(0, client.awaitExit(60), "stderr=" + client.stderr);
+        String log = String.join("\n", client.stderr);
+        for (String phase : List.of("resolved localhost to ", "TCP connected to localhost/", "TLS TLSv1.",
+            "ALPN h2: handshake and HTTP/2 settings in ", "server certificate: subject CN=server, SANs [localhost,"
+                + " 127.0.0.1, ", "issuer CN=pingkit test ca, expires ", "first answer (at ")) {
+          assertTrue(log.contains(phase), mainClass + ": no '" + phase + "' in\n" + log);
+        }
       }
     }
   }
