@@ -38,7 +38,7 @@ import picocli.CommandLine.Option;
     footer = {"", "Examples:",
         "  health-check localhost:8079",
         "  health-check --service ping -n 100 127.0.0.1:8079",
-        "  health-check -c 2 -s 4 -qps 0 -t 10s 127.0.0.1:8079        health load, flat out",
+        "  health-check -c 2 -s 4 -qps 0 -t 10s 127.0.0.1:8079   load, flat out",
         "  health-check --wait-for-serving --timeout 30s localhost:8079",
         "  health-check --watch --service ping --cacert ca.pem https://server:8443",
         Pingkit.EXIT_CODES_FOOTER})
