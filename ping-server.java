@@ -406,14 +406,14 @@ class PingServer implements Callable<Integer> {
      * within {@code timeout}; then long-lived streams (health watches) end. Returns how many calls were cut.
      */
     int drain(Duration timeout) {
-      // refusing new calls comes first, so that a watcher told NOT_SERVING finds new calls already refused
       if (draining) {
         return 0;
       }
-      // health first, so that probes and load balancers learn of the drain; then new calls are refused
-      health.enterTerminalState();
+      // refusing new calls comes first (GOAWAY on every connection), then health turns NOT_SERVING: a watcher
+      // told NOT_SERVING finds new calls on its connection already refused
       server.shutdown();
       draining = true;
+      health.enterTerminalState();
       if (callsInFlight.get() > 0) {
         try {
           drained.get(timeout.toNanos(), TimeUnit.NANOSECONDS);

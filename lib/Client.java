@@ -386,6 +386,9 @@ final class Client {
         if (!Epoll.isAvailable()) {
           throw new Pingkit.UserError(Pingkit.EXIT_CONNECTION, "Unix domain sockets need Linux (epoll)");
         }
+        if (!java.nio.file.Files.exists(socket)) {
+          throw new Pingkit.UserError(Pingkit.EXIT_CONNECTION, "no Unix socket at " + socket);
+        }
         builder = NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.toString()))
             .channelType(EpollDomainSocketChannel.class);
         authority = authority != null ? authority : target.authority();
@@ -505,8 +508,11 @@ final class Client {
     Pingkit.UserError failure(String what, Throwable error) {
       Status status = Status.fromThrowable(error);
       boolean connected = answered || channel.getState(false) == ConnectivityState.READY;
+      // an HTTP/1.1 server's answer to the HTTP/2 preface fails the call with INTERNAL: still a connection problem
+      boolean notHttp2 = status.getCode() == Status.Code.INTERNAL && (status.getDescription() + " "
+          + status.getCause()).toLowerCase(Locale.ROOT).contains("first received frame was not settings");
       if (!connected && (status.getCode() == Status.Code.UNAVAILABLE
-          || status.getCode() == Status.Code.DEADLINE_EXCEEDED)) {
+          || status.getCode() == Status.Code.DEADLINE_EXCEEDED || notHttp2)) {
         return new Pingkit.UserError(Pingkit.EXIT_CONNECTION, connectionFailure(status), error);
       }
       String detail = status.getDescription() == null ? "" : ": " + status.getDescription();
@@ -543,7 +549,11 @@ final class Client {
         return noConnectionInTime();
       }
       if (causes.contains("first received frame was not settings") || causes.contains("http/1")) {
-        return where + " is not a gRPC (HTTP/2) server: " + Pingkit.oneLine(status.asException());
+        return where + " is not a gRPC (HTTP/2) server: it answered HTTP/2's preface with something else"
+            + " (HTTP/1.1?)";
+      }
+      if (causes.contains("network closed for unknown reason")) {
+        return where + " closed the connection before the HTTP/2 handshake: not a gRPC server, or it refused us";
       }
       return "cannot connect to " + where + ": " + Pingkit.oneLine(
           status.getCause() == null ? status.asException() : status.getCause());

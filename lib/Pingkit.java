@@ -374,6 +374,8 @@ final class Pingkit {
     PINGKIT_LOGGER.setLevel(verbosity >= 1 ? Level.INFO : Level.WARNING);
     // Netty warns on every Unix-socket connection that TCP keep-alive does not apply to it: noise, not news
     NETTY_BOOTSTRAP_LOGGER.setLevel(verbosity >= 2 ? Level.FINE : Level.SEVERE);
+    // a peer's oversized or malformed message: the peer is told (RESOURCE_EXHAUSTED...), the server log need not be
+    GRPC_SERVER_STREAM_LOGGER.setLevel(verbosity >= 2 ? Level.FINE : Level.SEVERE);
     GRPC_LOGGER.setLevel(verbosity >= 2 ? Level.FINE : grpcWarnings || verbosity == 1 ? Level.WARNING : Level.SEVERE);
   }
 
@@ -396,6 +398,8 @@ final class Pingkit {
   // held here because java.util.logging keeps only weak references to configured loggers
   private static final Logger PINGKIT_LOGGER = Logger.getLogger("pingkit");
   private static final Logger GRPC_LOGGER = Logger.getLogger("io.grpc");
+  private static final Logger GRPC_SERVER_STREAM_LOGGER =
+      Logger.getLogger("io.grpc.netty.shaded.io.grpc.netty.NettyServerStream");
   private static final Logger NETTY_BOOTSTRAP_LOGGER =
       Logger.getLogger("io.grpc.netty.shaded.io.netty.bootstrap");
 

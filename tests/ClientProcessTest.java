@@ -3,7 +3,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonParser;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -54,40 +53,7 @@ class ClientProcessTest {
   }
 
   @Test
-  void closedPortIsAConnectionFailure() throws Exception {
-    int closedPort;
-    try (var socket = new java.net.ServerSocket(0)) {
-      closedPort = socket.getLocalPort();
-    }
-    expect(2, "connection refused", "HealthCheck", "127.0.0.1:" + closedPort);
-    expect(2, "connection refused", "PingClient", "127.0.0.1:" + closedPort);
-  }
-
-  @Test
-  void plaintextClientToTlsServerIsDiagnosedWithoutWaitingForATimeout() {
-    long start = System.nanoTime();
-    expect(2, "speaks TLS: add --cacert FILE, --tls or -k", "PingClient",
-        "--connect-timeout", "60s", "--timeout", "60s", localhost(tls));
-    long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start);
-    assertTrue(seconds < 30, "took " + seconds + " s: the diagnosis waited for a timeout");
-  }
-
-  @Test
-  void tlsClientToPlaintextServerIsDiagnosed() {
-    long start = System.nanoTime();
-    expect(2, "speaks plaintext, not TLS", "HealthCheck", "--connect-timeout", "60s", "--timeout", "60s",
-        "--cacert", certs.caCert().toString(), localhost(plaintext));
-    assertTrue(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start) < 30, "waited for a timeout");
-  }
-
-  @Test
-  void tlsFailuresSayWhatToFix() {
-    expect(2, "not signed by a trusted CA", "HealthCheck", "--cacert", certs.otherCaCert().toString(),
-        localhost(tls));
-    expect(2, "does not name 'wrong.example'", "HealthCheck", "--cacert", certs.caCert().toString(),
-        "--authority", "wrong.example", localhost(tls));
-    expect(2, "requires a client certificate", "PingClient", "--cacert", certs.caCert().toString(),
-        localhost(mtls));
+  void mutualTlsWithAClientCertificateSucceeds() {
     expect(0, null, "PingClient", "--cacert", certs.caCert().toString(), "--cert", certs.clientCert().toString(),
         "--key", certs.clientKey().toString(), localhost(mtls));
   }
@@ -109,14 +75,6 @@ class ClientProcessTest {
   @Test
   void deadlineExceededIsAFailedRpc() {
     expect(3, "DEADLINE_EXCEEDED", "PingClient", "--delay", "3s", "--timeout", "200ms", plaintext.target());
-  }
-
-  @Test
-  void badInputIsExitOne() {
-    expect(1, "no such file", "PingClient", "--cacert", "/nonexistent/ca.pem", plaintext.target());
-    expect(1, "target 'host:port:x'", "HealthCheck", "host:port:x");
-    expect(1, "Missing required parameter", "PingClient");
-    expect(1, "expected 'key: value'", "PingClient", "-H", "novalue", plaintext.target());
   }
 
   @Test
@@ -176,24 +134,6 @@ class ClientProcessTest {
         "--service", "ping", plaintext.target())) {
       assertEquals(0, client.awaitExit(60));
       assertTrue(client.stdout.size() == 1 && client.stdout.get(0).endsWith(" SERVING"), client.stdout.toString());
-    }
-  }
-
-  @Test
-  void aServerKilledMidRunLeavesTheMeasurementsPrintedAndAConnectionError() {
-    try (var server = TestSupport.ScriptProcess.java("PingServer", "127.0.0.1:0")) {
-      int port = server.awaitListeningPort();
-      try (var client = TestSupport.ScriptProcess.java("PingClient", "-n", "0", "--interval", "10ms",
-          "127.0.0.1:" + port)) {
-        client.awaitStdout(line -> line.startsWith("seq 3:"), 60);
-        server.signal("KILL");
-        int exitCode = client.awaitExit(60);
-        assertTrue(exitCode == 2 || exitCode == 3, "exit " + exitCode + " " + client.stderr);
-        assertTrue(client.stdout.stream().anyMatch(l -> l.startsWith("RTT histogram usec : count")),
-            "the iterations before the failure are reported: " + client.stdout);
-        assertTrue(client.singleStderrLine().contains("failed") || client.stderr.get(0).contains("connect"),
-            client.stderr.toString());
-      }
     }
   }
 

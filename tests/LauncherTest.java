@@ -53,7 +53,7 @@ class LauncherTest {
       assertEquals(List.of("0.132.1"), first.stdout);
       assertEquals(List.of("0.132.1"), second.stdout);
     }
-    Path published = cache.resolve("jbang-cli-0.132.1");
+    Path published = cache.resolve("jbang-cli-0.132.1+gson-2.14.0");
     assertTrue(Files.isSymbolicLink(published), "the cache is published as one symlink");
     try (var entries = Files.list(cache)) {
       assertEquals(2, entries.count(), "the losing run removes its copy: " + cache);
@@ -63,11 +63,11 @@ class LauncherTest {
   @Test
   void aScriptBesideTheLauncherRunsAgainWithoutJBangUntilASourceChanges() throws Exception {
     Path realCli = Path.of(System.getenv().getOrDefault("PINGKIT_CACHE",
-        System.getProperty("user.home") + "/.cache/pingkit")).resolve("jbang-cli-0.132.1");
+        System.getProperty("user.home") + "/.cache/pingkit")).resolve("jbang-cli-0.132.1+gson-2.14.0");
     assumeTrue(Files.isDirectory(realCli.resolve("lib")), "tests run through ./jbang, which made " + realCli);
     // a cache of our own, whose JBang can be taken away: its jars are links to the real ones
     Path cache = Files.createTempDirectory("pingkit-cache");
-    Path lib = Files.createDirectories(cache.resolve("jbang-cli-0.132.1/lib"));
+    Path lib = Files.createDirectories(cache.resolve("jbang-cli-0.132.1+gson-2.14.0/lib"));
     try (var jars = Files.list(realCli.resolve("lib"))) {
       for (Path jar : jars.toList()) {
         Files.createSymbolicLink(lib.resolve(jar.getFileName()), jar.toRealPath());

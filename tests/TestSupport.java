@@ -161,13 +161,14 @@ final class TestSupport {
     final List<String> stdout = new CopyOnWriteArrayList<>();
     final List<String> stderr = new CopyOnWriteArrayList<>();
     private final CompletableFuture<Void> stdoutClosed = new CompletableFuture<>();
+    private final CompletableFuture<Void> stderrClosed = new CompletableFuture<>();
 
     private ScriptProcess(Process process) {
       this.process = process;
       pump(new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)), stdout,
           stdoutClosed);
       pump(new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8)), stderr,
-          new CompletableFuture<>());
+          stderrClosed);
     }
 
     /** Starts {@code mainClass} (e.g. "PingServer") of the scripts compiled into this runner. */
@@ -268,7 +269,8 @@ final class TestSupport {
         if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
           throw new TimeoutException("still running after " + seconds + " s; stderr=" + stderr);
         }
-        stdoutClosed.get(5, TimeUnit.SECONDS);
+        // both streams read to their end: what the process printed last is there to check
+        CompletableFuture.allOf(stdoutClosed, stderrClosed).get(5, TimeUnit.SECONDS);
         return process.exitValue();
       } catch (Exception e) {
         throw new AssertionError(e);
