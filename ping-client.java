@@ -7,7 +7,6 @@
 
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCalls;
-import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -258,30 +257,18 @@ class PingClient implements Callable<Integer> {
     }
 
     private void call(PingMessage request, String what, Consumer<PingMessage> then) {
-      ClientCalls.asyncUnaryCall(server.channel.newCall(PingServerGrpc.getPingMethod(),
-          server.callOptions(callTimeout)), request, new StreamObserver<>() {
-            private PingMessage reply;
-
-            @Override
-            public void onNext(PingMessage value) {
-              reply = value;
-            }
-
-            @Override
-            public void onError(Throwable error) {
-              running.completeExceptionally(server.failure(what, error));
-            }
-
-            @Override
-            public void onCompleted() {
-              server.answered();
-              try {
-                then.accept(reply);
-              } catch (RuntimeException | Error e) {
-                running.completeExceptionally(e); // never leave the waiting thread hanging
-              }
-            }
-          });
+      server.call(PingServerGrpc.getPingMethod(), request, callTimeout, (reply, failure) -> {
+        if (failure != null) {
+          running.completeExceptionally(server.failure(what, failure));
+          return;
+        }
+        server.answered();
+        try {
+          then.accept(reply);
+        } catch (RuntimeException | Error e) {
+          running.completeExceptionally(e); // never leave the waiting thread hanging
+        }
+      });
     }
 
     Result result(String payloadText, Duration delay) {

@@ -11,6 +11,7 @@ import io.grpc.ConnectivityState;
 import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NegotiationType;
@@ -36,7 +37,9 @@ import io.grpc.netty.shaded.io.netty.handler.ssl.util.InsecureTrustManagerFactor
 import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
 import io.grpc.netty.shaded.io.netty.util.concurrent.EventExecutor;
 import io.grpc.netty.shaded.io.netty.util.internal.ThreadExecutorMap;
+import io.grpc.stub.ClientCalls;
 import io.grpc.stub.MetadataUtils;
+import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
@@ -59,6 +62,7 @@ import java.util.Stack;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
 import javax.net.ssl.SSLContext;
@@ -494,6 +498,31 @@ final class Client {
     /** Call options for one call: a deadline of {@code timeout}. */
     CallOptions callOptions(Duration timeout) {
       return CallOptions.DEFAULT.withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * Starts a unary call within {@code timeout}; {@code ended} gets the reply or the failure (the other null),
+     * on the connection's network thread: it must not block.
+     */
+    <Q, R> void call(MethodDescriptor<Q, R> method, Q request, Duration timeout, BiConsumer<R, Throwable> ended) {
+      ClientCalls.asyncUnaryCall(channel.newCall(method, callOptions(timeout)), request, new StreamObserver<R>() {
+        private R reply;
+
+        @Override
+        public void onNext(R value) {
+          reply = value;
+        }
+
+        @Override
+        public void onError(Throwable failure) {
+          ended.accept(null, failure);
+        }
+
+        @Override
+        public void onCompleted() {
+          ended.accept(reply, null);
+        }
+      });
     }
 
     /** Records that the server answered a call: later failures are the RPC's, not the connection's. */

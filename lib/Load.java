@@ -4,8 +4,6 @@
 
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
-import io.grpc.stub.ClientCalls;
-import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -140,25 +138,8 @@ final class Load {
   /** Calls a unary method with the same request each time; {@code answer} names what the reply counts as. */
   static <Q, R> CallStarter unaryCall(MethodDescriptor<Q, R> method, Q request, Duration timeout,
       Function<R, String> answer) {
-    return (server, ended) -> ClientCalls.asyncUnaryCall(server.channel.newCall(method, server.callOptions(timeout)),
-        request, new StreamObserver<R>() {
-          private R reply;
-
-          @Override
-          public void onNext(R value) {
-            reply = value;
-          }
-
-          @Override
-          public void onError(Throwable failure) {
-            ended.accept(null, failure);
-          }
-
-          @Override
-          public void onCompleted() {
-            ended.accept(answer.apply(reply), null);
-          }
-        });
+    return (server, ended) -> server.call(method, request, timeout,
+        (reply, failure) -> ended.accept(failure == null ? answer.apply(reply) : null, failure));
   }
 
   /** What a run is asked to do. */
