@@ -4,9 +4,6 @@
 // class-data sharing: a cached run starts ~0.3 s sooner (bench/startup.sh); its JVM notes stay off stdout
 //CDS
 //JAVA_OPTIONS -Xlog:cds=off -Xlog:cds+dynamic=off
-// the serial collector: a client's live data is small, and its load mode ran ~1.5x the calls of G1's (bench/
-// throughput.java B3, in an A/B on 2 cores: G1's barriers and concurrent threads cost more than young pauses)
-//JAVA_OPTIONS -XX:+UseSerialGC
 
 import io.grpc.ClientCall;
 import io.grpc.StatusRuntimeException;
