@@ -92,4 +92,37 @@ class ServerProcessTest {
       }
     }
   }
+
+  @Test
+  void tlsBelowOnePointTwoIsRefusedAndOnePointTwoAndThreeAreServed() {
+    TestSupport.Certs certs = TestSupport.certs();
+    try (PingServer.Running server = PingServer.start("--cert", certs.serverCert().toString(), "--key",
+        certs.serverKey().toString(), "127.0.0.1:0")) {
+      for (String version : List.of("-tls1", "-tls1_1", "-tls1_2", "-tls1_3")) {
+        // SECLEVEL=0 lets this openssl offer the old versions at all: the refusal must be the server's
+        String handshake = handshake(server.port(), version, "-cipher", "DEFAULT:@SECLEVEL=0");
+        boolean refused = version.equals("-tls1") || version.equals("-tls1_1");
+        assertEquals(refused, handshake.contains("alert protocol version"), version + ":\n" + handshake);
+        // a completed handshake names its version ("New, TLSv1.3, Cipher is ..."); a refused one, "(NONE)"
+        assertEquals(!refused, handshake.contains("New, TLSv1.") && handshake.contains("Verification: OK"),
+            version + ":\n" + handshake);
+      }
+    }
+  }
+
+  /** What openssl s_client reports of a handshake with a server of the test CA on loopback. */
+  private static String handshake(int port, String... options) {
+    List<String> command = new ArrayList<>(List.of("openssl", "s_client", "-connect", "127.0.0.1:" + port,
+        "-CAfile", TestSupport.certs().caCert().toString(), "-verify_hostname", "localhost"));
+    command.addAll(List.of(options));
+    try {
+      Process openssl = new ProcessBuilder(command).redirectErrorStream(true).start();
+      openssl.getOutputStream().close(); // no input: it ends once the handshake is done or refused
+      String output = new String(openssl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertTrue(openssl.waitFor(30, java.util.concurrent.TimeUnit.SECONDS), "openssl s_client did not end");
+      return output;
+    } catch (java.io.IOException | InterruptedException e) {
+      throw new AssertionError(e);
+    }
+  }
 }
