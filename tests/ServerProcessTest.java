@@ -14,26 +14,6 @@ import org.junit.jupiter.api.Test;
 class ServerProcessTest {
 
   @Test
-  void jbangPingServerZeroPrintsItsPortServesAndStopsCleanlyOnSigterm() {
-    Path repo = TestSupport.repo();
-    try (var server = TestSupport.ScriptProcess.start(
-        List.of(repo.resolve("jbang").toString(), "ping-server.java", "0"), repo)) {
-      int port = server.awaitListeningPort();
-      assertTrue(server.stdout.get(0).matches("listening on tcp \\[::\\]:\\d+"), server.stdout.get(0));
-      ManagedChannel channel = TestSupport.plaintext("127.0.0.1:" + port);
-      try {
-        assertEquals(3, TestSupport.ping(channel).ping(TestSupport.message(3, "hi", 0)).getSeq());
-        assertEquals(ServingStatus.SERVING, TestSupport.health(channel, "ping"));
-      } finally {
-        TestSupport.close(channel);
-      }
-      server.signal("TERM");
-      assertEquals(0, server.awaitExit(30));
-      assertEquals(1, server.stdout.size(), "stdout holds only the listening line: " + server.stdout);
-    }
-  }
-
-  @Test
   void unixSocketPathThatExistsIsRefusedWithExitTwo() throws Exception {
     Path existing = Files.createTempFile("pingkit", ".sock");
     try (var server = TestSupport.ScriptProcess.java("PingServer", existing.toString())) {
