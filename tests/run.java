@@ -4,7 +4,7 @@
 //SOURCES ../ping-server.java ../ping-client.java ../health-check.java
 //SOURCES TestSupport.java PingServerTest.java ServerProcessTest.java WireCompatibilityTest.java StubsJarTest.java
 //SOURCES ClientTest.java ClientProcessTest.java IndependentServerTest.java JShellTest.java
-//SOURCES LauncherTest.java LoadTest.java KubernetesProbeTest.java AppInstallTest.java ReadmeTest.java
+//SOURCES LauncherTest.java LoadTest.java KubernetesProbeTest.java AppInstallTest.java ReadmeTest.java HelpTest.java
 //SOURCES BadInputTest.java
 //SOURCES HostilePeerTest.java FaultTest.java
 
