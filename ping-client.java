@@ -87,7 +87,7 @@ class PingClient implements Callable<Integer> {
     int iterations = iterations();
     boolean lineEach = iterations == 0 || connection.verbose();
     try {
-      print(measure(stop, lineEach && !report.jsonOnStdout() ? line -> System.out.println(line) : line -> {}),
+      print(measure(stop, lineEach && !report.jsonOnStdout() ? System.out::println : null),
           printedPercentiles);
     } catch (Pingkit.PartialFailure failure) {
       print((Result) failure.partialResult, printedPercentiles); // what was measured before the failure
@@ -113,7 +113,7 @@ class PingClient implements Callable<Integer> {
     if (command.iterations() == 0) {
       throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "-n 0 (continuous) is for the command line");
     }
-    return command.measure(new CountDownLatch(1), line -> {});
+    return command.measure(new CountDownLatch(1), null);
   }
 
   /** The measurements of one run. */
@@ -150,6 +150,7 @@ class PingClient implements Callable<Integer> {
     return iterationsOrCalls == null ? 1 : iterationsOrCalls;
   }
 
+  /** Pings as the flags say; {@code eachIteration} gets a line per iteration (null: no lines are made). */
   private Result measure(CountDownLatch stop, Consumer<String> eachIteration) {
     int iterations = iterations();
     if (iterations < 0) {
@@ -224,9 +225,9 @@ class PingClient implements Callable<Integer> {
         long seq = done + 1;
         long t1a = Pingkit.wallClockNanos();
         PingMessage sent = message.toBuilder().setSeq(seq).setTs(t1a).build();
-        call(sent, "ping " + seq, first -> {
+        call(sent, seq, first -> {
           long t2a = Pingkit.wallClockNanos();
-          call(sent, "ping " + seq, second -> {
+          call(sent, seq, second -> {
             long t3a = Pingkit.wallClockNanos();
             record(seq, t1a, t2a, t3a, first.getTs(), second.getTs(), sent.getDelayNanos());
             message = second;
@@ -249,6 +250,9 @@ class PingClient implements Callable<Integer> {
       rttHistogram.record(serverRttNanos);
       clockSkewHistogram.record(clockSkewNanos);
       done = seq;
+      if (eachIteration == null) {
+        return; // the line is not made: this runs on the network thread, between two calls
+      }
       eachIteration.accept(String.format(java.util.Locale.ROOT,
           "seq %d: rtt %s usec (avg of %s, %s, %s) clock skew %s usec", seq,
           Client.number((rtt1Nanos + rtt2Nanos + serverRttNanos) / 3e3), Client.number(rtt1Nanos / 1e3),
@@ -256,10 +260,10 @@ class PingClient implements Callable<Integer> {
           Client.number(clockSkewNanos / 1e3)));
     }
 
-    private void call(PingMessage request, String what, Consumer<PingMessage> then) {
+    private void call(PingMessage request, long seq, Consumer<PingMessage> then) {
       server.call(PingServerGrpc.getPingMethod(), request, callTimeout, (reply, failure) -> {
         if (failure != null) {
-          running.completeExceptionally(server.failure(what, failure));
+          running.completeExceptionally(server.failure("ping " + seq, failure));
           return;
         }
         server.answered();

@@ -402,12 +402,14 @@ final class Client {
                 Math.max(1, options.connectTimeout.toMillis())));
       }
       // with -v, the phases of the first connection of the run are logged
-      TransportPhases phases = options.verbose() && TransportPhases.first.compareAndSet(false, true)
-          ? new TransportPhases(target.host) : null;
-      if (socket == null && phases != null) {
-        builder.channelFactory(phases::newSocketChannel, InetSocketAddress.class).addTransportFilter(phases);
-      } else if (socket == null) {
-        builder.channelType(Epoll.isAvailable() ? EpollSocketChannel.class : NioSocketChannel.class);
+      TransportPhases phases = socket == null && options.verbose()
+          && TransportPhases.firstConnectionSeen.compareAndSet(false, true) ? new TransportPhases(target.host) : null;
+      if (socket == null) {
+        builder.channelFactory(() -> phases == null ? newSocketChannel() : phases.watch(newSocketChannel()),
+            InetSocketAddress.class);
+      }
+      if (phases != null) {
+        builder.addTransportFilter(phases);
       }
       if (tls != null) {
         builder.sslContext(tls).negotiationType(NegotiationType.TLS);
@@ -659,12 +661,18 @@ final class Client {
     }
   }
 
+  /** A TCP channel of the transport the event loops use: epoll on Linux, NIO elsewhere. */
+  private static Channel newSocketChannel() {
+    return Epoll.isAvailable() ? new EpollSocketChannel() : new NioSocketChannel();
+  }
+
   /**
    * With -v, what it took to reach the server, phase by phase, each with its time since the connection started:
    * name resolution, TCP connect, TLS handshake (and HTTP/2 settings), the server's certificate, first answer.
    */
   private static final class TransportPhases extends ClientTransportFilter {
-    static final java.util.concurrent.atomic.AtomicBoolean first = new java.util.concurrent.atomic.AtomicBoolean();
+    static final java.util.concurrent.atomic.AtomicBoolean firstConnectionSeen =
+        new java.util.concurrent.atomic.AtomicBoolean();
     private final long startNanos = System.nanoTime();
     private volatile long tcpConnectedNanos;
     private volatile Channel channel;
@@ -679,8 +687,8 @@ final class Client {
       }
     }
 
-    Channel newSocketChannel() {
-      Channel created = Epoll.isAvailable() ? new EpollSocketChannel() : new NioSocketChannel();
+    /** {@code created}, with its TCP connect timed. */
+    Channel watch(Channel created) {
       created.pipeline().addFirst(new ChannelOutboundHandlerAdapter() {
         @Override
         public void connect(ChannelHandlerContext context, SocketAddress remote, SocketAddress local,
