@@ -6,6 +6,7 @@ import com.google.common.net.InetAddresses;
 import com.google.gson.GsonBuilder;
 import io.grpc.Attributes;
 import io.grpc.CallOptions;
+import io.grpc.ClientCall;
 import io.grpc.ClientTransportFilter;
 import io.grpc.ConnectivityState;
 import io.grpc.Grpc;
@@ -21,6 +22,7 @@ import io.grpc.netty.shaded.io.netty.channel.ChannelHandlerContext;
 import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import io.grpc.netty.shaded.io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.grpc.netty.shaded.io.netty.channel.ChannelPromise;
+import io.grpc.netty.shaded.io.netty.channel.EventLoop;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
@@ -35,11 +37,7 @@ import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslHandler;
 import io.grpc.netty.shaded.io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
-import io.grpc.netty.shaded.io.netty.util.concurrent.EventExecutor;
-import io.grpc.netty.shaded.io.netty.util.internal.ThreadExecutorMap;
-import io.grpc.stub.ClientCalls;
 import io.grpc.stub.MetadataUtils;
-import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
@@ -507,24 +505,51 @@ final class Client {
      * on the connection's network thread: it must not block.
      */
     <Q, R> void call(MethodDescriptor<Q, R> method, Q request, Duration timeout, BiConsumer<R, Throwable> ended) {
-      ClientCalls.asyncUnaryCall(channel.newCall(method, callOptions(timeout)), request, new StreamObserver<R>() {
-        private R reply;
+      ClientCall<Q, R> call = channel.newCall(method, callOptions(timeout));
+      call.start(new UnaryListener<>(call, ended), new Metadata());
+      try {
+        call.request(2); // one more than a unary reply: a second one is the server's error, and is reported
+        call.sendMessage(request);
+        call.halfClose();
+      } catch (RuntimeException e) {
+        call.cancel("the request could not be sent", e); // the listener hears of it, with this cause
+      }
+    }
 
-        @Override
-        public void onNext(R value) {
-          reply = value;
+    /**
+     * A unary call's end, straight from gRPC's listener: the load client's hot path, where the stub's
+     * StreamObserver adapters cost two more objects and calls a call (ClientCalls.asyncUnaryCall).
+     */
+    private static final class UnaryListener<Q, R> extends ClientCall.Listener<R> {
+      private final ClientCall<Q, R> call;
+      private final BiConsumer<R, Throwable> ended;
+      private R reply;
+
+      UnaryListener(ClientCall<Q, R> call, BiConsumer<R, Throwable> ended) {
+        this.call = call;
+        this.ended = ended;
+      }
+
+      @Override
+      public void onMessage(R message) {
+        if (reply != null) {
+          call.cancel("more than one reply to a unary call", null);
         }
+        reply = message;
+      }
 
-        @Override
-        public void onError(Throwable failure) {
-          ended.accept(null, failure);
-        }
-
-        @Override
-        public void onCompleted() {
+      @Override
+      public void onClose(Status status, Metadata trailers) {
+        if (!status.isOk()) {
+          ended.accept(null, status.asRuntimeException(trailers));
+        } else if (reply == null) {
+          // the blocking calls' words for it (ClientCalls), so that every mode names it alike
+          ended.accept(null, Status.INTERNAL.withDescription("No value received for unary call")
+              .asRuntimeException(trailers));
+        } else {
           ended.accept(reply, null);
         }
-      });
+      }
     }
 
     /** Records that the server answered a call: later failures are the RPC's, not the connection's. */
@@ -760,34 +785,20 @@ final class Client {
     private static EventLoopGroup group;
     private static int users;
 
-    static synchronized EventLoopGroup acquire() {
+    /**
+     * The network thread of one more connection, the threads taken in turn. A channel is given its one thread,
+     * not the group: gRPC schedules each call's deadline timer on the channel's group, and the group's
+     * {@code next()} would put it on any thread (a cross-thread wake-up to set it and one to cancel it: half
+     * the load client's rate, 58k vs 121k calls/s), and timers scheduled from other threads took turns with the
+     * channels, so that all of a run's connections shared one thread.
+     */
+    static synchronized EventLoop acquire() {
       if (users++ == 0) {
         ThreadFactory daemons = new DefaultThreadFactory("pingkit-client", true);
-        int threads = Runtime.getRuntime().availableProcessors();
-        group = new LocalTimers(threads, daemons);
-      }
-      return group;
-    }
-
-    /**
-     * gRPC schedules each call's deadline timer on the channel's group, whose {@code next()} picks a loop
-     * round-robin: a call started on one loop got its timer on the other, two cross-thread wake-ups a call,
-     * half the load client's rate with deadlines (measured: 58k vs 121k calls/s on 2 cores). A timer asked
-     * for from one of the group's loops stays on that loop.
-     */
-    private static final class LocalTimers extends MultiThreadIoEventLoopGroup {
-      LocalTimers(int threads, ThreadFactory threadFactory) {
-        super(threads, threadFactory,
+        group = new MultiThreadIoEventLoopGroup(Runtime.getRuntime().availableProcessors(), daemons,
             Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
       }
-
-      // Netty's ScheduledFuture, named in full: an import of it would clash with java.util.concurrent's in JShell
-      @Override
-      public io.grpc.netty.shaded.io.netty.util.concurrent.ScheduledFuture<?> schedule(Runnable command,
-          long delay, TimeUnit unit) {
-        EventExecutor current = ThreadExecutorMap.currentExecutor();
-        return (current != null && current.parent() == this ? current : next()).schedule(command, delay, unit);
-      }
+      return group.next();
     }
 
     static synchronized void release() {

@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -28,7 +29,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import org.HdrHistogram.Histogram;
-import org.HdrHistogram.Recorder;
+import org.HdrHistogram.SingleWriterRecorder;
 import picocli.CommandLine.Option;
 
 /** The load engine: C connections × S streams of asynchronous calls, paced or flat out. */
@@ -285,19 +286,33 @@ final class Load {
     }
   }
 
-  /** A recorder that writers use without locks, and the total of what it recorded. */
+  /**
+   * Latencies recorded without locks or shared counters: each recording thread (a network thread, the pacer)
+   * writes its own recorder, and the one reader sums them. A single shared Recorder made every call's record
+   * bounce its counters' cache lines between the client's network threads.
+   */
   private static final class Recording {
-    private final Recorder recorder = new Recorder(3);
+    private final List<SingleWriterRecorder> recorders = new CopyOnWriteArrayList<>();
+    private final ThreadLocal<SingleWriterRecorder> threadRecorder = ThreadLocal.withInitial(() -> {
+      SingleWriterRecorder recorder = new SingleWriterRecorder(3);
+      recorders.add(recorder);
+      return recorder;
+    });
     private final Histogram total = new Histogram(3);
-    private Histogram interval;
+    private final Histogram interval = new Histogram(3);
+    private final Histogram threadInterval = new Histogram(3);
 
     void record(long nanos) {
-      recorder.recordValue(Math.max(0, nanos));
+      threadRecorder.get().recordValue(Math.max(0, nanos));
     }
 
     /** The calls since the last call of this method (also added to the total); one reader thread only. */
     synchronized Histogram sinceLast() {
-      interval = recorder.getIntervalHistogram(interval);
+      interval.reset();
+      for (SingleWriterRecorder recorder : recorders) {
+        recorder.getIntervalHistogramInto(threadInterval);
+        interval.add(threadInterval);
+      }
       total.add(interval);
       return interval;
     }

@@ -1,16 +1,34 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import io.grpc.Grpc;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor.MethodType;
+import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import pingkit.fgrpc.PingMessage;
+import pingkit.fgrpc.PingServerGrpc;
 
 /** ping-client and health-check, through their static APIs, against real servers on loopback. */
 class ClientTest {
@@ -73,6 +91,72 @@ class ClientTest {
       assertEquals(3, PingClient.run("unix://" + socket).rttHistogram().count());
       assertEquals(Map.of(ServingStatus.SERVING, 2L),
           HealthCheck.run("-n", "2", "--unix-socket", socket.toString(), "localhost:8079").statusCounts());
+    }
+  }
+
+  @Test
+  void connectionsTakeTheNetworkThreadsInTurnAndEachCallEndsOnItsOwn() throws Exception {
+    int threads = Runtime.getRuntime().availableProcessors();
+    assumeTrue(threads >= 2, "one core, one network thread");
+    Client.ConnectionOptions options = Pingkit.parse(new PingClient(), server.target()).connection;
+    List<Client.Connection> connections = new ArrayList<>();
+    try {
+      Map<Integer, Set<String>> callThreads = new ConcurrentHashMap<>();
+      List<CompletableFuture<PingMessage>> replies = new ArrayList<>();
+      for (int i = 0; i < threads; i++) {
+        connections.add(Client.Connection.open(options, 0).connect());
+      }
+      for (int call = 0; call < 4; call++) {
+        for (int i = 0; i < threads; i++) {
+          int connection = i;
+          CompletableFuture<PingMessage> reply = new CompletableFuture<>();
+          connections.get(i).call(PingServerGrpc.getPingMethod(), PingMessage.getDefaultInstance(),
+              Duration.ofSeconds(5), (answer, failure) -> {
+                callThreads.computeIfAbsent(connection, k -> ConcurrentHashMap.newKeySet())
+                    .add(Thread.currentThread().getName());
+                reply.complete(answer);
+              });
+          replies.add(reply);
+        }
+      }
+      replies.forEach(CompletableFuture::join);
+      callThreads.values().forEach(names -> assertEquals(1, names.size(), "one thread per connection: " + names));
+      Set<String> used = new HashSet<>();
+      callThreads.values().forEach(used::addAll);
+      assertEquals(threads, used.size(), "every network thread has a connection: " + callThreads);
+    } finally {
+      connections.forEach(Client.Connection::close);
+    }
+  }
+
+  @Test
+  void aServerEndingAUnaryCallWithoutAReplyIsAnInternalError() throws Exception {
+    ServerCallHandler<PingMessage, PingMessage> noReply = (call, headers) -> {
+      call.request(1);
+      return new ServerCall.Listener<>() {
+        @Override
+        public void onHalfClose() {
+          call.sendHeaders(new Metadata());
+          call.close(Status.OK, new Metadata());
+        }
+      };
+    };
+    Server empty = Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create())
+        .addService(ServerServiceDefinition.builder(PingServerGrpc.SERVICE_NAME)
+            // declared streaming, or grpc-java's server would not close a unary call without its one reply
+            .addMethod(PingServerGrpc.getPingMethod().toBuilder().setType(MethodType.SERVER_STREAMING).build(),
+                noReply).build())
+        .build().start();
+    Client.ConnectionOptions options = Pingkit.parse(new PingClient(), "127.0.0.1:" + empty.getPort()).connection;
+    try (Client.Connection connection = Client.Connection.open(options, 0).connect()) {
+      CompletableFuture<Throwable> failure = new CompletableFuture<>();
+      connection.call(PingServerGrpc.getPingMethod(), PingMessage.getDefaultInstance(), Duration.ofSeconds(5),
+          (answer, error) -> failure.complete(error));
+      Status status = Status.fromThrowable(failure.join());
+      assertEquals(Status.Code.INTERNAL, status.getCode(), status.toString());
+      assertEquals("No value received for unary call", status.getDescription());
+    } finally {
+      empty.shutdownNow();
     }
   }
 
