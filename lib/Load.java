@@ -53,7 +53,8 @@ final class Load {
     Duration duration;
 
     @Option(names = "--warmup", paramLabel = "DURATION",
-        description = "load: run this long first, untimed, so that both JITs are warm (default: 0s)")
+        description = "load: call this long first, unmeasured, so that both JITs are warm; the streams go on"
+            + " into the measured run (default: 0s)")
     Duration warmup;
 
     @Option(names = "--allow-errors", description = "load: exit 0 even when calls failed")
@@ -217,7 +218,7 @@ final class Load {
 
   /**
    * Runs the plan: a warm-up call per connection, then every stream calls as soon as its previous call ended
-   * and its next slot of the target rate has come. Latency is measured from each call's actual start and, at
+   * and its next slot of the target rate has come; with --warmup, the streams' first calls are not measured. Latency is measured from each call's actual start and, at
    * a fixed rate, from its intended start too, so that a stalled server cannot hide behind a client that
    * waited for it (coordinated omission).
    */
@@ -249,26 +250,18 @@ final class Load {
       for (int i = 0; i < connections.size(); i++) {
         warmUp(connections.get(i), warmUps.get(i));
       }
-      if (!plan.warmup.isZero()) {
-        Plan warmUp = new Plan(plan.runType, plan.target, plan.connections, plan.streams, plan.qps, plan.warmup, 0,
-            Duration.ZERO);
-        Engine untimed = new Engine(warmUp, connections, call, pacer, stop, connectionOptions.connectTimeout);
-        untimed.start(System.nanoTime());
-        untimed.awaitEnd(null);
-        if (untimed.serverLost != null) {
-          throw new Pingkit.UserError(Pingkit.EXIT_CONNECTION, untimed.serverLost + " during --warmup");
-        }
-      }
       Engine engine = new Engine(plan, connections, call, pacer, stop, connectionOptions.connectTimeout);
-      OffsetDateTime startTime = OffsetDateTime.now();
-      long startNanos = System.nanoTime();
-      engine.start(startNanos);
+      OffsetDateTime startTime = OffsetDateTime.now().plus(plan.warmup);
+      engine.start(System.nanoTime());
       engine.awaitEnd(progress);
-      Duration actualDuration = Duration.ofNanos(System.nanoTime() - startNanos);
+      if (engine.serverLost != null && engine.lostDuringWarmUp) {
+        throw new Pingkit.UserError(Pingkit.EXIT_CONNECTION, engine.serverLost + " during --warmup");
+      }
+      Duration actualDuration = Duration.ofNanos(Math.max(0, System.nanoTime() - engine.measureFromNanos));
       return new Result(plan, startTime, plan.connections, actualDuration,
           Client.SampleHistogram.of(engine.latency.total()),
           Client.SampleHistogram.of(plan.qps > 0 ? engine.corrected.total() : engine.latency.total()),
-          engine.outcomes(), engine.failedCalls.sum(), outcomePrefix, engine.serverLost);
+          engine.measured.outcomes(), engine.measured.failedCalls.sum(), outcomePrefix, engine.serverLost);
     } finally {
       pacer.shutdownNow();
       connections.forEach(Client.Connection::close);
@@ -288,8 +281,8 @@ final class Load {
 
   /**
    * Latencies recorded without locks or shared counters: each recording thread (a network thread, the pacer)
-   * writes its own recorder, and the one reader sums them. A single shared Recorder made every call's record
-   * bounce its counters' cache lines between the client's network threads.
+   * writes its own recorder, and the one reader sums them. A shared Recorder's counters are atomics that every
+   * writer updates: one cache line passed between the network threads at each call.
    */
   private static final class Recording {
     private final List<SingleWriterRecorder> recorders = new CopyOnWriteArrayList<>();
@@ -331,14 +324,16 @@ final class Load {
     private final CountDownLatch stop;
     private final Recording latency = new Recording();
     private final Recording corrected = new Recording();
-    private final ConcurrentHashMap<String, LongAdder> outcomeCounts = new ConcurrentHashMap<>();
-    private final LongAdder failedCalls = new LongAdder();
+    private final Tally warmUp = new Tally();
+    private final Tally measured = new Tally();
     private final AtomicLong callsLeft;
     private final CountDownLatch streamsDone;
     private final long periodNanos;
     private final Duration lostAfter;
+    private long measureFromNanos;
     private long endNanos;
     private String serverLost;
+    private boolean lostDuringWarmUp;
 
     Engine(Plan plan, List<Client.Connection> connections, CallStarter call, ScheduledExecutorService pacer,
         CountDownLatch stop, Duration lostAfter) {
@@ -354,9 +349,15 @@ final class Load {
       this.periodNanos = plan.qps > 0 ? (long) (plan.slots() * 1e9 / plan.qps) : 0;
     }
 
+    /**
+     * Starts every stream. The warm-up is the streams' first calls, not a run of its own: streams that ended
+     * and started again would take a branch that the JIT had left out of the hot code, and its recompiling
+     * (measured: ~140 C2 compilations, 2-3 s of one of two cores) would fall in the measured time.
+     */
     void start(long startNanos) {
+      measureFromNanos = startNanos + plan.warmup.toNanos();
       endNanos = plan.exactCalls > 0 || plan.duration.isZero() ? Long.MAX_VALUE
-          : startNanos + plan.duration.toNanos();
+          : measureFromNanos + plan.duration.toNanos();
       for (int slot = 0; slot < plan.slots(); slot++) {
         Client.Connection connection = connections.get(slot % connections.size());
         // streams start spread over one period, as Fortio's threads do
@@ -366,37 +367,38 @@ final class Load {
     }
 
     private void next(Client.Connection connection, long intendedNanos) {
+      boolean measuring = intendedNanos >= measureFromNanos;
       if (stop.getCount() == 0 || intendedNanos >= endNanos
-          || (plan.exactCalls > 0 && callsLeft.getAndDecrement() <= 0)) {
+          || (measuring && plan.exactCalls > 0 && callsLeft.getAndDecrement() <= 0)) {
         streamsDone.countDown();
         return;
       }
       long waitNanos = intendedNanos - System.nanoTime();
       if (waitNanos > 0) {
-        pacer.schedule(() -> fire(connection, intendedNanos), waitNanos, TimeUnit.NANOSECONDS);
+        pacer.schedule(() -> fire(connection, intendedNanos, measuring), waitNanos, TimeUnit.NANOSECONDS);
       } else {
-        fire(connection, periodNanos == 0 ? System.nanoTime() : intendedNanos);
+        fire(connection, periodNanos == 0 ? System.nanoTime() : intendedNanos, measuring);
       }
     }
 
-    private void fire(Client.Connection connection, long intendedNanos) {
+    private void fire(Client.Connection connection, long intendedNanos, boolean measuring) {
       long startNanos = System.nanoTime();
       // a call that fails at once (no connection) ends on this stack: its next call goes through the pacer's
-      // queue, or streams of failing calls would recurse without end
+      // queue, or streams of failing calls would recurse without end (a call ending on another thread meanwhile
+      // is not on this stack)
+      Thread firing = Thread.currentThread();
       boolean[] starting = {true};
       Ended ended = (answer, failure) -> {
         long endedNanos = System.nanoTime();
-        latency.record(endedNanos - startNanos);
-        if (periodNanos > 0) {
-          corrected.record(endedNanos - intendedNanos); // flat out, each call starts when intended: the same
+        if (measuring) {
+          latency.record(endedNanos - startNanos);
+          if (periodNanos > 0) {
+            corrected.record(endedNanos - intendedNanos); // flat out, each call starts when intended: the same
+          }
         }
-        if (failure != null) {
-          failedCalls.increment();
-          answer = Status.fromThrowable(failure).getCode().name();
-        }
-        outcomeCounts.computeIfAbsent(answer, k -> new LongAdder()).increment();
+        (measuring ? measured : warmUp).count(answer, failure);
         long nextNanos = periodNanos == 0 ? endedNanos : intendedNanos + periodNanos;
-        if (starting[0]) {
+        if (starting[0] && Thread.currentThread() == firing) {
           pacer.execute(() -> next(connection, nextNanos));
         } else {
           next(connection, nextNanos);
@@ -422,24 +424,31 @@ final class Load {
       long lastAnswerNanos = System.nanoTime();
       try {
         while (!streamsDone.await(1, TimeUnit.SECONDS)) {
-          long answeredNow = outcomeCounts.values().stream().mapToLong(LongAdder::sum).sum() - failedCalls.sum();
-          LongAdder unavailableCalls = outcomeCounts.get(Status.Code.UNAVAILABLE.name());
-          long unavailableNow = unavailableCalls == null ? 0 : unavailableCalls.sum();
+          long answeredNow = warmUp.answered() + measured.answered();
+          long unavailableNow = warmUp.count(Status.Code.UNAVAILABLE.name())
+              + measured.count(Status.Code.UNAVAILABLE.name());
           if (answeredNow > answered || unavailableNow == unavailable) {
             lastAnswerNanos = System.nanoTime();
           } else if (serverLost == null && System.nanoTime() - lastAnswerNanos >= lostAfter.toNanos()) {
             serverLost = "every call failed with UNAVAILABLE for " + Pingkit.formatDuration(lostAfter)
                 + " (--connect-timeout): the server is gone, the run stopped";
+            lostDuringWarmUp = System.nanoTime() < measureFromNanos;
             stop.countDown();
           }
           answered = answeredNow;
           unavailable = unavailableNow;
-          if (progress != null) {
+          long warmUpLeftNanos = measureFromNanos - System.nanoTime();
+          if (progress != null && warmUpLeftNanos > 0) {
+            progress.printf(Locale.ROOT, "\rwarming up, %s left, %d errors   ",
+                Pingkit.formatDuration(Duration.ofSeconds((warmUpLeftNanos + 999_999_999) / 1_000_000_000)),
+                warmUp.failedCalls.sum());
+            progress.flush();
+          } else if (progress != null) {
             Histogram second = latency.sinceLast();
             calls += second.getTotalCount();
             progress.printf(Locale.ROOT, "\r%d calls, %s qps, p50 %s ms, %d errors   ", calls,
                 Client.number(second.getTotalCount()), Client.number(second.getValueAtPercentile(50) / 1e6),
-                failedCalls.sum());
+                measured.failedCalls.sum());
             progress.flush();
           }
         }
@@ -449,6 +458,29 @@ final class Load {
       if (progress != null) {
         progress.print("\r" + " ".repeat(70) + "\r");
       }
+    }
+  }
+
+  /** How the calls of one phase (warm-up, measured) ended: answers and failures by name, without locks. */
+  private static final class Tally {
+    private final ConcurrentHashMap<String, LongAdder> outcomeCounts = new ConcurrentHashMap<>();
+    private final LongAdder failedCalls = new LongAdder();
+
+    void count(String answer, Throwable failure) {
+      if (failure != null) {
+        failedCalls.increment();
+        answer = Status.fromThrowable(failure).getCode().name();
+      }
+      outcomeCounts.computeIfAbsent(answer, k -> new LongAdder()).increment();
+    }
+
+    long count(String outcome) {
+      LongAdder calls = outcomeCounts.get(outcome);
+      return calls == null ? 0 : calls.sum();
+    }
+
+    long answered() {
+      return outcomeCounts.values().stream().mapToLong(LongAdder::sum).sum() - failedCalls.sum();
     }
 
     Map<String, Long> outcomes() {
