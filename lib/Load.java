@@ -218,9 +218,9 @@ final class Load {
 
   /**
    * Runs the plan: a warm-up call per connection, then every stream calls as soon as its previous call ended
-   * and its next slot of the target rate has come; with --warmup, the streams' first calls are not measured. Latency is measured from each call's actual start and, at
-   * a fixed rate, from its intended start too, so that a stalled server cannot hide behind a client that
-   * waited for it (coordinated omission).
+   * and its next slot of the target rate has come; with --warmup, the streams' first calls are not measured.
+   * Latency is measured from each call's actual start and, at a fixed rate, from its intended start too, so
+   * that a stalled server cannot hide behind a client that waited for it (coordinated omission).
    */
   static Result run(Plan plan, Client.ConnectionOptions connectionOptions, int maxMessageBytes, CallStarter call,
       String outcomePrefix, CountDownLatch stop, PrintStream progress) {
