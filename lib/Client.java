@@ -533,7 +533,8 @@ final class Client {
       @Override
       public void onMessage(R message) {
         if (reply != null) {
-          call.cancel("more than one reply to a unary call", null);
+          call.cancel("more than one reply to a unary call", null); // onClose reports it as CANCELLED
+          return;
         }
         reply = message;
       }

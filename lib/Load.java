@@ -425,8 +425,8 @@ final class Load {
       try {
         while (!streamsDone.await(1, TimeUnit.SECONDS)) {
           long answeredNow = warmUp.answered() + measured.answered();
-          long unavailableNow = warmUp.count(Status.Code.UNAVAILABLE.name())
-              + measured.count(Status.Code.UNAVAILABLE.name());
+          long unavailableNow = warmUp.calls(Status.Code.UNAVAILABLE.name())
+              + measured.calls(Status.Code.UNAVAILABLE.name());
           if (answeredNow > answered || unavailableNow == unavailable) {
             lastAnswerNanos = System.nanoTime();
           } else if (serverLost == null && System.nanoTime() - lastAnswerNanos >= lostAfter.toNanos()) {
@@ -438,17 +438,18 @@ final class Load {
           answered = answeredNow;
           unavailable = unavailableNow;
           long warmUpLeftNanos = measureFromNanos - System.nanoTime();
-          if (progress != null && warmUpLeftNanos > 0) {
-            progress.printf(Locale.ROOT, "\rwarming up, %s left, %d errors   ",
-                Pingkit.formatDuration(Duration.ofSeconds((warmUpLeftNanos + 999_999_999) / 1_000_000_000)),
-                warmUp.failedCalls.sum());
-            progress.flush();
-          } else if (progress != null) {
-            Histogram second = latency.sinceLast();
-            calls += second.getTotalCount();
-            progress.printf(Locale.ROOT, "\r%d calls, %s qps, p50 %s ms, %d errors   ", calls,
-                Client.number(second.getTotalCount()), Client.number(second.getValueAtPercentile(50) / 1e6),
-                measured.failedCalls.sum());
+          if (progress != null) {
+            if (warmUpLeftNanos > 0) {
+              long leftSeconds = TimeUnit.NANOSECONDS.toSeconds(warmUpLeftNanos) + 1;
+              progress.printf(Locale.ROOT, "\rwarming up, %ds left, %d errors   ", leftSeconds,
+                  warmUp.failedCalls.sum());
+            } else {
+              Histogram second = latency.sinceLast();
+              calls += second.getTotalCount();
+              progress.printf(Locale.ROOT, "\r%d calls, %s qps, p50 %s ms, %d errors   ", calls,
+                  Client.number(second.getTotalCount()), Client.number(second.getValueAtPercentile(50) / 1e6),
+                  measured.failedCalls.sum());
+            }
             progress.flush();
           }
         }
@@ -474,7 +475,7 @@ final class Load {
       outcomeCounts.computeIfAbsent(answer, k -> new LongAdder()).increment();
     }
 
-    long count(String outcome) {
+    long calls(String outcome) {
       LongAdder calls = outcomeCounts.get(outcome);
       return calls == null ? 0 : calls.sum();
     }
