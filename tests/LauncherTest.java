@@ -62,17 +62,8 @@ class LauncherTest {
 
   @Test
   void aScriptBesideTheLauncherRunsAgainWithoutJBangUntilASourceChanges() throws Exception {
-    Path realCli = Path.of(System.getenv().getOrDefault("PINGKIT_CACHE",
-        System.getProperty("user.home") + "/.cache/pingkit")).resolve("jbang-cli-0.132.1+gson-2.14.0");
-    assumeTrue(Files.isDirectory(realCli.resolve("lib")), "tests run through ./jbang, which made " + realCli);
-    // a cache of our own, whose JBang can be taken away: its jars are links to the real ones
-    Path cache = Files.createTempDirectory("pingkit-cache");
-    Path lib = Files.createDirectories(cache.resolve("jbang-cli-0.132.1+gson-2.14.0/lib"));
-    try (var jars = Files.list(realCli.resolve("lib"))) {
-      for (Path jar : jars.toList()) {
-        Files.createSymbolicLink(lib.resolve(jar.getFileName()), jar.toRealPath());
-      }
-    }
+    Path cache = cacheOfOurOwn();
+    Path lib = cache.resolve("jbang-cli-0.132.1+gson-2.14.0/lib");
     Path away = Files.createDirectories(cache.resolve("away"));
     Path dir = Files.createTempDirectory("pingkit-scripts");
     Files.copy(TestSupport.repo().resolve("jbang"), dir.resolve("jbang"));
@@ -87,14 +78,122 @@ class LauncherTest {
     assertEquals(List.of("two, changed [d]"), runHello(dir, env, "d"));
   }
 
+  // A class of picocli, compiled for Java 5: Java 17's dynamic archives (JBang's //CDS) leave such classes out
+  private static final String CDS_SCRIPT = """
+      //DEPS info.picocli:picocli:4.7.7
+      //CDS
+      //JAVA_OPTIONS -Xlog:cds=off -Xlog:cds+dynamic=off -Xlog:class+load=info:file=classes.log
+      class archived {
+        public static void main(String[] args) {
+          System.out.println(picocli.CommandLine.class.getSimpleName() + " %s");
+          for (String option : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (option.startsWith("-XX:SharedArchiveFile=")) {
+              System.out.println(option.substring("-XX:SharedArchiveFile=".length()));
+            }
+          }
+        }
+      }
+      """;
+
+  @Test
+  void aCdsScriptRunsFromAStaticArchiveThatHoldsJavaFiveClassesFromTheRunAfterItsClassesWereListed()
+      throws Exception {
+    Path cache = cacheOfOurOwn();
+    Path dir = Files.createTempDirectory("pingkit-scripts");
+    Files.copy(TestSupport.repo().resolve("jbang"), dir.resolve("jbang"));
+    // a new source for JBang, so that its first run makes JBang's archive, whatever JBang's cache holds
+    Files.writeString(dir.resolve("archived.java"), CDS_SCRIPT.formatted(dir.getFileName()));
+    Map<String, String> env = Map.of("PINGKIT_CACHE", cache.toString(), "PINGKIT_IGNORE_PATH_JBANG", "1");
+    Path commands = cache.resolve("jbang-cli-0.132.1+gson-2.14.0/commands");
+
+    List<String> first = runScript(dir, env, "archived.java");
+    assertEquals(List.of("CommandLine " + dir.getFileName()), first, "JBang makes its archive on this run");
+    assertTrue(picocliSource(dir).contains("picocli-4.7.7.jar"), picocliSource(dir));
+    try (var lists = Files.list(commands)) {
+      assertEquals(1, lists.filter(file -> file.toString().contains(".classes.")).count(), "its classes listed");
+    }
+
+    for (int run = 2; run <= 3; run++) {
+      List<String> output = runScript(dir, env, "archived.java");
+      assertEquals(2, output.size(), output.toString());
+      Path archive = Path.of(output.get(1));
+      assertEquals(commands, archive.getParent(), "run " + run + " uses the launcher's archive: " + archive);
+      assertTrue(Files.isRegularFile(archive), archive.toString());
+      assertTrue(picocliSource(dir).endsWith("source: shared objects file"), "run " + run + ": "
+          + picocliSource(dir));
+    }
+
+    // an archive older than a jar of the classpath (a jar fetched again) is dropped: JBang's runs this time
+    Path archive = Path.of(runScript(dir, env, "archived.java").get(1));
+    Files.setLastModifiedTime(archive, java.nio.file.attribute.FileTime.fromMillis(0));
+    List<String> afterJarChange = runScript(dir, env, "archived.java");
+    assertTrue(afterJarChange.get(1).endsWith("/archived.jsa"), afterJarChange.toString());
+    assertEquals(archive.toString(), runScript(dir, env, "archived.java").get(1), "and it is made again");
+  }
+
+  @Test
+  void aCdsScriptWhoseStaticArchiveCannotBeMadeRunsWithJBangsArchive() throws Exception {
+    Path cache = cacheOfOurOwn();
+    Path dir = Files.createTempDirectory("pingkit-scripts");
+    Files.copy(TestSupport.repo().resolve("jbang"), dir.resolve("jbang"));
+    Files.writeString(dir.resolve("archived.java"), CDS_SCRIPT.formatted(dir.getFileName()));
+    Map<String, String> env = Map.of("PINGKIT_CACHE", cache.toString(), "PINGKIT_IGNORE_PATH_JBANG", "1");
+    Path commands = cache.resolve("jbang-cli-0.132.1+gson-2.14.0/commands");
+
+    runScript(dir, env, "archived.java");
+    try (var lists = Files.list(commands)) {
+      for (Path list : lists.filter(file -> file.toString().contains(".classes.")).toList()) {
+        Files.writeString(list, "not a class list\n");
+      }
+    }
+    for (int run = 2; run <= 3; run++) {
+      List<String> output = runScript(dir, env, "archived.java");
+      assertEquals(2, output.size(), output.toString());
+      assertEquals("CommandLine " + dir.getFileName(), output.get(0));
+      assertTrue(output.get(1).endsWith("/archived.jsa"), "run " + run + " uses JBang's archive: " + output);
+      assertTrue(Files.isRegularFile(Path.of(output.get(1))), output.get(1));
+    }
+    try (var files = Files.list(commands)) {
+      assertEquals(List.of(".nojsa"), files.map(file -> file.getFileName().toString())
+          .filter(name -> name.contains(".")).map(name -> name.substring(name.indexOf('.'))).toList(),
+          "the failed dump is remembered, and nothing else is left beside the command line");
+    }
+  }
+
+  private static String picocliSource(Path dir) throws java.io.IOException {
+    return Files.readAllLines(dir.resolve("classes.log")).stream()
+        .filter(line -> line.contains(" picocli.CommandLine source: ")).findFirst().orElse("picocli not loaded");
+  }
+
+  /** A cache of our own, whose JBang can be taken away: its jars are links to the real ones. */
+  private static Path cacheOfOurOwn() throws java.io.IOException {
+    Path realCli = Path.of(System.getenv().getOrDefault("PINGKIT_CACHE",
+        System.getProperty("user.home") + "/.cache/pingkit")).resolve("jbang-cli-0.132.1+gson-2.14.0");
+    assumeTrue(Files.isDirectory(realCli.resolve("lib")), "tests run through ./jbang, which made " + realCli);
+    Path cache = Files.createTempDirectory("pingkit-cache");
+    Path lib = Files.createDirectories(cache.resolve("jbang-cli-0.132.1+gson-2.14.0/lib"));
+    try (var jars = Files.list(realCli.resolve("lib"))) {
+      for (Path jar : jars.toList()) {
+        Files.createSymbolicLink(lib.resolve(jar.getFileName()), jar.toRealPath());
+      }
+    }
+    return cache;
+  }
+
   private static String helloScript(String version) {
     return "class hello { public static void main(String[] args) { for (String arg : args) {"
         + " System.out.println(\"" + version + " [\" + arg + \"]\"); } } }\n";
   }
 
   private static List<String> runHello(Path dir, Map<String, String> env, String... args) {
-    List<String> command = new java.util.ArrayList<>(List.of(dir.resolve("jbang").toString(), "hello.java"));
+    List<String> command = new java.util.ArrayList<>(List.of("hello.java"));
     command.addAll(List.of(args));
+    return runScript(dir, env, command.toArray(String[]::new));
+  }
+
+  private static List<String> runScript(Path dir, Map<String, String> env, String... scriptAndArgs) {
+    List<String> command = new java.util.ArrayList<>(List.of(dir.resolve("jbang").toString()));
+    command.addAll(List.of(scriptAndArgs));
     try (var run = TestSupport.ScriptProcess.start(command, dir, env)) {
       assertEquals(0, run.awaitExit(120), run.stderr.toString());
       return List.copyOf(run.stdout);
