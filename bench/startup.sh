@@ -16,7 +16,8 @@ done
 target=$(sed 's/^listening on tcp //' "$work/server.out")
 printf 'class Hello { public static void main(String[] a) { System.out.println("hello"); } }\n' >"$work/Hello.java"
 javac -d "$work" "$work/Hello.java"
-# the first run builds the script and its class-data archive, the second keeps its command line (./jbang)
+# two runs first: JBang builds the script and its class-data archive, ./jbang keeps its command line and the
+# classes it loaded, and then makes a static archive of them (see the README's launcher section)
 ./jbang health-check.java "$target" >/dev/null
 ./jbang health-check.java "$target" >/dev/null
 

@@ -122,6 +122,7 @@ class LauncherTest {
       assertTrue(picocliSource(dir).endsWith("source: shared objects file"), "run " + run + ": "
           + picocliSource(dir));
     }
+    assertEquals(List.of(".jsa"), filesBesideTheCommandLine(commands), "the list is gone once archived");
 
     // an archive older than a jar of the classpath (a jar fetched again) is dropped: JBang's runs this time
     Path archive = Path.of(runScript(dir, env, "archived.java").get(1));
@@ -153,10 +154,14 @@ class LauncherTest {
       assertTrue(output.get(1).endsWith("/archived.jsa"), "run " + run + " uses JBang's archive: " + output);
       assertTrue(Files.isRegularFile(Path.of(output.get(1))), output.get(1));
     }
+    assertEquals(List.of(".nojsa"), filesBesideTheCommandLine(commands),
+        "the failed dump is remembered, and nothing else is left beside the command line");
+  }
+
+  private static List<String> filesBesideTheCommandLine(Path commands) throws java.io.IOException {
     try (var files = Files.list(commands)) {
-      assertEquals(List.of(".nojsa"), files.map(file -> file.getFileName().toString())
-          .filter(name -> name.contains(".")).map(name -> name.substring(name.indexOf('.'))).toList(),
-          "the failed dump is remembered, and nothing else is left beside the command line");
+      return files.map(file -> file.getFileName().toString()).filter(name -> name.contains("."))
+          .map(name -> name.substring(name.indexOf('.'))).toList();
     }
   }
 
