@@ -5,9 +5,12 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The repository's ./jbang launcher, and the classpath it gives the scripts. */
 class LauncherTest {
@@ -24,8 +27,7 @@ class LauncherTest {
       """;
 
   @Test
-  void argumentsWithSpacesAndQuotesAndStdinReachTheScriptIntact() throws Exception {
-    Path dir = Files.createTempDirectory("pingkit-launcher");
+  void argumentsWithSpacesAndQuotesAndStdinReachTheScriptIntact(@TempDir Path dir) throws Exception {
     Files.writeString(dir.resolve("echo.java"), ECHO_SCRIPT);
     Path repo = TestSupport.repo();
     try (var run = TestSupport.ScriptProcess.start(List.of(repo.resolve("jbang").toString(), "echo.java",
@@ -39,9 +41,8 @@ class LauncherTest {
   }
 
   @Test
-  void twoFirstRunsAtOnceShareOneCompleteCache() throws Exception {
+  void twoFirstRunsAtOnceShareOneCompleteCache(@TempDir Path cache) throws Exception {
     assumeTrue(TestSupport.onPath("mvn") || System.getenv("CI") != null, "the bootstrap test uses mvn");
-    Path cache = Files.createTempDirectory("pingkit-cache");
     Path repo = TestSupport.repo();
     Map<String, String> env = Map.of("PINGKIT_CACHE", cache.toString(), "PINGKIT_IGNORE_PATH_JBANG", "1");
     try (var first = TestSupport.ScriptProcess.start(List.of(repo.resolve("jbang").toString(), "version"),
@@ -61,11 +62,11 @@ class LauncherTest {
   }
 
   @Test
-  void aScriptBesideTheLauncherRunsAgainWithoutJBangUntilASourceChanges() throws Exception {
-    Path cache = cacheOfOurOwn();
+  void aScriptBesideTheLauncherRunsAgainWithoutJBangUntilASourceChanges(@TempDir Path temp) throws Exception {
+    Path cache = cacheOfOurOwn(temp);
     Path lib = cache.resolve("jbang-cli-0.132.1+gson-2.14.0/lib");
     Path away = Files.createDirectories(cache.resolve("away"));
-    Path dir = Files.createTempDirectory("pingkit-scripts");
+    Path dir = Files.createDirectories(temp.resolve("scripts"));
     Files.copy(TestSupport.repo().resolve("jbang"), dir.resolve("jbang"));
     Files.writeString(dir.resolve("hello.java"), helloScript("one"));
     Map<String, String> env = Map.of("PINGKIT_CACHE", cache.toString(), "PINGKIT_IGNORE_PATH_JBANG", "1");
@@ -84,8 +85,10 @@ class LauncherTest {
       //CDS
       //JAVA_OPTIONS -Xlog:cds=off -Xlog:cds+dynamic=off -Xlog:class+load=info:file=classes.log
       class archived {
-        public static void main(String[] args) {
+        public static void main(String[] args) throws Exception {
           System.out.println(picocli.CommandLine.class.getSimpleName() + " %s");
+          System.out.println(java.nio.file.Path.of(archived.class.getProtectionDomain().getCodeSource()
+              .getLocation().toURI()));
           for (String option : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
             if (option.startsWith("-XX:SharedArchiveFile=")) {
               System.out.println(option.substring("-XX:SharedArchiveFile=".length()));
@@ -96,90 +99,99 @@ class LauncherTest {
       """;
 
   @Test
-  void aCdsScriptRunsFromAStaticArchiveThatHoldsJavaFiveClassesFromTheRunAfterItsClassesWereListed()
-      throws Exception {
-    Path cache = cacheOfOurOwn();
-    Path dir = Files.createTempDirectory("pingkit-scripts");
-    Files.copy(TestSupport.repo().resolve("jbang"), dir.resolve("jbang"));
-    // a new source for JBang, so that its first run makes JBang's archive, whatever JBang's cache holds
-    Files.writeString(dir.resolve("archived.java"), CDS_SCRIPT.formatted(dir.getFileName()));
-    Map<String, String> env = Map.of("PINGKIT_CACHE", cache.toString(), "PINGKIT_IGNORE_PATH_JBANG", "1");
-    Path commands = cache.resolve("jbang-cli-0.132.1+gson-2.14.0/commands");
+  void aCdsScriptRunsFromAStaticArchiveThatHoldsJavaFiveClassesFromTheRunAfterItsClassesWereListed(
+      @TempDir Path temp) throws Exception {
+    CdsScript script = CdsScript.create(temp);
+    assertEquals(2, script.run().size(), "JBang makes its archive on this run, with a command line of its own");
+    List<String> listing = script.run();
+    assertTrue(listing.get(2).endsWith("/archived.jsa"), "JBang's archive, while the classes are listed: " + listing);
+    assertTrue(script.picocliSource().contains("picocli-4.7.7.jar"), script.picocliSource());
+    assertEquals(List.of(".classes"), script.filesBesideTheCommandLine().stream()
+        .map(suffix -> suffix.replaceAll("\\.[0-9]+$", "")).toList());
 
-    List<String> first = runScript(dir, env, "archived.java");
-    assertEquals(List.of("CommandLine " + dir.getFileName()), first, "JBang makes its archive on this run");
-    assertTrue(picocliSource(dir).contains("picocli-4.7.7.jar"), picocliSource(dir));
-    try (var lists = Files.list(commands)) {
-      assertEquals(1, lists.filter(file -> file.toString().contains(".classes.")).count(), "its classes listed");
+    for (int run = 3; run <= 4; run++) {
+      assertRunsFromTheLaunchersArchive(script, "run " + run);
     }
+    assertEquals(List.of(".jsa"), script.filesBesideTheCommandLine(), "the list is gone once archived");
 
-    for (int run = 2; run <= 3; run++) {
-      List<String> output = runScript(dir, env, "archived.java");
-      assertEquals(2, output.size(), output.toString());
-      Path archive = Path.of(output.get(1));
-      assertEquals(commands, archive.getParent(), "run " + run + " uses the launcher's archive: " + archive);
-      assertTrue(Files.isRegularFile(archive), archive.toString());
-      assertTrue(picocliSource(dir).endsWith("source: shared objects file"), "run " + run + ": "
-          + picocliSource(dir));
-    }
-    assertEquals(List.of(".jsa"), filesBesideTheCommandLine(commands), "the list is gone once archived");
+    // a jar fetched again (another time, same content) makes a new entry, its own list and archive
+    Path jar = Path.of(listing.get(1));
+    Files.setLastModifiedTime(jar, FileTime.from(Instant.parse("2001-01-01T00:00:00Z")));
+    List<String> afterJarChange = script.run();
+    assertTrue(afterJarChange.get(2).endsWith("/archived.jsa"), "listing again: " + afterJarChange);
+    assertRunsFromTheLaunchersArchive(script, "after the jar changed");
+  }
 
-    // an archive older than a jar of the classpath (a jar fetched again) is dropped: JBang's runs this time
-    Path archive = Path.of(runScript(dir, env, "archived.java").get(1));
-    Files.setLastModifiedTime(archive, java.nio.file.attribute.FileTime.fromMillis(0));
-    List<String> afterJarChange = runScript(dir, env, "archived.java");
-    assertTrue(afterJarChange.get(1).endsWith("/archived.jsa"), afterJarChange.toString());
-    assertEquals(archive.toString(), runScript(dir, env, "archived.java").get(1), "and it is made again");
+  private static void assertRunsFromTheLaunchersArchive(CdsScript script, String run) throws Exception {
+    List<String> output = script.run();
+    assertEquals(3, output.size(), output.toString());
+    Path archive = Path.of(output.get(2));
+    assertEquals(script.commands, archive.getParent(), run + " uses the launcher's archive: " + archive);
+    assertTrue(Files.isRegularFile(archive), archive.toString());
+    assertTrue(script.picocliSource().endsWith("source: shared objects file"), run + ": " + script.picocliSource());
   }
 
   @Test
-  void aCdsScriptWhoseStaticArchiveCannotBeMadeRunsWithJBangsArchive() throws Exception {
-    Path cache = cacheOfOurOwn();
-    Path dir = Files.createTempDirectory("pingkit-scripts");
-    Files.copy(TestSupport.repo().resolve("jbang"), dir.resolve("jbang"));
-    Files.writeString(dir.resolve("archived.java"), CDS_SCRIPT.formatted(dir.getFileName()));
-    Map<String, String> env = Map.of("PINGKIT_CACHE", cache.toString(), "PINGKIT_IGNORE_PATH_JBANG", "1");
-    Path commands = cache.resolve("jbang-cli-0.132.1+gson-2.14.0/commands");
-
-    runScript(dir, env, "archived.java");
-    try (var lists = Files.list(commands)) {
+  void aCdsScriptWhoseStaticArchiveCannotBeMadeRunsWithJBangsArchive(@TempDir Path temp) throws Exception {
+    CdsScript script = CdsScript.create(temp);
+    script.run();
+    script.run();
+    try (var lists = Files.list(script.commands)) {
       for (Path list : lists.filter(file -> file.toString().contains(".classes.")).toList()) {
         Files.writeString(list, "not a class list\n");
       }
     }
-    for (int run = 2; run <= 3; run++) {
-      List<String> output = runScript(dir, env, "archived.java");
-      assertEquals(2, output.size(), output.toString());
-      assertEquals("CommandLine " + dir.getFileName(), output.get(0));
-      assertTrue(output.get(1).endsWith("/archived.jsa"), "run " + run + " uses JBang's archive: " + output);
-      assertTrue(Files.isRegularFile(Path.of(output.get(1))), output.get(1));
+    for (int run = 3; run <= 4; run++) {
+      List<String> output = script.run();
+      assertEquals(3, output.size(), output.toString());
+      assertEquals("CommandLine " + script.dir.getFileName(), output.get(0));
+      assertTrue(output.get(2).endsWith("/archived.jsa"), "run " + run + " uses JBang's archive: " + output);
+      assertTrue(Files.isRegularFile(Path.of(output.get(2))), output.get(2));
     }
-    assertEquals(List.of(".nojsa"), filesBesideTheCommandLine(commands),
+    assertEquals(List.of(".nojsa"), script.filesBesideTheCommandLine(),
         "the failed dump is remembered, and nothing else is left beside the command line");
   }
 
-  private static List<String> filesBesideTheCommandLine(Path commands) throws java.io.IOException {
-    try (var files = Files.list(commands)) {
-      return files.map(file -> file.getFileName().toString()).filter(name -> name.contains("."))
-          .map(name -> name.substring(name.indexOf('.'))).toList();
+  /** CDS_SCRIPT beside a copy of the launcher, run with a cache of our own (its commands/ folder). */
+  private record CdsScript(Path dir, Map<String, String> env, Path commands) {
+    static CdsScript create(Path temp) throws java.io.IOException {
+      Path cache = cacheOfOurOwn(temp);
+      Path dir = Files.createDirectories(temp.resolve("scripts-" + System.nanoTime()));
+      Files.copy(TestSupport.repo().resolve("jbang"), dir.resolve("jbang"));
+      // a new source for JBang, so that its first run makes JBang's archive, whatever JBang's cache holds
+      Files.writeString(dir.resolve("archived.java"), CDS_SCRIPT.formatted(dir.getFileName()));
+      return new CdsScript(dir, Map.of("PINGKIT_CACHE", cache.toString(), "PINGKIT_IGNORE_PATH_JBANG", "1"),
+          cache.resolve("jbang-cli-0.132.1+gson-2.14.0/commands"));
+    }
+
+    List<String> run() {
+      return runScript(dir, env, "archived.java");
+    }
+
+    String picocliSource() throws java.io.IOException {
+      return Files.readAllLines(dir.resolve("classes.log")).stream()
+          .filter(line -> line.contains(" picocli.CommandLine source: ")).findFirst().orElse("picocli not loaded");
+    }
+
+    /** The suffixes of the files beside the script's command line (the only file without a dot). */
+    List<String> filesBesideTheCommandLine() throws java.io.IOException {
+      try (var files = Files.list(commands)) {
+        return files.map(file -> file.getFileName().toString()).filter(name -> name.contains("."))
+            .map(name -> name.substring(name.indexOf('.'))).toList();
+      }
     }
   }
 
-  private static String picocliSource(Path dir) throws java.io.IOException {
-    return Files.readAllLines(dir.resolve("classes.log")).stream()
-        .filter(line -> line.contains(" picocli.CommandLine source: ")).findFirst().orElse("picocli not loaded");
-  }
-
-  /** A cache of our own, whose JBang can be taken away: its jars are links to the real ones. */
-  private static Path cacheOfOurOwn() throws java.io.IOException {
+  /** A cache of our own in temp, whose JBang can be taken away: its jars are copies of the real ones. */
+  private static Path cacheOfOurOwn(Path temp) throws java.io.IOException {
     Path realCli = Path.of(System.getenv().getOrDefault("PINGKIT_CACHE",
         System.getProperty("user.home") + "/.cache/pingkit")).resolve("jbang-cli-0.132.1+gson-2.14.0");
     assumeTrue(Files.isDirectory(realCli.resolve("lib")), "tests run through ./jbang, which made " + realCli);
-    Path cache = Files.createTempDirectory("pingkit-cache");
+    Path cache = Files.createDirectories(temp.resolve("cache"));
     Path lib = Files.createDirectories(cache.resolve("jbang-cli-0.132.1+gson-2.14.0/lib"));
     try (var jars = Files.list(realCli.resolve("lib"))) {
       for (Path jar : jars.toList()) {
-        Files.createSymbolicLink(lib.resolve(jar.getFileName()), jar.toRealPath());
+        Files.copy(jar, lib.resolve(jar.getFileName()));
       }
     }
     return cache;
