@@ -152,11 +152,12 @@ class LauncherTest {
         "the failed dump is remembered, and nothing else is left beside the command line");
   }
 
-  /** CDS_SCRIPT beside a copy of the launcher, run with a cache of our own (its commands/ folder). */
+  /** CDS_SCRIPT beside a copy of the launcher, run with a cache of our own (and its commands/ folder). */
   private record CdsScript(Path dir, Map<String, String> env, Path commands) {
     static CdsScript create(Path temp) throws java.io.IOException {
-      Path cache = cacheOfOurOwn(temp);
       Path dir = Files.createDirectories(temp.resolve("scripts-" + System.nanoTime()));
+      // the cache inside the repository, as with XDG_CACHE_HOME=$PWD/.cache: its archives are not sources
+      Path cache = cacheOfOurOwn(dir);
       Files.copy(TestSupport.repo().resolve("jbang"), dir.resolve("jbang"));
       // a new source for JBang, so that its first run makes JBang's archive, whatever JBang's cache holds
       Files.writeString(dir.resolve("archived.java"), CDS_SCRIPT.formatted(dir.getFileName()));
