@@ -7,8 +7,11 @@
 //DEPS info.picocli:picocli:4.7.7
 //DEPS org.hdrhistogram:HdrHistogram:2.2.2
 //DEPS ping-stubs.jar
-// sun.misc.Signal (jdk.unsupported) is how a JVM handles SIGINT/SIGTERM itself; this keeps javac quiet about it
-//COMPILE_OPTIONS -XDignore.symbol.file
+// sun.misc.Signal (jdk.unsupported) is how a JVM handles SIGINT/SIGTERM itself; -XDignore.symbol.file keeps javac
+// quiet about it. Sources are UTF-8 and so is all text in and out, whatever the locale: Java 17 takes the locale's
+// charset (ASCII in the POSIX locale) for sources, stdout, stderr and stdin; Java 19+ for stdout and stderr.
+//COMPILE_OPTIONS -encoding UTF-8 -XDignore.symbol.file
+//JAVA_OPTIONS -Dfile.encoding=UTF-8 -Dstdout.encoding=UTF-8 -Dstderr.encoding=UTF-8
 
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;

@@ -63,7 +63,7 @@ class LauncherTest {
 
   @Test
   void aScriptBesideTheLauncherRunsAgainWithoutJBangUntilASourceChanges(@TempDir Path temp) throws Exception {
-    Path cache = cacheOfOurOwn(temp);
+    Path cache = TestSupport.launcherCacheOfOurOwn(temp);
     Path lib = cache.resolve("jbang-cli-0.132.1+gson-2.14.0/lib");
     Path away = Files.createDirectories(cache.resolve("away"));
     Path dir = Files.createDirectories(temp.resolve("scripts"));
@@ -77,6 +77,22 @@ class LauncherTest {
     moveAll(away, lib);
     Files.writeString(dir.resolve("hello.java"), helloScript("two, changed"));
     assertEquals(List.of("two, changed [d]"), runHello(dir, env, "d"));
+  }
+
+  @Test
+  void aRunWithAnotherHomeGivesItToJBangAndToTheScript(@TempDir Path temp) throws Exception {
+    Path cache = TestSupport.launcherCacheOfOurOwn(temp);
+    Path home = Files.createDirectories(temp.resolve("home"));
+    Path dir = Files.createDirectories(temp.resolve("scripts"));
+    Files.copy(TestSupport.repo().resolve("jbang"), dir.resolve("jbang"));
+    Files.writeString(dir.resolve("home.java"), "class home { public static void main(String[] args) {"
+        + " System.out.println(System.getProperty(\"user.home\")); } }");
+    Map<String, String> env = Map.of("HOME", home.toString(), "PINGKIT_CACHE", cache.toString(),
+        "PINGKIT_IGNORE_PATH_JBANG", "1");
+
+    assertEquals(List.of(home.toString()), runScript(dir, env, "home.java"));
+    assertTrue(Files.isDirectory(home.resolve(".jbang/cache")), "JBang's cache is in HOME, not the account's");
+    assertEquals(List.of(home.toString()), runScript(dir, env, "home.java"), "the kept command line, run again");
   }
 
   // A class of picocli, compiled for Java 5: Java 17's dynamic archives (JBang's //CDS) leave such classes out
@@ -157,7 +173,7 @@ class LauncherTest {
     static CdsScript create(Path temp) throws java.io.IOException {
       Path dir = Files.createDirectories(temp.resolve("scripts-" + System.nanoTime()));
       // the cache inside the repository, as with XDG_CACHE_HOME=$PWD/.cache: its archives are not sources
-      Path cache = cacheOfOurOwn(dir);
+      Path cache = TestSupport.launcherCacheOfOurOwn(dir);
       Files.copy(TestSupport.repo().resolve("jbang"), dir.resolve("jbang"));
       // a new source for JBang, so that its first run makes JBang's archive, whatever JBang's cache holds
       Files.writeString(dir.resolve("archived.java"), CDS_SCRIPT.formatted(dir.getFileName()));
@@ -181,21 +197,6 @@ class LauncherTest {
             .map(name -> name.substring(name.indexOf('.'))).toList();
       }
     }
-  }
-
-  /** A cache of our own in temp, whose JBang can be taken away: its jars are copies of the real ones. */
-  private static Path cacheOfOurOwn(Path temp) throws java.io.IOException {
-    Path realCli = Path.of(System.getenv().getOrDefault("PINGKIT_CACHE",
-        System.getProperty("user.home") + "/.cache/pingkit")).resolve("jbang-cli-0.132.1+gson-2.14.0");
-    assumeTrue(Files.isDirectory(realCli.resolve("lib")), "tests run through ./jbang, which made " + realCli);
-    Path cache = Files.createDirectories(temp.resolve("cache"));
-    Path lib = Files.createDirectories(cache.resolve("jbang-cli-0.132.1+gson-2.14.0/lib"));
-    try (var jars = Files.list(realCli.resolve("lib"))) {
-      for (Path jar : jars.toList()) {
-        Files.copy(jar, lib.resolve(jar.getFileName()));
-      }
-    }
-    return cache;
   }
 
   private static String helloScript(String version) {

@@ -1,5 +1,6 @@
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.grpc.ChannelCredentials;
 import io.grpc.Grpc;
@@ -153,6 +154,25 @@ final class TestSupport {
     }
   }
 
+  /**
+   * A ./jbang launcher cache of our own in {@code temp} (its JBang can be taken away, its command lines are its
+   * own): jbang-cli's jars copied from the cache that ran these tests.
+   */
+  static Path launcherCacheOfOurOwn(Path temp) throws IOException {
+    String cacheHome = System.getenv().getOrDefault("XDG_CACHE_HOME", System.getProperty("user.home") + "/.cache");
+    Path realCli = Path.of(System.getenv().getOrDefault("PINGKIT_CACHE", cacheHome + "/pingkit"))
+        .resolve("jbang-cli-0.132.1+gson-2.14.0");
+    assumeTrue(Files.isDirectory(realCli.resolve("lib")), "tests run through ./jbang, which made " + realCli);
+    Path cache = Files.createDirectories(temp.resolve("cache"));
+    Path lib = Files.createDirectories(cache.resolve("jbang-cli-0.132.1+gson-2.14.0/lib"));
+    try (var jars = Files.list(realCli.resolve("lib"))) {
+      for (Path jar : jars.toList()) {
+        Files.copy(jar, lib.resolve(jar.getFileName()));
+      }
+    }
+    return cache;
+  }
+
   // ---- processes --------------------------------------------------------------------------------------
 
   /** A script's main class run as its own JVM, with this runner's classpath, its output read as it comes. */
@@ -185,10 +205,17 @@ final class TestSupport {
       return start(command, dir, java.util.Map.of());
     }
 
+    /** Runs {@code command} in {@code dir}, its environment changed by {@code environment} (null: unset). */
     static ScriptProcess start(List<String> command, Path dir, java.util.Map<String, String> environment) {
       try {
         ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
-        builder.environment().putAll(environment);
+        environment.forEach((name, value) -> {
+          if (value == null) {
+            builder.environment().remove(name);
+          } else {
+            builder.environment().put(name, value);
+          }
+        });
         return new ScriptProcess(builder.start());
       } catch (IOException e) {
         throw new UncheckedIOException(e);
