@@ -115,7 +115,7 @@ class HealthCheck implements Callable<Integer> {
   }
 
   private void print(Result result, List<Double> percentiles) {
-    report.print(result.format(percentiles), () -> Client.toJson(result.toJson(percentiles)));
+    report.print(result.format(percentiles, connection.verbose()), () -> Client.toJson(result.toJson(percentiles)));
   }
 
   // ---- static API, for JShell and tests (mirrors Fortio's GrpcHealthCheck) ---------------------------------
@@ -132,15 +132,21 @@ class HealthCheck implements Callable<Integer> {
 
   /** The answers of a run of checks. */
   record Result(String target, String service, Map<ServingStatus, Long> statusCounts,
-      Client.SampleHistogram rttHistogram) {
+      Client.SampleHistogram rttHistogram, Client.Overhead clientOverhead) {
 
     boolean allServing() {
       return statusCounts.keySet().stream().allMatch(status -> status == ServingStatus.SERVING);
     }
 
     String format(List<Double> percentiles) {
+      return format(percentiles, false);
+    }
+
+    /** Fortio's text, with the client's overhead (by phase: -v) after the RTT histogram. */
+    String format(List<Double> percentiles, boolean overheadByPhase) {
       StringBuilder out =
-          new StringBuilder(rttHistogram.format("RTT histogram usec", percentiles, Client.Unit.MICROS));
+          new StringBuilder(rttHistogram.format("RTT histogram usec", percentiles, Client.Unit.MICROS))
+              .append(clientOverhead.format(Client.Unit.MICROS, overheadByPhase));
       statusCounts.forEach((status, count) -> out.append("Health ").append(status).append(" : ").append(count)
           .append('\n'));
       return out.toString();
@@ -155,6 +161,7 @@ class HealthCheck implements Callable<Integer> {
       statusCounts.forEach((status, count) -> statuses.put(status.name(), count));
       json.put("statuses", statuses);
       json.put("rttMicros", rttHistogram.toJson(percentiles));
+      clientOverhead.putJson(json, percentiles);
       return json;
     }
   }
@@ -167,21 +174,22 @@ class HealthCheck implements Callable<Integer> {
       throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "-n must be 1 or more");
     }
     HealthCheckRequest request = HealthCheckRequest.newBuilder().setService(service).build();
-    try (Client.Connection server = Client.Connection.open(connection, 0).connect()) {
+    try (Client.Connection server = Client.Connection.open(connection, 0, true).connect()) {
       Client.SampleHistogram rttHistogram = new Client.SampleHistogram();
+      Client.Overhead overhead = new Client.Overhead();
       Map<ServingStatus, Long> statusCounts = new EnumMap<>(ServingStatus.class);
       for (int i = 0; i < n && stop.getCount() > 0; i++) {
         try {
-          statusCounts.merge(timedCheck(server, request, rttHistogram), 1L, Long::sum);
+          statusCounts.merge(timedCheck(server, request, rttHistogram, overhead), 1L, Long::sum);
         } catch (Pingkit.UserError e) {
           if (i == 0) {
             throw e;
           }
           throw new Pingkit.PartialFailure(e, new Result(server.target.display(), service, statusCounts,
-              rttHistogram));
+              rttHistogram, overhead));
         }
       }
-      return new Result(server.target.display(), service, statusCounts, rttHistogram);
+      return new Result(server.target.display(), service, statusCounts, rttHistogram, overhead);
     }
   }
 
@@ -198,19 +206,17 @@ class HealthCheck implements Callable<Integer> {
   }
 
   private ServingStatus timedCheck(Client.Connection server, HealthCheckRequest request,
-      Client.SampleHistogram rttHistogram) {
-    long start = System.nanoTime();
-    HealthCheckResponse response = checkOnce(server, request, connection.callTimeout(Duration.ZERO));
-    rttHistogram.record(System.nanoTime() - start);
-    return response.getStatus();
+      Client.SampleHistogram rttHistogram, Client.Overhead overhead) {
+    var answer = checkOnce(server, request, connection.callTimeout(Duration.ZERO));
+    rttHistogram.record(answer.clock().rttNanos());
+    overhead.record(answer.clock());
+    return answer.reply().getStatus();
   }
 
-  private HealthCheckResponse checkOnce(Client.Connection server, HealthCheckRequest request, Duration timeout) {
+  private Client.Connection.Answer<HealthCheckResponse> checkOnce(Client.Connection server,
+      HealthCheckRequest request, Duration timeout) {
     try {
-      HealthCheckResponse response = ClientCalls.blockingUnaryCall(server.channel, HealthGrpc.getCheckMethod(),
-          server.callOptions(timeout), request);
-      server.answered();
-      return response;
+      return server.callBlocking(HealthGrpc.getCheckMethod(), request, timeout);
     } catch (StatusRuntimeException e) {
       throw healthFailure(server, e);
     }
@@ -233,7 +239,7 @@ class HealthCheck implements Callable<Integer> {
     long start = System.nanoTime();
     long deadline = start + limit.toNanos();
     HealthCheckRequest request = HealthCheckRequest.newBuilder().setService(service).build();
-    try (Client.Connection server = Client.Connection.open(connection, 0)) {
+    try (Client.Connection server = Client.Connection.open(connection, 0, false)) {
       Pingkit.UserError lastFailure = null;
       ServingStatus lastStatus = null;
       int attempts = 0;
@@ -247,7 +253,7 @@ class HealthCheck implements Callable<Integer> {
         server.channel.resetConnectBackoff();
         try {
           lastStatus = checkOnce(server, request, Duration.ofNanos(Math.min(left, Duration.ofSeconds(1).toNanos())))
-              .getStatus();
+              .reply().getStatus();
           lastFailure = null;
           log.info("check " + attempts + ": " + lastStatus);
           if (lastStatus == ServingStatus.SERVING) {
@@ -278,7 +284,7 @@ class HealthCheck implements Callable<Integer> {
 
   private int watch(CountDownLatch stop) throws InterruptedException {
     LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
-    try (Client.Connection server = Client.Connection.open(connection, 0).connect()) {
+    try (Client.Connection server = Client.Connection.open(connection, 0, false).connect()) {
       // --timeout is how long to watch: it counts from the connection, not from the JVM's start
       long deadline = connection.timeout == null ? Long.MAX_VALUE : System.nanoTime() + connection.timeout.toNanos();
       ClientCall<HealthCheckRequest, HealthCheckResponse> call =

@@ -6,7 +6,6 @@
 //JAVA_OPTIONS -Xlog:cds=off -Xlog:cds+dynamic=off
 
 import io.grpc.StatusRuntimeException;
-import io.grpc.stub.ClientCalls;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -97,7 +97,7 @@ class PingClient implements Callable<Integer> {
   }
 
   private void print(Result result, List<Double> percentiles) {
-    report.print(result.format(percentiles), () -> Client.toJson(result.toJson(percentiles)));
+    report.print(result.format(percentiles, connection.verbose()), () -> Client.toJson(result.toJson(percentiles)));
   }
 
   // ---- static API, for JShell and tests (mirrors Fortio's PingClientCall) ----------------------------------
@@ -118,15 +118,22 @@ class PingClient implements Callable<Integer> {
 
   /** The measurements of one run. */
   record Result(String target, long iterations, int payloadBytes, Duration delay,
-      Client.SampleHistogram rttHistogram, Client.SampleHistogram clockSkewHistogram) {
+      Client.SampleHistogram rttHistogram, Client.SampleHistogram clockSkewHistogram,
+      Client.Overhead clientOverhead) {
 
     double averageRttSeconds() {
       return rttHistogram.avg(Client.Unit.SECONDS);
     }
 
     String format(List<Double> percentiles) {
+      return format(percentiles, false);
+    }
+
+    /** Fortio's text, with the client's overhead (by phase: -v) before the average. */
+    String format(List<Double> percentiles, boolean overheadByPhase) {
       return clockSkewHistogram.format("Clock skew histogram usec", percentiles, Client.Unit.MICROS)
           + rttHistogram.format("RTT histogram usec", percentiles, Client.Unit.MICROS)
+          + clientOverhead.format(Client.Unit.MICROS, overheadByPhase)
           + String.format(java.util.Locale.ROOT, "Average RTT %s usec over %d samples (%d iterations) to %s%n",
               Client.number(rttHistogram.avg(Client.Unit.MICROS)), rttHistogram.count(), iterations, target);
     }
@@ -140,6 +147,7 @@ class PingClient implements Callable<Integer> {
       json.put("averageRttSeconds", averageRttSeconds());
       json.put("rttMicros", rttHistogram.toJson(percentiles));
       json.put("clockSkewMicros", clockSkewHistogram.toJson(percentiles));
+      clientOverhead.putJson(json, percentiles);
       return json;
     }
   }
@@ -159,7 +167,8 @@ class PingClient implements Callable<Integer> {
     Duration pause = interval != null ? interval : iterations == 0 ? Duration.ofSeconds(1) : Duration.ZERO;
     String payloadText = payloadText();
     Duration callTimeout = connection.callTimeout(delay);
-    try (Client.Connection server = Client.Connection.open(connection, utf8Bytes(payloadText) + 1024).connect()) {
+    int maxMessageBytes = utf8Bytes(payloadText) + 1024;
+    try (Client.Connection server = Client.Connection.open(connection, maxMessageBytes, true).connect()) {
       PingMessage message = PingMessage.newBuilder()
           .setPayload(payloadText).setDelayNanos(delay.toNanos()).build();
       call(server, message, callTimeout, "warm-up ping");
@@ -193,6 +202,7 @@ class PingClient implements Callable<Integer> {
     private final Consumer<String> eachIteration;
     private final Client.SampleHistogram rttHistogram = new Client.SampleHistogram();
     private final Client.SampleHistogram clockSkewHistogram = new Client.SampleHistogram();
+    private final Client.Overhead overhead = new Client.Overhead();
     private PingMessage message;
     private long done;
     private long leftInRun;
@@ -223,24 +233,27 @@ class PingClient implements Callable<Integer> {
         running.complete(true);
       } else {
         long seq = done + 1;
-        long t1a = Pingkit.wallClockNanos();
-        PingMessage sent = message.toBuilder().setSeq(seq).setTs(t1a).build();
-        call(sent, seq, first -> {
-          long t2a = Pingkit.wallClockNanos();
-          call(sent, seq, second -> {
-            long t3a = Pingkit.wallClockNanos();
-            record(seq, t1a, t2a, t3a, first.getTs(), second.getTs(), sent.getDelayNanos());
-            message = second;
-            next();
-          });
-        });
+        PingMessage sent = message.toBuilder().setSeq(seq).setTs(Pingkit.wallClockNanos()).build();
+        call(sent, seq, (first, firstClock) -> call(sent, seq, (second, secondClock) -> {
+          record(seq, firstClock, secondClock, first.getTs(), second.getTs(), sent.getDelayNanos());
+          message = second;
+          next();
+        }));
       }
     }
 
-    private void record(long seq, long t1a, long t2a, long t3a, long t1b, long t2b, long delayNanos) {
-      long rtt1Nanos = t2a - t1a;
-      long rtt2Nanos = t3a - t2a;
-      long serverRttNanos = t2b - t1b;
+    /**
+     * Fortio's three RTT samples and one skew sample, from times taken at the socket: t1a and t2a are when the
+     * first ping left and its answer came back, t1b and t2b the server's stamps at its two receipts.
+     */
+    private void record(long seq, WireClock.CallClock first, WireClock.CallClock second, long t1b, long t2b,
+        long delayNanos) {
+      long rtt1Nanos = first.rttNanos();
+      long rtt2Nanos = second.rttNanos();
+      // between its two receipts the server waited for our turnaround too: the first answer's arrival to the
+      // second ping's departure is the client's own time, not the path's
+      long serverRttNanos = t2b - t1b - (second.wireOutNanos() - first.wireInNanos());
+      long t2a = first.wireInNanos() + Pingkit.wallClockNanos() - System.nanoTime();
       // The server stamped t1b at receipt and answered delayNanos later: it "saw" our t2a half the
       // server-measured round trip (which holds that delay) plus half the delay after t1b. With no
       // delay this is Fortio's (t1b + rtR/2) - t2a.
@@ -249,6 +262,8 @@ class PingClient implements Callable<Integer> {
       rttHistogram.record(rtt2Nanos);
       rttHistogram.record(serverRttNanos);
       clockSkewHistogram.record(clockSkewNanos);
+      overhead.record(first);
+      overhead.record(second);
       done = seq;
       if (eachIteration == null) {
         return; // the line is not made: this runs on the network thread, between two calls
@@ -260,15 +275,14 @@ class PingClient implements Callable<Integer> {
           Client.number(clockSkewNanos / 1e3)));
     }
 
-    private void call(PingMessage request, long seq, Consumer<PingMessage> then) {
-      server.call(PingServerGrpc.getPingMethod(), request, callTimeout, (reply, failure) -> {
+    private void call(PingMessage request, long seq, BiConsumer<PingMessage, WireClock.CallClock> then) {
+      server.call(PingServerGrpc.getPingMethod(), request, callTimeout, (reply, failure, clock) -> {
         if (failure != null) {
           running.completeExceptionally(server.failure("ping " + seq, failure));
           return;
         }
-        server.answered();
         try {
-          then.accept(reply);
+          then.accept(reply, clock);
         } catch (RuntimeException | Error e) {
           running.completeExceptionally(e); // never leave the waiting thread hanging
         }
@@ -277,7 +291,7 @@ class PingClient implements Callable<Integer> {
 
     Result result(String payloadText, Duration delay) {
       return new Result(server.target.display(), done, utf8Bytes(payloadText), delay, rttHistogram,
-          clockSkewHistogram);
+          clockSkewHistogram, overhead);
     }
   }
 
@@ -322,10 +336,7 @@ class PingClient implements Callable<Integer> {
 
   private static PingMessage call(Client.Connection server, PingMessage message, Duration timeout, String what) {
     try {
-      PingMessage reply = ClientCalls.blockingUnaryCall(server.channel, PingServerGrpc.getPingMethod(),
-          server.callOptions(timeout), message);
-      server.answered();
-      return reply;
+      return server.callBlocking(PingServerGrpc.getPingMethod(), message, timeout).reply();
     } catch (StatusRuntimeException e) {
       throw server.failure(what, e);
     }

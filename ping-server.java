@@ -1,6 +1,6 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
-//SOURCES lib/Pingkit.java
+//SOURCES lib/Pingkit.java lib/ServerWarmUp.java
 // class-data sharing: a cached run starts ~0.3 s sooner (bench/startup.sh); its JVM notes stay off stdout
 //CDS
 //JAVA_OPTIONS -Xlog:cds=off -Xlog:cds+dynamic=off
@@ -140,6 +140,12 @@ class PingServer implements Callable<Integer> {
           + " (default: ${DEFAULT-VALUE})")
   Duration drainTimeout;
 
+  @Option(names = "--warmup", paramLabel = "DURATION", defaultValue = "1.5s",
+      description = "after listening, call itself over loopback this long so that its JIT has compiled the call"
+          + " path before clients measure it; a client's call or a drain stops it (0s: none; default:"
+          + " ${DEFAULT-VALUE})")
+  Duration warmup;
+
   @Option(names = {"-v", "--verbose"},
       description = "log each call (peer, metadata, delay) to stderr; -vv adds gRPC's own debug logs")
   boolean[] verbose = new boolean[0];
@@ -242,7 +248,7 @@ class PingServer implements Callable<Integer> {
     health.setStatus(healthServiceName, ServingStatus.SERVING);
     health.setStatus(healthServiceName + "_down", ServingStatus.NOT_SERVING);
     initialHealth.forEach((service, status) -> health.setStatus(service, servingStatus(status, "--health-status")));
-    Running running = new Running(health, maxDelay.toNanos(), verbose.length > 0);
+    Running running = new Running(health, maxDelay.toNanos());
 
     NettyServerBuilder builder = NettyServerBuilder.forAddress(address)
         // every handler here is non-blocking (delays are scheduled), so calls run on the transport's threads
@@ -250,7 +256,7 @@ class PingServer implements Callable<Integer> {
         .maxInboundMessageSize(maxMessageBytes)
         // a connection left silent (or dribbling) before its handshake holds a socket: gRPC's default is 120 s
         .handshakeTimeout(handshakeTimeout.toNanos(), TimeUnit.NANOSECONDS)
-        .addService(running.pingService())
+        .addService(running.pingService(verbose.length > 0))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .addService(legacyReflection());
@@ -287,6 +293,10 @@ class PingServer implements Callable<Integer> {
     }
     running.address = running.socketPath != null ? "unix " + running.socketPath
         : "tcp " + hostPort((InetSocketAddress) running.server.getListenSockets().get(0));
+    if (!warmup.isZero() && !warmup.isNegative()) {
+      running.warmUp = ServerWarmUp.start(running.pingService(false).bindService(), maxMessageBytes, warmup,
+          () -> running.clientCalled || running.draining);
+    }
     return running;
   }
 
@@ -299,7 +309,6 @@ class PingServer implements Callable<Integer> {
   static final class Running implements AutoCloseable {
     private final HealthStatusManager health;
     private final long maxDelayNanos;
-    private final boolean logCalls;
     private final AtomicInteger callsInFlight = new AtomicInteger();
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
     private volatile boolean draining;
@@ -311,10 +320,12 @@ class PingServer implements Callable<Integer> {
     private EventLoopGroup bossGroup;
     private EventLoopGroup workerGroup;
 
-    private Running(HealthStatusManager health, long maxDelayNanos, boolean logCalls) {
+    private ServerWarmUp warmUp;
+    private volatile boolean clientCalled;
+
+    private Running(HealthStatusManager health, long maxDelayNanos) {
       this.health = health;
       this.maxDelayNanos = maxDelayNanos;
-      this.logCalls = logCalls;
     }
 
     @Override
@@ -396,6 +407,7 @@ class PingServer implements Callable<Integer> {
 
     /** Stops at once: calls in flight are cancelled. */
     void stopNow() {
+      stopWarmUp();
       server.shutdownNow();
       drained.complete(null);
       releaseResources();
@@ -413,6 +425,7 @@ class PingServer implements Callable<Integer> {
       // told NOT_SERVING finds new calls on its connection already refused
       server.shutdown();
       draining = true;
+      stopWarmUp();
       health.enterTerminalState();
       if (callsInFlight.get() > 0) {
         try {
@@ -432,6 +445,12 @@ class PingServer implements Callable<Integer> {
       }
       releaseResources();
       return cut;
+    }
+
+    private void stopWarmUp() {
+      if (warmUp != null) {
+        warmUp.stop();
+      }
     }
 
     private void releaseResources() {
@@ -457,7 +476,8 @@ class PingServer implements Callable<Integer> {
       }
     }
 
-    private PingServerGrpc.PingServerImplBase pingService() {
+    /** The ping service; {@code logCalls}: a line per ping (-v). */
+    private PingServerGrpc.PingServerImplBase pingService(boolean logCalls) {
       return new PingServerGrpc.PingServerImplBase() {
         @Override
         public void ping(PingMessage request, StreamObserver<PingMessage> responseObserver) {
@@ -495,6 +515,9 @@ class PingServer implements Callable<Integer> {
         @Override
         public <Q, R> ServerCall.Listener<Q> interceptCall(
             ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+          if (!clientCalled) {
+            clientCalled = true; // the warm-up gives way
+          }
           if (call.getMethodDescriptor().getType() != MethodDescriptor.MethodType.UNARY) {
             return next.startCall(call, headers);
           }

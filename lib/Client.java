@@ -1,6 +1,6 @@
 // The client side shared by ping-client.java and health-check.java (each pulls it with //SOURCES): targets,
 // connection flags, channels, failure diagnosis, histograms and JSON.
-//SOURCES Pingkit.java
+//SOURCES Pingkit.java WireClock.java
 
 import com.google.common.net.InetAddresses;
 import com.google.gson.GsonBuilder;
@@ -57,10 +57,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Stack;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
 import javax.net.ssl.SSLContext;
@@ -351,7 +352,11 @@ final class Client {
       this.phases = phases;
     }
 
-    static Connection open(ConnectionOptions options, int maxMessageBytes) {
+    /**
+     * A channel to {@code options.target}, not yet connected. {@code watchArrivals}: a thread notes when answers
+     * arrive, for connections with a call or a few in flight (its wake-ups cost CPU at high rates).
+     */
+    static Connection open(ConnectionOptions options, int maxMessageBytes, boolean watchArrivals) {
       Target target = Target.parse(options.target);
       if ((options.clientCert == null) != (options.clientKey == null)) {
         throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--cert and --key go together: give both, or neither");
@@ -392,7 +397,8 @@ final class Client {
           throw new Pingkit.UserError(Pingkit.EXIT_CONNECTION, "no Unix socket at " + socket);
         }
         builder = NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.toString()))
-            .channelType(EpollDomainSocketChannel.class);
+            .channelFactory(() -> WireClock.attach(new EpollDomainSocketChannel(), tls != null, watchArrivals),
+                DomainSocketAddress.class);
         authority = authority != null ? authority : target.authority();
       } else {
         builder = NettyChannelBuilder.forAddress(target.host, target.port)
@@ -403,7 +409,8 @@ final class Client {
       TransportPhases phases = socket == null && options.verbose()
           && TransportPhases.firstConnectionSeen.compareAndSet(false, true) ? new TransportPhases(target.host) : null;
       if (socket == null) {
-        builder.channelFactory(() -> phases == null ? newSocketChannel() : phases.watch(newSocketChannel()),
+        builder.channelFactory(() -> WireClock.attach(
+            phases == null ? newSocketChannel() : phases.watch(newSocketChannel()), tls != null, watchArrivals),
             InetSocketAddress.class);
       }
       if (phases != null) {
@@ -500,13 +507,19 @@ final class Client {
       return CallOptions.DEFAULT.withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS);
     }
 
+    /** How a call ended: the reply or the failure (the other null), and its times. */
+    interface Ended<R> {
+      void accept(R reply, Throwable failure, WireClock.CallClock clock);
+    }
+
     /**
      * Starts a unary call within {@code timeout}; {@code ended} gets the reply or the failure (the other null),
-     * on the connection's network thread: it must not block.
+     * and the call's times, on the connection's network thread: it must not block.
      */
-    <Q, R> void call(MethodDescriptor<Q, R> method, Q request, Duration timeout, BiConsumer<R, Throwable> ended) {
-      ClientCall<Q, R> call = channel.newCall(method, callOptions(timeout));
-      call.start(new UnaryListener<>(call, ended), new Metadata());
+    <Q, R> void call(MethodDescriptor<Q, R> method, Q request, Duration timeout, Ended<R> ended) {
+      WireClock.CallClock clock = new WireClock.CallClock();
+      ClientCall<Q, R> call = channel.newCall(method, callOptions(timeout).withStreamTracerFactory(clock.factory()));
+      call.start(new UnaryListener<>(call, clock, ended), new Metadata());
       try {
         call.request(2); // one more than a unary reply: a second one is the server's error, and is reported
         call.sendMessage(request);
@@ -520,13 +533,15 @@ final class Client {
      * A unary call's end, straight from gRPC's listener: the load client's hot path, where the stub's
      * StreamObserver adapters cost two more objects and calls a call (ClientCalls.asyncUnaryCall).
      */
-    private static final class UnaryListener<Q, R> extends ClientCall.Listener<R> {
+    private final class UnaryListener<Q, R> extends ClientCall.Listener<R> {
       private final ClientCall<Q, R> call;
-      private final BiConsumer<R, Throwable> ended;
+      private final WireClock.CallClock clock;
+      private final Ended<R> ended;
       private R reply;
 
-      UnaryListener(ClientCall<Q, R> call, BiConsumer<R, Throwable> ended) {
+      UnaryListener(ClientCall<Q, R> call, WireClock.CallClock clock, Ended<R> ended) {
         this.call = call;
+        this.clock = clock;
         this.ended = ended;
       }
 
@@ -541,15 +556,45 @@ final class Client {
 
       @Override
       public void onClose(Status status, Metadata trailers) {
+        clock.received(status.isOk() && reply != null);
+        if (status.isOk() && reply != null) {
+          answered();
+        }
         if (!status.isOk()) {
-          ended.accept(null, status.asRuntimeException(trailers));
+          ended.accept(null, status.asRuntimeException(trailers), clock);
         } else if (reply == null) {
           // the blocking calls' words for it (ClientCalls), so that every mode names it alike
           ended.accept(null, Status.INTERNAL.withDescription("No value received for unary call")
-              .asRuntimeException(trailers));
+              .asRuntimeException(trailers), clock);
         } else {
-          ended.accept(reply, null);
+          ended.accept(reply, null, clock);
         }
+      }
+    }
+
+    /** A call's reply and its times. */
+    record Answer<R>(R reply, WireClock.CallClock clock) {}
+
+    /**
+     * Makes a unary call within {@code timeout} and waits for it; its failure is thrown as gRPC's blocking calls
+     * throw it (a StatusRuntimeException), for the caller to explain ({@link #failure}).
+     */
+    <Q, R> Answer<R> callBlocking(MethodDescriptor<Q, R> method, Q request, Duration timeout) {
+      CompletableFuture<Answer<R>> ended = new CompletableFuture<>();
+      call(method, request, timeout, (reply, failure, clock) -> {
+        if (failure == null) {
+          ended.complete(new Answer<>(reply, clock));
+        } else {
+          ended.completeExceptionally(failure);
+        }
+      });
+      try {
+        return ended.get();
+      } catch (ExecutionException e) {
+        throw (RuntimeException) e.getCause();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw Status.CANCELLED.withDescription("interrupted").asRuntimeException();
       }
     }
 
@@ -1034,6 +1079,78 @@ final class Client {
     }
 
     record Bucket(double start, double end, double percent, long count) {}
+  }
+
+  /**
+   * The client's own time per call, left out of every RTT: before the wire (building, encoding, sending) and
+   * after it (reading, decoding, handing over). One writer, like {@link SampleHistogram}.
+   */
+  static final class Overhead {
+    final SampleHistogram total;
+    private long beforeWireNanos;
+    private long afterWireNanos;
+    private long offWireCalls;
+
+    Overhead() {
+      this(new SampleHistogram(), 0, 0, 0);
+    }
+
+    /** From a total histogram and the sums of its two phases, recorded elsewhere (the load engine). */
+    Overhead(SampleHistogram total, long beforeWireNanos, long afterWireNanos, long offWireCalls) {
+      this.total = total;
+      this.beforeWireNanos = beforeWireNanos;
+      this.afterWireNanos = afterWireNanos;
+      this.offWireCalls = offWireCalls;
+    }
+
+    /** An answered call's times. */
+    void record(WireClock.CallClock clock) {
+      long before = clock.sendOverheadNanos();
+      long after = clock.receiveOverheadNanos();
+      total.record(before + after);
+      beforeWireNanos += before;
+      afterWireNanos += after;
+      offWireCalls += clock.onWire() ? 0 : 1;
+    }
+
+    /** Whether every answered call was timed at the wire (else some RTTs hold the client's own time). */
+    boolean wireTimes() {
+      return offWireCalls == 0;
+    }
+
+    double beforeWireAvg(Unit unit) {
+      return total.count() == 0 ? 0 : beforeWireNanos / unit.nanos / total.count();
+    }
+
+    double afterWireAvg(Unit unit) {
+      return total.count() == 0 ? 0 : afterWireNanos / unit.nanos / total.count();
+    }
+
+    /** One line (two with {@code byPhase}, -v): the client's time per call, apart from the RTT. */
+    String format(Unit unit, boolean byPhase) {
+      String name = unit == Unit.MICROS ? "usec" : "seconds";
+      String line = String.format(Locale.ROOT, "Client overhead %s : avg %s p50 %s p99 %s max %s over %d calls"
+          + " (not in the RTT)%n", name, number(total.avg(unit)), number(total.percentile(50, unit)),
+          number(total.percentile(99, unit)), number(total.max(unit)), total.count());
+      return !byPhase ? line : line + String.format(Locale.ROOT, "Client overhead %s by phase : before the wire"
+          + " avg %s, after the wire avg %s%n", name, number(beforeWireAvg(unit)), number(afterWireAvg(unit)));
+    }
+
+    /** pingkit's JSON: the histogram in microseconds, and the average of each phase. */
+    void putJson(Map<String, Object> json, List<Double> percentiles) {
+      json.put("wireTimes", wireTimes());
+      json.put("clientOverheadMicros", total.toJson(percentiles));
+      json.put("clientOverheadBeforeWireMicrosAvg", round(beforeWireAvg(Unit.MICROS)));
+      json.put("clientOverheadAfterWireMicrosAvg", round(afterWireAvg(Unit.MICROS)));
+    }
+
+    /** Fortio-styled JSON: the histogram in seconds, and the average of each phase. */
+    void putFortioJson(Map<String, Object> json, List<Double> percentiles) {
+      json.put("WireTimes", wireTimes());
+      json.put("ClientOverheadHistogram", total.toFortioJson(percentiles));
+      json.put("ClientOverheadBeforeWireAvg", beforeWireAvg(Unit.SECONDS));
+      json.put("ClientOverheadAfterWireAvg", afterWireAvg(Unit.SECONDS));
+    }
   }
 
   /** A number as Fortio prints it: up to 6 significant digits, no trailing zeros. */

@@ -28,12 +28,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
+import java.util.logging.Logger;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.SingleWriterRecorder;
 import picocli.CommandLine.Option;
 
 /** The load engine: C connections × S streams of asynchronous calls, paced or flat out. */
 final class Load {
+  private static final Logger log = Logger.getLogger("pingkit.load");
+
   private Load() {}
 
   /** Fortio's load flags; giving any of -c, -s, -qps or -t switches a client into load mode. */
@@ -105,7 +108,12 @@ final class Load {
             + " of warm-up");
     Result result = run(plan, connection, maxMessageBytes, call, outcomePrefix, stop,
         System.console() != null ? System.err : null);
-    report.print(result.format(percentiles), () -> Client.toJson(result.toFortioJson(percentiles)));
+    report.print(result.format(percentiles, connection.verbose()),
+        () -> Client.toJson(result.toFortioJson(percentiles)));
+    if (result.lateCalls > Math.max(10, result.calls() / 100)) {
+      log.warning("the client could not keep the schedule: " + result.lateCalls + " of " + result.calls()
+          + " calls went out late by its own delay (see 'Client start delay'; not counted as the server's)");
+    }
     if (options.hgrmFile != null) {
       writeHgrm(options.hgrmFile, result.latency);
     }
@@ -132,16 +140,16 @@ final class Load {
     void start(Client.Connection server, Ended ended);
   }
 
-  /** How a call ended: exactly one of {@code answer} and {@code failure} is null. */
+  /** How a call ended: exactly one of {@code answer} and {@code failure} is null; its times (null: none). */
   interface Ended {
-    void accept(String answer, Throwable failure);
+    void accept(String answer, Throwable failure, WireClock.CallClock clock);
   }
 
   /** Calls a unary method with the same request each time; {@code answer} names what the reply counts as. */
   static <Q, R> CallStarter unaryCall(MethodDescriptor<Q, R> method, Q request, Duration timeout,
       Function<R, String> answer) {
     return (server, ended) -> server.call(method, request, timeout,
-        (reply, failure) -> ended.accept(failure == null ? answer.apply(reply) : null, failure));
+        (reply, failure, clock) -> ended.accept(failure == null ? answer.apply(reply) : null, failure, clock));
   }
 
   /** What a run is asked to do. */
@@ -158,10 +166,14 @@ final class Load {
     }
   }
 
-  /** What a run measured. */
+  /**
+   * What a run measured: latencies at the wire; the client's own time per call (overhead), and at a fixed rate
+   * how late it put due calls on the wire (start delay) and how many were late.
+   */
   record Result(Plan plan, OffsetDateTime startTime, long warmupCalls, Duration actualDuration,
-      Client.SampleHistogram latency, Client.SampleHistogram correctedLatency, Map<String, Long> outcomes,
-      long failedCalls, String outcomePrefix, String serverLost) {
+      Client.SampleHistogram latency, Client.SampleHistogram correctedLatency, Client.Overhead overhead,
+      Client.SampleHistogram startDelay, long lateCalls, Map<String, Long> outcomes, long failedCalls,
+      String outcomePrefix, String serverLost) {
 
     long calls() {
       return latency.count();
@@ -177,6 +189,11 @@ final class Load {
     }
 
     String format(List<Double> percentiles) {
+      return format(percentiles, false);
+    }
+
+    /** Fortio's text, with the client's own time (its overhead by phase: -v) after the latencies. */
+    String format(List<Double> percentiles, boolean overheadByPhase) {
       StringBuilder out = new StringBuilder();
       out.append(String.format(Locale.ROOT, "Ended after %s : %d calls. qps=%s%n",
           Client.number(actualDuration.toNanos() / 1e9) + "s", calls(), Client.number(actualQps())));
@@ -184,6 +201,14 @@ final class Load {
       if (plan.qps > 0) {
         out.append(correctedLatency.format("Latency from intended start (coordinated omission corrected)",
             percentiles, Client.Unit.SECONDS));
+      }
+      out.append(overhead.format(Client.Unit.SECONDS, overheadByPhase));
+      if (plan.qps > 0) {
+        out.append(String.format(Locale.ROOT, "Client start delay seconds : avg %s p50 %s p99 %s max %s, %d calls"
+            + " late (not in the corrected latency)%n", Client.number(startDelay.avg(Client.Unit.SECONDS)),
+            Client.number(startDelay.percentile(50, Client.Unit.SECONDS)),
+            Client.number(startDelay.percentile(99, Client.Unit.SECONDS)),
+            Client.number(startDelay.max(Client.Unit.SECONDS)), lateCalls));
       }
       outcomes.forEach((outcome, count) -> out.append(outcomePrefix).append(' ').append(outcome).append(" : ")
           .append(count).append('\n'));
@@ -207,6 +232,11 @@ final class Load {
       json.put("DurationHistogram", latency.toFortioJson(percentiles));
       json.put("ErrorsDurationHistogram", Map.of("Count", failedCalls));
       json.put("CorrectedDurationHistogram", correctedLatency.toFortioJson(percentiles));
+      overhead.putFortioJson(json, percentiles);
+      if (plan.qps > 0) {
+        json.put("ClientStartDelayHistogram", startDelay.toFortioJson(percentiles));
+        json.put("LateCalls", lateCalls);
+      }
       json.put("Exactly", plan.exactCalls);
       json.put("RetCodes", outcomes);
       json.put("Destination", plan.target);
@@ -232,13 +262,14 @@ final class Load {
     });
     try {
       for (int i = 0; i < plan.connections; i++) {
-        connections.add(Client.Connection.open(connectionOptions, maxMessageBytes).connect());
+        // paced runs have their answers' arrivals watched; flat out, the watches' wake-ups would take CPU from calls
+        connections.add(Client.Connection.open(connectionOptions, maxMessageBytes, plan.qps > 0).connect());
       }
       // the warm-up calls go out together: with --delay, one after the other would take connections × delay
       List<CompletableFuture<String>> warmUps = new ArrayList<>();
       for (Client.Connection connection : connections) {
         CompletableFuture<String> warmUp = new CompletableFuture<>();
-        call.start(connection, (answer, failure) -> {
+        call.start(connection, (answer, failure, clock) -> {
           if (failure == null) {
             warmUp.complete(answer);
           } else {
@@ -261,7 +292,11 @@ final class Load {
       return new Result(plan, startTime, plan.connections, actualDuration,
           Client.SampleHistogram.of(engine.latency.total()),
           Client.SampleHistogram.of(plan.qps > 0 ? engine.corrected.total() : engine.latency.total()),
-          engine.measured.outcomes(), engine.measured.failedCalls.sum(), outcomePrefix, engine.serverLost);
+          new Client.Overhead(Client.SampleHistogram.of(engine.overhead.total()), engine.beforeWireNanos.sum(),
+              engine.afterWireNanos.sum(), engine.offWireCalls.sum()),
+          Client.SampleHistogram.of(engine.startDelay.total()),
+          engine.lateCalls.sum(), engine.measured.outcomes(), engine.measured.failedCalls.sum(), outcomePrefix,
+          engine.serverLost);
     } finally {
       pacer.shutdownNow();
       connections.forEach(Client.Connection::close);
@@ -271,9 +306,8 @@ final class Load {
   private static void warmUp(Client.Connection connection, CompletableFuture<String> warmUpCall) {
     try {
       String outcome = warmUpCall.join();
-      connection.answered();
       // the run's answers are counted and reported; this one is left out of them, so it is only detail
-      java.util.logging.Logger.getLogger("pingkit.load").info("warm-up call answered " + outcome);
+      log.info("warm-up call answered " + outcome);
     } catch (CompletionException e) {
       throw connection.failure("warm-up call", e.getCause());
     }
@@ -316,6 +350,8 @@ final class Load {
     }
   }
 
+  private static final long LATE_NANOS = 1_000_000;
+
   private static final class Engine {
     private final Plan plan;
     private final List<Client.Connection> connections;
@@ -324,11 +360,19 @@ final class Load {
     private final CountDownLatch stop;
     private final Recording latency = new Recording();
     private final Recording corrected = new Recording();
+    private final Recording overhead = new Recording();
+    private final LongAdder beforeWireNanos = new LongAdder();
+    private final LongAdder afterWireNanos = new LongAdder();
+    private final LongAdder offWireCalls = new LongAdder();
+    private final Recording startDelay = new Recording();
+    private final LongAdder lateCalls = new LongAdder();
     private final Tally warmUp = new Tally();
     private final Tally measured = new Tally();
     private final AtomicLong callsLeft;
     private final CountDownLatch streamsDone;
     private final long periodNanos;
+    /** A call whose own start delay is longer than this (a tenth of its stream's period, 1 ms at least) is late. */
+    private final long lateNanos;
     private final Duration lostAfter;
     private long measureFromNanos;
     private long endNanos;
@@ -347,6 +391,7 @@ final class Load {
       this.streamsDone = new CountDownLatch(plan.slots());
       // each stream's share of the rate: S*C streams at qps in total
       this.periodNanos = plan.qps > 0 ? (long) (plan.slots() * 1e9 / plan.qps) : 0;
+      this.lateNanos = Math.max(LATE_NANOS, periodNanos / 10);
     }
 
     /**
@@ -359,14 +404,24 @@ final class Load {
       endNanos = plan.exactCalls > 0 || plan.duration.isZero() ? Long.MAX_VALUE
           : measureFromNanos + plan.duration.toNanos();
       for (int slot = 0; slot < plan.slots(); slot++) {
-        Client.Connection connection = connections.get(slot % connections.size());
+        Stream stream = new Stream(connections.get(slot % connections.size()));
         // streams start spread over one period, as Fortio's threads do
         long firstIntended = startNanos + (periodNanos == 0 ? 0 : periodNanos * slot / plan.slots());
-        next(connection, firstIntended);
+        next(stream, firstIntended);
       }
     }
 
-    private void next(Client.Connection connection, long intendedNanos) {
+    /** One of the run's streams of calls: its connection, and when its last call's answer came back. */
+    private static final class Stream {
+      final Client.Connection connection;
+      long lastAnswerNanos;
+
+      Stream(Client.Connection connection) {
+        this.connection = connection;
+      }
+    }
+
+    private void next(Stream stream, long intendedNanos) {
       boolean measuring = intendedNanos >= measureFromNanos;
       if (stop.getCount() == 0 || intendedNanos >= endNanos
           || (measuring && plan.exactCalls > 0 && callsLeft.getAndDecrement() <= 0)) {
@@ -375,41 +430,68 @@ final class Load {
       }
       long waitNanos = intendedNanos - System.nanoTime();
       if (waitNanos > 0) {
-        pacer.schedule(() -> fire(connection, intendedNanos, measuring), waitNanos, TimeUnit.NANOSECONDS);
+        pacer.schedule(() -> fire(stream, intendedNanos, measuring), waitNanos, TimeUnit.NANOSECONDS);
       } else {
-        fire(connection, periodNanos == 0 ? System.nanoTime() : intendedNanos, measuring);
+        fire(stream, periodNanos == 0 ? System.nanoTime() : intendedNanos, measuring);
       }
     }
 
-    private void fire(Client.Connection connection, long intendedNanos, boolean measuring) {
+    private void fire(Stream stream, long intendedNanos, boolean measuring) {
       long startNanos = System.nanoTime();
       // a call that fails at once (no connection) ends on this stack: its next call goes through the pacer's
       // queue, or streams of failing calls would recurse without end (a call ending on another thread meanwhile
       // is not on this stack)
       Thread firing = Thread.currentThread();
       boolean[] starting = {true};
-      Ended ended = (answer, failure) -> {
+      Ended ended = (answer, failure, clock) -> {
         long endedNanos = System.nanoTime();
         if (measuring) {
-          latency.record(endedNanos - startNanos);
-          if (periodNanos > 0) {
-            corrected.record(endedNanos - intendedNanos); // flat out, each call starts when intended: the same
-          }
+          record(stream, intendedNanos, startNanos, endedNanos, failure == null ? clock : null);
         }
+        stream.lastAnswerNanos = clock == null ? endedNanos : clock.wireInNanos();
         (measuring ? measured : warmUp).count(answer, failure);
         long nextNanos = periodNanos == 0 ? endedNanos : intendedNanos + periodNanos;
         if (starting[0] && Thread.currentThread() == firing) {
-          pacer.execute(() -> next(connection, nextNanos));
+          pacer.execute(() -> next(stream, nextNanos));
         } else {
-          next(connection, nextNanos);
+          next(stream, nextNanos);
         }
       };
       try {
-        call.start(connection, ended);
+        call.start(stream.connection, ended);
       } catch (RuntimeException e) {
-        ended.accept(null, e);
+        ended.accept(null, e, null);
       }
       starting[0] = false;
+    }
+
+    /**
+     * One measured call's times. Its latency is what the server is answerable for: the wire's RTT, after any
+     * wait for a stream the server allowed. At a fixed rate, the latency from its intended start adds the wait
+     * the server caused (the stream's previous call still unanswered when this one was due), and leaves out the
+     * client's own delay (from when the call was due and its stream free, to its request on the wire: pacing,
+     * pauses, building and sending), which is recorded apart.
+     */
+    private void record(Stream stream, long intendedNanos, long startNanos, long endedNanos,
+        WireClock.CallClock clock) {
+      long latencyNanos = clock == null ? endedNanos - startNanos : clock.latencyNanos();
+      latency.record(latencyNanos);
+      if (clock != null) {
+        overhead.record(clock.sendOverheadNanos() + clock.receiveOverheadNanos());
+        beforeWireNanos.add(clock.sendOverheadNanos());
+        afterWireNanos.add(clock.receiveOverheadNanos());
+        offWireCalls.add(clock.onWire() ? 0 : 1);
+      }
+      if (periodNanos > 0) {
+        long dueNanos = Math.max(intendedNanos, stream.lastAnswerNanos);
+        long onWireNanos = clock == null ? startNanos : clock.wireOutNanos() - clock.serverQueueNanos();
+        long delayNanos = Math.max(0, onWireNanos - dueNanos);
+        corrected.record(dueNanos - intendedNanos + latencyNanos);
+        startDelay.record(delayNanos);
+        if (delayNanos > lateNanos) {
+          lateCalls.increment();
+        }
+      }
     }
 
     /**

@@ -104,14 +104,14 @@ class ClientTest {
       Map<Integer, Set<String>> callThreads = new ConcurrentHashMap<>();
       List<CompletableFuture<PingMessage>> replies = new ArrayList<>();
       for (int i = 0; i < threads; i++) {
-        connections.add(Client.Connection.open(options, 0).connect());
+        connections.add(Client.Connection.open(options, 0, false).connect());
       }
       for (int call = 0; call < 4; call++) {
         for (int i = 0; i < threads; i++) {
           int connection = i;
           CompletableFuture<PingMessage> reply = new CompletableFuture<>();
           connections.get(i).call(PingServerGrpc.getPingMethod(), PingMessage.getDefaultInstance(),
-              Duration.ofSeconds(5), (answer, failure) -> {
+              Duration.ofSeconds(5), (answer, failure, clock) -> {
                 callThreads.computeIfAbsent(connection, k -> ConcurrentHashMap.newKeySet())
                     .add(Thread.currentThread().getName());
                 reply.complete(answer);
@@ -148,10 +148,10 @@ class ClientTest {
                 noReply).build())
         .build().start();
     Client.ConnectionOptions options = Pingkit.parse(new PingClient(), "127.0.0.1:" + empty.getPort()).connection;
-    try (Client.Connection connection = Client.Connection.open(options, 0).connect()) {
+    try (Client.Connection connection = Client.Connection.open(options, 0, false).connect()) {
       CompletableFuture<Throwable> failure = new CompletableFuture<>();
       connection.call(PingServerGrpc.getPingMethod(), PingMessage.getDefaultInstance(), Duration.ofSeconds(5),
-          (answer, error) -> failure.complete(error));
+          (answer, error, clock) -> failure.complete(error));
       Status status = Status.fromThrowable(failure.join());
       assertEquals(Status.Code.INTERNAL, status.getCode(), status.toString());
       assertEquals("No value received for unary call", status.getDescription());

@@ -6,7 +6,7 @@
 //SOURCES ClientTest.java ClientProcessTest.java IndependentServerTest.java JShellTest.java
 //SOURCES LauncherTest.java LoadTest.java KubernetesProbeTest.java AppInstallTest.java ReadmeTest.java HelpTest.java
 //SOURCES BadInputTest.java
-//SOURCES HostilePeerTest.java FaultTest.java LocaleTest.java
+//SOURCES HostilePeerTest.java FaultTest.java LocaleTest.java WireTimesTest.java
 
 import static org.junit.platform.engine.discovery.ClassNameFilter.includeClassNamePatterns;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClasspathRoots;

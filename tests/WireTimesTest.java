@@ -1,0 +1,251 @@
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthGrpc;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import pingkit.fgrpc.PingMessage;
+import pingkit.fgrpc.PingServerGrpc;
+
+/**
+ * Calls timed at the socket: for every call, the application's send, the request handed to the socket, the
+ * answer back from it and the application's receipt come in that order; what the server takes is in the RTT, and
+ * the client's own time is reported apart. Orders and sums only: never how fast.
+ */
+class WireTimesTest {
+
+  @Test
+  void singlePingsAndHealthChecksAreTimedAtTheWireInOrder() {
+    try (PingServer.Running server = PingServer.start("--warmup", "0s", "127.0.0.1:0");
+         Client.Connection connection = open(server.target(), true)) {
+      for (int i = 0; i < 20; i++) {
+        assertOrdered(connection.callBlocking(PingServerGrpc.getPingMethod(), ping(0), Duration.ofSeconds(5))
+            .clock());
+        assertOrdered(connection.callBlocking(HealthGrpc.getCheckMethod(), HealthCheckRequest.getDefaultInstance(),
+            Duration.ofSeconds(5)).clock());
+      }
+    }
+  }
+
+  @Test
+  void manyCallsInFlightOnOneConnectionAreEachTimedInOrder() {
+    try (PingServer.Running server = PingServer.start("--warmup", "0s", "127.0.0.1:0");
+         Client.Connection connection = open(server.target(), false)) {
+      List<CompletableFuture<WireClock.CallClock>> clocks = new ArrayList<>();
+      for (int i = 0; i < 300; i++) {
+        CompletableFuture<WireClock.CallClock> ended = new CompletableFuture<>();
+        // a few delayed, so that answers come back out of order and several share a read
+        connection.call(PingServerGrpc.getPingMethod(), ping(i % 7 == 0 ? 2_000_000 : 0), Duration.ofSeconds(10),
+            (reply, failure, clock) -> {
+              if (failure != null) {
+                ended.completeExceptionally(failure);
+              } else {
+                ended.complete(clock);
+              }
+            });
+        clocks.add(ended);
+      }
+      clocks.forEach(clock -> assertOrdered(clock.join()));
+    }
+  }
+
+  @Test
+  void aServerDelayIsInTheRttAndNotInTheClientOverhead() {
+    long delayNanos = 20_000_000;
+    try (PingServer.Running server = PingServer.start("--warmup", "0s", "127.0.0.1:0");
+         Client.Connection connection = open(server.target(), true)) {
+      for (int i = 0; i < 3; i++) {
+        WireClock.CallClock clock = connection.callBlocking(PingServerGrpc.getPingMethod(), ping(delayNanos),
+            Duration.ofSeconds(5)).clock();
+        assertOrdered(clock);
+        assertTrue(clock.rttNanos() >= delayNanos, "RTT " + clock.rttNanos() + " ns holds the 20 ms delay");
+        long overheadNanos = clock.sendOverheadNanos() + clock.receiveOverheadNanos();
+        long callNanos = clock.appReceiveNanos() - clock.appSendNanos;
+        assertEquals(callNanos, clock.rttNanos() + overheadNanos, "the call is its RTT and its overhead");
+        assertTrue(overheadNanos < callNanos - delayNanos, "the delay is not the client's: " + overheadNanos);
+      }
+    }
+  }
+
+  @Test
+  void tlsAndUnixSocketConnectionsCarryWireTimes(@TempDir Path dir) {
+    TestSupport.Certs certs = TestSupport.certs();
+    try (PingServer.Running tls = PingServer.start("--warmup", "0s", "--cert", certs.serverCert().toString(),
+             "--key", certs.serverKey().toString(), "127.0.0.1:0");
+         Client.Connection connection = open(true, "--cacert", certs.caCert().toString(), tls.target())) {
+      assertOrdered(connection.callBlocking(PingServerGrpc.getPingMethod(), ping(0), Duration.ofSeconds(5))
+          .clock());
+    }
+    String socket = dir.resolve("ping.sock").toString();
+    try (PingServer.Running unix = PingServer.start("--warmup", "0s", socket);
+         Client.Connection connection = open(unix.target(), true)) {
+      assertOrdered(connection.callBlocking(PingServerGrpc.getPingMethod(), ping(0), Duration.ofSeconds(5))
+          .clock());
+    }
+  }
+
+  @Test
+  void everyJsonDocumentCarriesTheClientOverhead() {
+    try (PingServer.Running server = PingServer.start("--warmup", "0s", "127.0.0.1:0")) {
+      JsonObject ping = json("PingClient", "-n", "3", "--json", server.target());
+      assertEquals(6, ping.getAsJsonObject("clientOverheadMicros").get("count").getAsLong());
+      assertTrue(ping.has("clientOverheadBeforeWireMicrosAvg") && ping.has("clientOverheadAfterWireMicrosAvg"));
+      assertTrue(ping.get("wireTimes").getAsBoolean());
+      JsonObject health = json("HealthCheck", "-n", "2", "--json", server.target());
+      assertEquals(2, health.getAsJsonObject("clientOverheadMicros").get("count").getAsLong());
+      assertTrue(health.get("wireTimes").getAsBoolean());
+      JsonObject load = json("PingClient", "-c", "2", "-qps", "100", "-n", "40", "--json", server.target());
+      assertEquals(40, load.getAsJsonObject("ClientOverheadHistogram").get("Count").getAsLong());
+      assertEquals(40, load.getAsJsonObject("ClientStartDelayHistogram").get("Count").getAsLong());
+      assertTrue(load.has("ClientOverheadBeforeWireAvg") && load.has("LateCalls") && load.has("WireTimes"));
+    }
+  }
+
+  @Test
+  void behindAProxyTheWireTimesCannotBeHadAndTheClientSaysSo() throws Exception {
+    // an HTTP CONNECT proxy puts its own handshake before HTTP/2: the socket's bytes are not the calls' frames.
+    // The JDK never proxies loopback names: the client asks for a name that only the proxy knows (as loopback).
+    try (PingServer.Running server = PingServer.start("--warmup", "0s", "127.0.0.1:0");
+         ConnectProxy proxy = new ConnectProxy()) {
+      List<String> command = new ArrayList<>(List.of(
+          Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+          "-Dhttps.proxyHost=127.0.0.1", "-Dhttps.proxyPort=" + proxy.port(),
+          "-cp", System.getProperty("java.class.path"), "PingClient", "-n", "3", "--json",
+          "behind-the-proxy.test:" + server.port()));
+      try (var client = TestSupport.ScriptProcess.start(command, TestSupport.repo())) {
+        assertEquals(0, client.awaitExit(60), client.stderr.toString());
+        assertTrue(proxy.tunnels() > 0, "the call went through the proxy");
+        JsonObject json = JsonParser.parseString(String.join("\n", client.stdout)).getAsJsonObject();
+        assertFalse(json.get("wireTimes").getAsBoolean());
+        assertEquals(1, client.stderr.stream().filter(line -> line.contains("no wire times")).count(),
+            "said once: " + client.stderr);
+      }
+    }
+  }
+
+  // ---- helpers ----------------------------------------------------------------------------------------
+
+  private static void assertOrdered(WireClock.CallClock clock) {
+    assertTrue(clock.onWire(), "timed at the wire");
+    long[] times = {clock.appSendNanos, clock.wireOutNanos(), clock.wireInNanos(), clock.appReceiveNanos()};
+    for (int i = 1; i < times.length; i++) {
+      assertTrue(times[i - 1] <= times[i], "app send <= wire out <= wire in <= app receive: "
+          + java.util.Arrays.toString(times));
+    }
+  }
+
+  private static PingMessage ping(long delayNanos) {
+    return PingMessage.newBuilder().setPayload("wire").setDelayNanos(delayNanos).build();
+  }
+
+  private static Client.Connection open(String target, boolean watchArrivals) {
+    return open(watchArrivals, target);
+  }
+
+  private static Client.Connection open(boolean watchArrivals, String... args) {
+    Client.ConnectionOptions options = Pingkit.parse(new PingClient(), args).connection;
+    return Client.Connection.open(options, 0, watchArrivals).connect();
+  }
+
+  private static JsonObject json(String mainClass, String... args) {
+    try (var process = TestSupport.ScriptProcess.java(mainClass, args)) {
+      assertEquals(0, process.awaitExit(60), process.stderr.toString());
+      return JsonParser.parseString(String.join("\n", process.stdout)).getAsJsonObject();
+    }
+  }
+
+  /** A minimal HTTP CONNECT proxy on loopback to loopback: a tunnel per connection, bytes copied both ways. */
+  private static final class ConnectProxy implements AutoCloseable {
+    private final ServerSocket listener = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+    private final java.util.concurrent.atomic.AtomicInteger tunnels = new java.util.concurrent.atomic.AtomicInteger();
+
+    ConnectProxy() throws IOException {
+      Thread acceptor = new Thread(() -> {
+        while (!listener.isClosed()) {
+          try {
+            Socket client = listener.accept();
+            Thread tunnel = new Thread(() -> tunnel(client), "proxy-tunnel");
+            tunnel.setDaemon(true);
+            tunnel.start();
+          } catch (IOException e) {
+            return; // closed
+          }
+        }
+      }, "proxy-accept");
+      acceptor.setDaemon(true);
+      acceptor.start();
+    }
+
+    int port() {
+      return listener.getLocalPort();
+    }
+
+    int tunnels() {
+      return tunnels.get();
+    }
+
+    private void tunnel(Socket client) {
+      try (client; Socket upstream = new Socket()) {
+        InputStream in = client.getInputStream();
+        StringBuilder request = new StringBuilder();
+        while (!request.toString().endsWith("\r\n\r\n")) {
+          int b = in.read();
+          if (b < 0) {
+            return;
+          }
+          request.append((char) b);
+        }
+        String[] target = request.toString().split(" ")[1].split(":");
+        upstream.connect(new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(),
+            Integer.parseInt(target[target.length - 1])));
+        client.getOutputStream().write("HTTP/1.1 200 Connection established\r\n\r\n"
+            .getBytes(StandardCharsets.US_ASCII));
+        tunnels.incrementAndGet();
+        Thread back = new Thread(() -> copy(upstream, client), "proxy-back");
+        back.setDaemon(true);
+        back.start();
+        copy(client, upstream);
+        back.join();
+      } catch (IOException | InterruptedException | RuntimeException e) {
+        // a tunnel that ends: the client sees its connection close
+      }
+    }
+
+    private static void copy(Socket from, Socket to) {
+      try {
+        InputStream in = from.getInputStream();
+        OutputStream out = to.getOutputStream();
+        byte[] buffer = new byte[8192];
+        for (int n; (n = in.read(buffer)) > 0; ) {
+          out.write(buffer, 0, n);
+          out.flush();
+        }
+        to.shutdownOutput();
+      } catch (IOException e) {
+        // one side closed
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      listener.close();
+    }
+  }
+}
