@@ -1,7 +1,10 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
-//SOURCES lib/Load.java
-// class-data sharing: a cached run starts ~0.3 s sooner (bench/startup.sh); its JVM notes stay off stdout
+//SOURCES lib/Pingkit.java lib/Pem.java lib/Target.java lib/ConnectionOptions.java lib/ReportOptions.java
+//SOURCES lib/SampleHistogram.java lib/ArrivalWatch.java lib/FrameTap.java lib/WireClock.java lib/Overhead.java
+//SOURCES lib/Diagnosis.java lib/EventLoops.java lib/Connection.java lib/Dialer.java lib/Session.java
+//SOURCES lib/LoadRun.java lib/Pacer.java lib/LoadResult.java lib/LoadEngine.java lib/Load.java
+// class-data sharing: a cached run starts sooner (B5, bench/startup.sh); its JVM notes stay off stdout
 //CDS
 //JAVA_OPTIONS -Xlog:cds=off -Xlog:cds+dynamic=off
 
@@ -44,7 +47,7 @@ import picocli.CommandLine.Option;
         Pingkit.EXIT_CODES_FOOTER})
 class HealthCheck implements Callable<Integer> {
   @Mixin
-  Client.ConnectionOptions connection = new Client.ConnectionOptions();
+  ConnectionOptions connection = new ConnectionOptions();
 
   @Option(names = {"--service", "-healthservice"}, paramLabel = "NAME", defaultValue = "",
       description = "service to check (default: \"\", the whole server)")
@@ -62,7 +65,7 @@ class HealthCheck implements Callable<Integer> {
   boolean waitForServing;
 
   @Mixin
-  Client.ReportOptions report = new Client.ReportOptions();
+  ReportOptions report = new ReportOptions();
 
   @Mixin
   Load.Options load = new Load.Options();
@@ -77,7 +80,6 @@ class HealthCheck implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
-    Pingkit.configureLogging("health-check", connection.verbose.length, false);
     if (watch && waitForServing) {
       throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--watch and --wait-for-serving: give one or the other");
     }
@@ -85,54 +87,43 @@ class HealthCheck implements Callable<Integer> {
       throw new Pingkit.UserError(Pingkit.EXIT_USAGE, (watch ? "--watch" : "--wait-for-serving")
           + " does not go with the load flags -c, -s, -qps, -t");
     }
-    report.openJsonFile();
-    CountDownLatch stop = new CountDownLatch(1);
-    Pingkit.onStopSignal(() -> {
-      if (stop.getCount() == 0) {
-        System.exit(Pingkit.EXIT_INTERRUPTED); // a second Ctrl-C: stop now
-      }
-      stop.countDown();
-    });
+    Session session = Session.start("health-check", connection, report);
     if (load.active()) {
-      return runLoad(stop, report.percentiles());
+      return runLoad(session);
     }
     if (watch) {
-      return watch(stop);
+      return watch(session.stop);
     }
     if (waitForServing) {
-      return waitForServing(stop);
+      return waitForServing(session.stop);
     }
-    List<Double> printedPercentiles = report.percentiles();
-    Result result;
-    try {
-      result = check(stop);
-    } catch (Pingkit.PartialFailure failure) {
-      print((Result) failure.partialResult, printedPercentiles); // the answers before the failure
-      throw failure;
-    }
-    print(result, printedPercentiles);
+    Result result = check(session.stop);
+    session.finish(result);
     return result.allServing() ? Pingkit.EXIT_OK : Pingkit.EXIT_UNHEALTHY;
-  }
-
-  private void print(Result result, List<Double> percentiles) {
-    report.print(result.format(percentiles, connection.verbose()), () -> Client.toJson(result.toJson(percentiles)));
   }
 
   // ---- static API, for JShell and tests (mirrors Fortio's GrpcHealthCheck) ---------------------------------
 
   /** Checks {@code service} at {@code target} n times and returns the count per status. */
   static Map<ServingStatus, Long> check(String target, String service, int n) {
-    return run("--service", service, "-n", "" + n, target).statusCounts();
+    Result result = run("--service", service, "-n", "" + n, target);
+    if (result.failure() != null) {
+      throw result.failure();
+    }
+    return result.statusCounts();
   }
 
-  /** Runs checks with command-line arguments, e.g. {@code run("-n", "5", "--service", "ping", "host:8079")}. */
+  /**
+   * Runs checks with command-line arguments, e.g. {@code run("-n", "5", "--service", "ping", "host:8079")}. A run
+   * that fails after its first check returns the answers before, and the failure.
+   */
   static Result run(String... args) {
     return Pingkit.parse(new HealthCheck(), args).check(new CountDownLatch(1));
   }
 
-  /** The answers of a run of checks. */
+  /** The answers of a run of checks, and what cut it short (null: nothing). */
   record Result(String target, String service, Map<ServingStatus, Long> statusCounts,
-      Client.SampleHistogram rttHistogram, Client.Overhead clientOverhead) {
+      SampleHistogram rttHistogram, Overhead clientOverhead, Pingkit.UserError failure) implements Session.Report {
 
     boolean allServing() {
       return statusCounts.keySet().stream().allMatch(status -> status == ServingStatus.SERVING);
@@ -143,16 +134,18 @@ class HealthCheck implements Callable<Integer> {
     }
 
     /** Fortio's text, with the client's overhead (by phase: -v) after the RTT histogram. */
-    String format(List<Double> percentiles, boolean overheadByPhase) {
+    @Override
+    public String format(List<Double> percentiles, boolean overheadByPhase) {
       StringBuilder out =
-          new StringBuilder(rttHistogram.format("RTT histogram usec", percentiles, Client.Unit.MICROS))
-              .append(clientOverhead.format(Client.Unit.MICROS, overheadByPhase));
+          new StringBuilder(rttHistogram.format("RTT histogram usec", percentiles, SampleHistogram.Unit.MICROS))
+              .append(clientOverhead.format(SampleHistogram.Unit.MICROS, overheadByPhase));
       statusCounts.forEach((status, count) -> out.append("Health ").append(status).append(" : ").append(count)
           .append('\n'));
       return out.toString();
     }
 
-    Map<String, Object> toJson(List<Double> percentiles) {
+    @Override
+    public Map<String, Object> toJson(List<Double> percentiles) {
       Map<String, Object> json = new LinkedHashMap<>();
       json.put("target", target);
       json.put("service", service);
@@ -174,9 +167,9 @@ class HealthCheck implements Callable<Integer> {
       throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "-n must be 1 or more");
     }
     HealthCheckRequest request = HealthCheckRequest.newBuilder().setService(service).build();
-    try (Client.Connection server = Client.Connection.open(connection, 0, true).connect()) {
-      Client.SampleHistogram rttHistogram = new Client.SampleHistogram();
-      Client.Overhead overhead = new Client.Overhead();
+    try (Connection server = new Dialer(connection).connect(0, true)) {
+      SampleHistogram rttHistogram = new SampleHistogram();
+      Overhead overhead = new Overhead();
       Map<ServingStatus, Long> statusCounts = new EnumMap<>(ServingStatus.class);
       for (int i = 0; i < n && stop.getCount() > 0; i++) {
         try {
@@ -185,35 +178,34 @@ class HealthCheck implements Callable<Integer> {
           if (i == 0) {
             throw e;
           }
-          throw new Pingkit.PartialFailure(e, new Result(server.target.display(), service, statusCounts,
-              rttHistogram, overhead));
+          // the answers before the failure are the report
+          return new Result(server.target.display(), service, statusCounts, rttHistogram, overhead, e);
         }
       }
-      return new Result(server.target.display(), service, statusCounts, rttHistogram, overhead);
+      return new Result(server.target.display(), service, statusCounts, rttHistogram, overhead, null);
     }
   }
 
   // ---- load mode (Fortio's load -grpc) ---------------------------------------------------------------------
 
-  private int runLoad(CountDownLatch stop, List<Double> printedPercentiles) {
+  private int runLoad(Session session) {
     HealthCheckRequest request = HealthCheckRequest.newBuilder().setService(service).build();
-    Duration callTimeout = connection.callTimeout(Duration.ZERO);
-    Load.Plan plan = Load.plan(load, "GRPC Health for '" + service + "'",
-        Client.Target.parse(connection.target).display(), checks);
-    Load.CallStarter check = Load.unaryCall(HealthGrpc.getCheckMethod(), request, callTimeout,
-        response -> response.getStatus().name());
-    return Load.execute(plan, load, report, connection, 0, check, "Health", stop, printedPercentiles);
+    Dialer dialer = new Dialer(connection);
+    LoadRun.Plan plan = Load.plan(load, "GRPC Health for '" + service + "'", dialer.target.display(), checks);
+    LoadRun.Calls healthChecks = new LoadRun.Calls("Health", LoadRun.unaryCall(HealthGrpc.getCheckMethod(), request,
+        connection.callTimeout(Duration.ZERO), response -> response.getStatus().name()), "SERVING", false);
+    return Load.execute(session, load, new LoadRun(plan, dialer, 0, healthChecks));
   }
 
-  private ServingStatus timedCheck(Client.Connection server, HealthCheckRequest request,
-      Client.SampleHistogram rttHistogram, Client.Overhead overhead) {
+  private ServingStatus timedCheck(Connection server, HealthCheckRequest request,
+      SampleHistogram rttHistogram, Overhead overhead) {
     var answer = checkOnce(server, request, connection.callTimeout(Duration.ZERO));
     rttHistogram.record(answer.clock().rttNanos());
     overhead.record(answer.clock());
     return answer.reply().getStatus();
   }
 
-  private Client.Connection.Answer<HealthCheckResponse> checkOnce(Client.Connection server,
+  private Connection.Answer<HealthCheckResponse> checkOnce(Connection server,
       HealthCheckRequest request, Duration timeout) {
     try {
       return server.callBlocking(HealthGrpc.getCheckMethod(), request, timeout);
@@ -222,7 +214,7 @@ class HealthCheck implements Callable<Integer> {
     }
   }
 
-  private RuntimeException healthFailure(Client.Connection server, StatusRuntimeException e) {
+  private RuntimeException healthFailure(Connection server, StatusRuntimeException e) {
     return switch (e.getStatus().getCode()) {
       case NOT_FOUND -> new Pingkit.UserError(Pingkit.EXIT_RPC_FAILED, "health service '" + service
           + "' is unknown to " + server.target.display() + " (NOT_FOUND)");
@@ -239,7 +231,7 @@ class HealthCheck implements Callable<Integer> {
     long start = System.nanoTime();
     long deadline = start + limit.toNanos();
     HealthCheckRequest request = HealthCheckRequest.newBuilder().setService(service).build();
-    try (Client.Connection server = Client.Connection.open(connection, 0, false)) {
+    try (Connection server = new Dialer(connection).open(0, false)) {
       Pingkit.UserError lastFailure = null;
       ServingStatus lastStatus = null;
       int attempts = 0;
@@ -260,8 +252,9 @@ class HealthCheck implements Callable<Integer> {
             double waitedSeconds = (System.nanoTime() - start) / 1e9;
             int checksMade = attempts;
             report.print(String.format(java.util.Locale.ROOT, "SERVING after %.2f s (%d checks)%n", waitedSeconds,
-                checksMade), () -> Client.toJson(Client.jsonObject("target", server.target.display(), "service",
-                    service, "status", "SERVING", "waitedSeconds", Client.round(waitedSeconds), "checks", checksMade)));
+                checksMade), () -> ReportOptions.toJson(ReportOptions.jsonObject("target", server.target.display(),
+                    "service", service, "status", "SERVING", "waitedSeconds", SampleHistogram.round(waitedSeconds),
+                    "checks", checksMade)));
             return Pingkit.EXIT_OK;
           }
         } catch (Pingkit.UserError e) {
@@ -284,7 +277,7 @@ class HealthCheck implements Callable<Integer> {
 
   private int watch(CountDownLatch stop) throws InterruptedException {
     LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
-    try (Client.Connection server = Client.Connection.open(connection, 0, false).connect()) {
+    try (Connection server = new Dialer(connection).connect(0, false)) {
       // --timeout is how long to watch: it counts from the connection, not from the JVM's start
       long deadline = connection.timeout == null ? Long.MAX_VALUE : System.nanoTime() + connection.timeout.toNanos();
       ClientCall<HealthCheckRequest, HealthCheckResponse> call =
@@ -334,7 +327,7 @@ class HealthCheck implements Callable<Integer> {
         }
         Instant now = Instant.now();
         ServingStatus status = lastStatus;
-        report.print(now + " " + status + "\n", () -> new com.google.gson.Gson().toJson(Client.jsonObject("time",
+        report.print(now + " " + status + "\n", () -> new com.google.gson.Gson().toJson(ReportOptions.jsonObject("time",
             now.toString(), "status", status.name())));
       }
       call.cancel("watch ended", null);

@@ -1,7 +1,10 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
-//SOURCES lib/Load.java
-// class-data sharing: a cached run starts ~0.3 s sooner (bench/startup.sh); its JVM notes stay off stdout
+//SOURCES lib/Pingkit.java lib/Pem.java lib/Target.java lib/ConnectionOptions.java lib/ReportOptions.java
+//SOURCES lib/SampleHistogram.java lib/ArrivalWatch.java lib/FrameTap.java lib/WireClock.java lib/Overhead.java
+//SOURCES lib/Diagnosis.java lib/EventLoops.java lib/Connection.java lib/Dialer.java lib/Session.java
+//SOURCES lib/LoadRun.java lib/Pacer.java lib/LoadResult.java lib/LoadEngine.java lib/Load.java
+// class-data sharing: a cached run starts sooner (B5, bench/startup.sh); its JVM notes stay off stdout
 //CDS
 //JAVA_OPTIONS -Xlog:cds=off -Xlog:cds+dynamic=off
 
@@ -38,7 +41,7 @@ import pingkit.fgrpc.PingServerGrpc;
         Pingkit.EXIT_CODES_FOOTER})
 class PingClient implements Callable<Integer> {
   @Mixin
-  Client.ConnectionOptions connection = new Client.ConnectionOptions();
+  ConnectionOptions connection = new ConnectionOptions();
 
   @Option(names = "-n", paramLabel = "N",
       description = "iterations (2 calls each), 0 = until Ctrl-C with a line each (default: 1); load: exact calls")
@@ -60,7 +63,7 @@ class PingClient implements Callable<Integer> {
   Duration interval;
 
   @Mixin
-  Client.ReportOptions report = new Client.ReportOptions();
+  ReportOptions report = new ReportOptions();
 
   @Mixin
   Load.Options load = new Load.Options();
@@ -71,43 +74,30 @@ class PingClient implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Pingkit.configureLogging("ping-client", connection.verbose.length, false);
-    List<Double> printedPercentiles = report.percentiles();
-    report.openJsonFile();
-    CountDownLatch stop = new CountDownLatch(1);
-    Pingkit.onStopSignal(() -> {
-      if (stop.getCount() == 0) {
-        System.exit(Pingkit.EXIT_INTERRUPTED); // a second Ctrl-C: stop now, without the report
-      }
-      stop.countDown();
-    });
+    Session session = Session.start("ping-client", connection, report);
     if (load.active()) {
-      return runLoad(stop, printedPercentiles);
+      return runLoad(session);
     }
-    int iterations = iterations();
-    boolean lineEach = iterations == 0 || connection.verbose();
-    try {
-      print(measure(stop, lineEach && !report.jsonOnStdout() ? System.out::println : null),
-          printedPercentiles);
-    } catch (Pingkit.PartialFailure failure) {
-      print((Result) failure.partialResult, printedPercentiles); // what was measured before the failure
-      throw failure;
-    }
+    boolean lineEach = iterations() == 0 || connection.verbose();
+    session.finish(measure(session.stop, lineEach && !session.jsonOnStdout() ? System.out::println : null));
     return Pingkit.EXIT_OK;
-  }
-
-  private void print(Result result, List<Double> percentiles) {
-    report.print(result.format(percentiles, connection.verbose()), () -> Client.toJson(result.toJson(percentiles)));
   }
 
   // ---- static API, for JShell and tests (mirrors Fortio's PingClientCall) ----------------------------------
 
   /** Pings {@code target} n times (Fortio's way) and returns the average RTT in seconds. */
   static double ping(String target, int n, String payload, Duration delay) {
-    return run("-n", "" + n, "--payload", payload, "--delay", delay.toNanos() + "ns", target).averageRttSeconds();
+    Result result = run("-n", "" + n, "--payload", payload, "--delay", delay.toNanos() + "ns", target);
+    if (result.failure() != null) {
+      throw result.failure();
+    }
+    return result.averageRttSeconds();
   }
 
-  /** Runs with command-line arguments, e.g. {@code run("-n", "5", "--cacert", "ca.pem", "host:8443")}. */
+  /**
+   * Runs with command-line arguments, e.g. {@code run("-n", "5", "--cacert", "ca.pem", "host:8443")}. A run
+   * that fails after its first iteration returns what it measured, and the failure.
+   */
   static Result run(String... args) {
     PingClient command = Pingkit.parse(new PingClient(), args);
     if (command.iterations() == 0) {
@@ -116,13 +106,13 @@ class PingClient implements Callable<Integer> {
     return command.measure(new CountDownLatch(1), null);
   }
 
-  /** The measurements of one run. */
+  /** The measurements of one run, and what cut it short (null: nothing). */
   record Result(String target, long iterations, int payloadBytes, Duration delay,
-      Client.SampleHistogram rttHistogram, Client.SampleHistogram clockSkewHistogram,
-      Client.Overhead clientOverhead) {
+      SampleHistogram rttHistogram, SampleHistogram clockSkewHistogram, Overhead clientOverhead,
+      Pingkit.UserError failure) implements Session.Report {
 
     double averageRttSeconds() {
-      return rttHistogram.avg(Client.Unit.SECONDS);
+      return rttHistogram.avg(SampleHistogram.Unit.SECONDS);
     }
 
     String format(List<Double> percentiles) {
@@ -130,15 +120,18 @@ class PingClient implements Callable<Integer> {
     }
 
     /** Fortio's text, with the client's overhead (by phase: -v) before the average. */
-    String format(List<Double> percentiles, boolean overheadByPhase) {
-      return clockSkewHistogram.format("Clock skew histogram usec", percentiles, Client.Unit.MICROS)
-          + rttHistogram.format("RTT histogram usec", percentiles, Client.Unit.MICROS)
-          + clientOverhead.format(Client.Unit.MICROS, overheadByPhase)
+    @Override
+    public String format(List<Double> percentiles, boolean overheadByPhase) {
+      SampleHistogram.Unit micros = SampleHistogram.Unit.MICROS;
+      return clockSkewHistogram.format("Clock skew histogram usec", percentiles, micros)
+          + rttHistogram.format("RTT histogram usec", percentiles, micros)
+          + clientOverhead.format(micros, overheadByPhase)
           + String.format(java.util.Locale.ROOT, "Average RTT %s usec over %d samples (%d iterations) to %s%n",
-              Client.number(rttHistogram.avg(Client.Unit.MICROS)), rttHistogram.count(), iterations, target);
+              SampleHistogram.number(rttHistogram.avg(micros)), rttHistogram.count(), iterations, target);
     }
 
-    Map<String, Object> toJson(List<Double> percentiles) {
+    @Override
+    public Map<String, Object> toJson(List<Double> percentiles) {
       Map<String, Object> json = new LinkedHashMap<>();
       json.put("target", target);
       json.put("iterations", iterations);
@@ -168,7 +161,7 @@ class PingClient implements Callable<Integer> {
     String payloadText = payloadText();
     Duration callTimeout = connection.callTimeout(delay);
     int maxMessageBytes = utf8Bytes(payloadText) + 1024;
-    try (Client.Connection server = Client.Connection.open(connection, maxMessageBytes, true).connect()) {
+    try (Connection server = new Dialer(connection).connect(maxMessageBytes, true)) {
       PingMessage message = PingMessage.newBuilder()
           .setPayload(payloadText).setDelayNanos(delay.toNanos()).build();
       call(server, message, callTimeout, "warm-up ping");
@@ -183,32 +176,32 @@ class PingClient implements Callable<Integer> {
         if (run.done == 0) {
           throw e;
         }
-        throw new Pingkit.PartialFailure(e, run.result(payloadText, delay));
+        return run.result(payloadText, delay, e); // what was measured before the failure
       }
-      return run.result(payloadText, delay);
+      return run.result(payloadText, delay, null);
     }
   }
 
   /**
    * Fortio's iterations, each call started from the previous one's callback on the connection's event loop:
-   * no call waits for a thread to wake up, which a blocking call does twice (bench/rtt.java: p50 ~90 -> ~55 us).
+   * no call waits for a thread to wake up, which a blocking call does twice (B1, bench/rtt.java).
    * Only one call is in flight at a time, so the fields need no lock; {@link #start}'s future publishes them.
    */
   private static final class Iterations {
-    private final Client.Connection server;
+    private final Connection server;
     private final Duration callTimeout;
     private final long lastIteration; // 0: until stopped
     private final CountDownLatch stop;
     private final Consumer<String> eachIteration;
-    private final Client.SampleHistogram rttHistogram = new Client.SampleHistogram();
-    private final Client.SampleHistogram clockSkewHistogram = new Client.SampleHistogram();
-    private final Client.Overhead overhead = new Client.Overhead();
+    private final SampleHistogram rttHistogram = new SampleHistogram();
+    private final SampleHistogram clockSkewHistogram = new SampleHistogram();
+    private final Overhead overhead = new Overhead();
     private PingMessage message;
     private long done;
     private long leftInRun;
     private CompletableFuture<Boolean> running;
 
-    Iterations(Client.Connection server, PingMessage message, Duration callTimeout, long lastIteration,
+    Iterations(Connection server, PingMessage message, Duration callTimeout, long lastIteration,
         CountDownLatch stop, Consumer<String> eachIteration) {
       this.server = server;
       this.message = message;
@@ -270,9 +263,10 @@ class PingClient implements Callable<Integer> {
       }
       eachIteration.accept(String.format(java.util.Locale.ROOT,
           "seq %d: rtt %s usec (avg of %s, %s, %s) clock skew %s usec", seq,
-          Client.number((rtt1Nanos + rtt2Nanos + serverRttNanos) / 3e3), Client.number(rtt1Nanos / 1e3),
-          Client.number(serverRttNanos / 1e3), Client.number(rtt2Nanos / 1e3),
-          Client.number(clockSkewNanos / 1e3)));
+          SampleHistogram.number((rtt1Nanos + rtt2Nanos + serverRttNanos) / 3e3),
+          SampleHistogram.number(rtt1Nanos / 1e3), SampleHistogram.number(serverRttNanos / 1e3),
+          SampleHistogram.number(rtt2Nanos / 1e3),
+          SampleHistogram.number(clockSkewNanos / 1e3)));
     }
 
     private void call(PingMessage request, long seq, BiConsumer<PingMessage, WireClock.CallClock> then) {
@@ -289,24 +283,25 @@ class PingClient implements Callable<Integer> {
       });
     }
 
-    Result result(String payloadText, Duration delay) {
+    Result result(String payloadText, Duration delay, Pingkit.UserError failure) {
       return new Result(server.target.display(), done, utf8Bytes(payloadText), delay, rttHistogram,
-          clockSkewHistogram, overhead);
+          clockSkewHistogram, overhead, failure);
     }
   }
 
   // ---- load mode (Fortio's load -grpc -ping) ----------------------------------------------------------------
 
-  private int runLoad(CountDownLatch stop, List<Double> printedPercentiles) {
+  private int runLoad(Session session) {
     String payloadText = payloadText();
     PingMessage message = PingMessage.newBuilder().setPayload(payloadText).setDelayNanos(delay.toNanos()).build();
-    Duration callTimeout = connection.callTimeout(delay);
     String runType = "GRPC Ping" + (delay.isZero() ? "" : " Delay=" + Pingkit.formatDuration(delay))
         + (payloadText.isEmpty() ? "" : " PayloadLength=" + utf8Bytes(payloadText));
-    Load.Plan plan = Load.plan(load, runType, Client.Target.parse(connection.target).display(), iterationsOrCalls);
-    Load.CallStarter ping = Load.unaryCall(PingServerGrpc.getPingMethod(), message, callTimeout, reply -> "SERVING");
-    return Load.execute(plan, load, report, connection, utf8Bytes(payloadText) + 1024, ping, "Ping", stop,
-        printedPercentiles);
+    Dialer dialer = new Dialer(connection);
+    LoadRun.Plan plan = Load.plan(load, runType, dialer.target.display(), iterationsOrCalls);
+    // every answer of a ping server is an echo: Fortio counts them as "Ping SERVING"
+    LoadRun.Calls pings = new LoadRun.Calls("Ping", LoadRun.unaryCall(PingServerGrpc.getPingMethod(), message,
+        connection.callTimeout(delay), reply -> "SERVING"), "SERVING", true);
+    return Load.execute(session, load, new LoadRun(plan, dialer, utf8Bytes(payloadText) + 1024, pings));
   }
 
   /** Waits {@code pause}, or less when stopped; returns whether a stop was asked for. */
@@ -334,7 +329,7 @@ class PingClient implements Callable<Integer> {
     }
   }
 
-  private static PingMessage call(Client.Connection server, PingMessage message, Duration timeout, String what) {
+  private static PingMessage call(Connection server, PingMessage message, Duration timeout, String what) {
     try {
       return server.callBlocking(PingServerGrpc.getPingMethod(), message, timeout).reply();
     } catch (StatusRuntimeException e) {

@@ -1,31 +1,21 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
-//SOURCES lib/Pingkit.java lib/ServerWarmUp.java
-// class-data sharing: a cached run starts ~0.3 s sooner (bench/startup.sh); its JVM notes stay off stdout
+//SOURCES lib/Pingkit.java lib/Pem.java lib/ServerFlags.java lib/Drain.java lib/HealthCommands.java
+//SOURCES lib/CallLogger.java lib/ServerWarmUp.java
+// class-data sharing: a cached run starts sooner (bench/startup.sh); its JVM notes stay off stdout
 //CDS
 //JAVA_OPTIONS -Xlog:cds=off -Xlog:cds+dynamic=off
-// Memory (B6, bench/server.java) and throughput (B2): a ping server's live data is a few MB, so the serial
-// collector (no concurrent GC threads; young pauses well under a millisecond here) with a fixed 32 MB young
-// generation (smaller, it collects hundreds of times a second under load: 12% fewer calls; larger, it only
-// adds resident memory) in a heap that starts at 48 MB. The JVM's default start, 1/64 of RAM, is filled by the
-// first burst and stays resident (1,000 open streams: 277 MB with G1 and defaults). The maximum stays the JVM's
-// default (1/4 of RAM), so that --max-message-size echoes are never refused for want of heap.
+// Memory (B6) and throughput (B2): a ping server's live data is a few MB, so the serial collector (no concurrent
+// GC threads) with a fixed young generation (smaller collects too often under load; larger only adds resident
+// memory) in a heap that starts small: the JVM's default start is filled by the first burst and stays resident.
+// The maximum stays the JVM's default, so that --max-message-size echoes are never refused for want of heap.
 //JAVA_OPTIONS -XX:+UseSerialGC -Xms48m -Xmn32m
 
-import io.grpc.ForwardingServerCallListener;
-import io.grpc.Grpc;
-import io.grpc.Metadata;
-import io.grpc.MethodDescriptor;
+import io.grpc.BindableService;
 import io.grpc.Server;
-import io.grpc.ServerCall;
-import io.grpc.ServerCallHandler;
-import io.grpc.ServerInterceptor;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
-import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollIoHandler;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
@@ -35,32 +25,22 @@ import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
-import java.net.BindException;
-import java.net.Inet6Address;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.net.UnknownHostException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.stream.Collectors;
-import java.util.stream.StreamSupport;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -87,6 +67,46 @@ import pingkit.fgrpc.PingServerGrpc;
         "  2  cannot listen (port in use, socket path exists, unknown host)",
         "  130  a second signal stopped it without waiting for calls in flight"})
 class PingServer implements Callable<Integer> {
+  // ---- the service: Fortio's ping -----------------------------------------------------------------------
+
+  /**
+   * Fortio's {@code PingServer/Ping}: the request echoed ({@code seq}, {@code payload}, {@code delayNanos}) with
+   * {@code ts} set to this server's wall clock at receipt, sent {@code delayNanos} later (at most --max-delay).
+   * A delayed reply is a timer entry of the event loop the call arrived on (handlers run there), never a thread.
+   */
+  static final class PingService extends PingServerGrpc.PingServerImplBase {
+    private final long maxDelayNanos;
+    private final boolean logCalls;
+
+    PingService(Duration maxDelay, boolean logCalls) {
+      this.maxDelayNanos = maxDelay.toNanos();
+      this.logCalls = logCalls;
+    }
+
+    @Override
+    public void ping(PingMessage request, StreamObserver<PingMessage> responseObserver) {
+      PingMessage reply = request.toBuilder().setTs(Pingkit.wallClockNanos()).build();
+      long delayNanos = Math.min(request.getDelayNanos(), maxDelayNanos);
+      if (logCalls) {
+        log.info("ping seq=" + request.getSeq() + " payload=" + request.getPayload().length() + "B delay="
+            + Pingkit.formatDuration(Duration.ofNanos(Math.max(delayNanos, 0))));
+      }
+      if (delayNanos <= 0) {
+        responseObserver.onNext(reply);
+        responseObserver.onCompleted();
+        return;
+      }
+      var call = (ServerCallStreamObserver<PingMessage>) responseObserver;
+      ScheduledFuture<?> pending = Objects.requireNonNull(ThreadExecutorMap.currentExecutor(),
+          "the ping handler runs on its call's event loop").schedule(() -> {
+            call.onNext(reply);
+            call.onCompleted();
+          }, delayNanos, TimeUnit.NANOSECONDS);
+      call.setOnCancelHandler(() -> pending.cancel(false));
+    }
+  }
+
+  // ---- the command --------------------------------------------------------------------------------------
 
   @Parameters(paramLabel = "LISTEN", arity = "0..1", defaultValue = "8079",
       description = "PORT, :PORT, HOST:PORT, [V6]:PORT, or a Unix socket path (contains '/'); port 0 picks a free"
@@ -122,7 +142,7 @@ class PingServer implements Callable<Integer> {
   int maxStreams;
 
   @Option(names = "--max-message-size", paramLabel = "BYTES", defaultValue = "4MiB",
-      converter = Pingkit.ByteSizeConverter.class,
+      converter = ServerFlags.ByteSizeConverter.class,
       description = "largest request accepted, e.g. 65536, 512KiB, 4MiB (default: ${DEFAULT-VALUE})")
   int maxMessageBytes;
 
@@ -171,7 +191,8 @@ class PingServer implements Callable<Integer> {
     });
     System.out.println("listening on " + server.address());
     System.out.flush();
-    server.acceptHealthCommands(System.in);
+    server.warmUp(warmup);
+    HealthCommands.accept(System.in, server::setHealth, server.drain::draining);
     stopRequested.await();
     log.info("draining: health is NOT_SERVING, new calls are refused");
     int cut = server.drain(drainTimeout);
@@ -194,20 +215,23 @@ class PingServer implements Callable<Integer> {
    * {@code certFile}/{@code keyFile} may be null (plaintext); {@code maxStreams} 0 = no limit.
    */
   static Running start(String listen, String certFile, String keyFile, String healthServiceName, int maxStreams) {
-    var args = new java.util.ArrayList<String>();
+    List<String> args = new ArrayList<>();
     if (certFile != null) {
-      args.addAll(java.util.List.of("--cert", certFile, "--key", keyFile));
+      args.addAll(List.of("--cert", certFile, "--key", keyFile));
     }
-    args.addAll(java.util.List.of("--health-service", healthServiceName, "--max-streams", "" + maxStreams));
-    args.add(listen);
+    args.addAll(List.of("--health-service", healthServiceName, "--max-streams", "" + maxStreams, listen));
     return start(args.toArray(String[]::new));
   }
 
-  /** Starts a ping server with command-line arguments, e.g. {@code start("--max-delay", "1s", "127.0.0.1:0")}. */
+  /**
+   * Starts a ping server with command-line arguments, e.g. {@code start("--max-delay", "1s", "127.0.0.1:0")};
+   * it warms up as the command does.
+   */
   static Running start(String... commandLineArgs) {
-    PingServer command = new PingServer();
-    Pingkit.parse(command, commandLineArgs);
-    return command.start();
+    PingServer command = Pingkit.parse(new PingServer(), commandLineArgs);
+    Running server = command.start();
+    server.warmUp(command.warmup);
+    return server;
   }
 
   /** Starts a TCP ping server on {@code port} (0 = free) of every interface and returns the bound port. */
@@ -227,6 +251,7 @@ class PingServer implements Callable<Integer> {
 
   // ---- the server ---------------------------------------------------------------------------------------
 
+  /** The server the flags describe, listening: one builder chain, then the handle. */
   private Running start() {
     if ((certFile == null) != (keyFile == null)) {
       throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--cert and --key go together: give both, or neither");
@@ -241,14 +266,16 @@ class PingServer implements Callable<Integer> {
       throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--handshake-timeout must be more than 0");
     }
     SslContext tls = certFile == null ? null
-        : Pingkit.serverTls(certFile, keyFile, clientCaFile, requireClientCert);
-    SocketAddress address = listenAddress(listen);
-
+        : ServerFlags.serverTls(certFile, keyFile, clientCaFile, requireClientCert);
+    SocketAddress address = ServerFlags.listenAddress(listen);
     HealthStatusManager health = new HealthStatusManager();
     health.setStatus(healthServiceName, ServingStatus.SERVING);
     health.setStatus(healthServiceName + "_down", ServingStatus.NOT_SERVING);
-    initialHealth.forEach((service, status) -> health.setStatus(service, servingStatus(status, "--health-status")));
-    Running running = new Running(health, maxDelay.toNanos());
+    initialHealth.forEach((service, status) -> health.setStatus(service,
+        HealthCommands.status(status, "--health-status")));
+    Drain drain = new Drain();
+    // a Unix socket needs epoll's own channel and loops; TCP takes gRPC's shared ones
+    EventLoopGroup[] socketLoops = address instanceof DomainSocketAddress ? ServerFlags.unixSocketLoops() : null;
 
     NettyServerBuilder builder = NettyServerBuilder.forAddress(address)
         // every handler here is non-blocking (delays are scheduled), so calls run on the transport's threads
@@ -256,86 +283,71 @@ class PingServer implements Callable<Integer> {
         .maxInboundMessageSize(maxMessageBytes)
         // a connection left silent (or dribbling) before its handshake holds a socket: gRPC's default is 120 s
         .handshakeTimeout(handshakeTimeout.toNanos(), TimeUnit.NANOSECONDS)
-        .addService(running.pingService(verbose.length > 0))
+        .maxConcurrentCallsPerConnection(maxStreams > 0 ? maxStreams : Integer.MAX_VALUE)
+        .addService(new PingService(maxDelay, verbose.length > 0))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
-        .addService(legacyReflection());
-    if (maxStreams > 0) {
-      builder.maxConcurrentCallsPerConnection(maxStreams);
+        .addService(legacyReflection())
+        .intercept(drain);
+    if (verbose.length > 0) {
+      builder.intercept(new CallLogger());
     }
     if (tls != null) {
       builder.sslContext(tls);
     }
-    builder.intercept(running.inFlightCounter());
-    if (verbose.length > 0) {
-      builder.intercept(new CallLogger());
+    if (socketLoops != null) {
+      builder.channelType(EpollServerDomainSocketChannel.class).bossEventLoopGroup(socketLoops[0])
+          .workerEventLoopGroup(socketLoops[1]);
     }
-    if (address instanceof DomainSocketAddress socket) {
-      if (!Epoll.isAvailable()) {
-        throw new Pingkit.UserError(Pingkit.EXIT_CONNECTION, "Unix domain sockets need Linux (epoll): "
-            + Pingkit.oneLine(Epoll.unavailabilityCause()));
-      }
-      running.bossGroup = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
-      running.workerGroup = new MultiThreadIoEventLoopGroup(EpollIoHandler.newFactory());
-      builder.channelType(EpollServerDomainSocketChannel.class)
-          .bossEventLoopGroup(running.bossGroup)
-          .workerEventLoopGroup(running.workerGroup);
-      running.socketPath = Path.of(socket.path());
-    }
-    running.server = builder.build();
+    Server server = builder.build();
     try {
-      running.server.start();
-      running.boundSocket = running.socketPath != null;
+      server.start();
     } catch (IOException e) {
-      running.releaseResources();
+      ServerFlags.release(socketLoops, null);
       throw new Pingkit.UserError(Pingkit.EXIT_CONNECTION,
-          "cannot listen on " + describe(address) + ": " + bindFailure(e));
+          "cannot listen on " + ServerFlags.describe(address) + ": " + ServerFlags.bindFailure(e));
     }
-    running.address = running.socketPath != null ? "unix " + running.socketPath
-        : "tcp " + hostPort((InetSocketAddress) running.server.getListenSockets().get(0));
-    if (!warmup.isZero() && !warmup.isNegative()) {
-      running.warmUp = ServerWarmUp.start(running.pingService(false).bindService(), maxMessageBytes, warmup,
-          () -> running.clientCalled || running.draining);
-    }
-    return running;
+    Path socketPath = address instanceof DomainSocketAddress socket ? Path.of(socket.path()) : null;
+    return new Running(server, health, drain, socketPath, socketLoops, maxDelay, maxMessageBytes);
   }
 
   @SuppressWarnings("deprecation") // v1alpha is what many tools still ask for; the v1 service is added too
-  private static io.grpc.BindableService legacyReflection() {
+  private static BindableService legacyReflection() {
     return io.grpc.protobuf.services.ProtoReflectionService.newInstance();
   }
 
-  /** A started server: its address, and the ways to stop it. */
+  /** A listening server: where it listens, its health, and the ways to stop it (a drain, or at once). */
   static final class Running implements AutoCloseable {
+    private final Server server;
     private final HealthStatusManager health;
-    private final long maxDelayNanos;
-    private final AtomicInteger callsInFlight = new AtomicInteger();
-    private final CompletableFuture<Void> drained = new CompletableFuture<>();
-    private volatile boolean draining;
-    private final java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
-    private Server server;
-    private String address;
-    private Path socketPath;
-    private boolean boundSocket;
-    private EventLoopGroup bossGroup;
-    private EventLoopGroup workerGroup;
+    final Drain drain;
+    private final Path socketPath;
+    private final EventLoopGroup[] socketLoops;
+    private final Duration maxDelay;
+    private final int maxMessageBytes;
+    private final AtomicBoolean released = new AtomicBoolean();
+    private volatile ServerWarmUp warmUp;
 
-    private ServerWarmUp warmUp;
-    private volatile boolean clientCalled;
-
-    private Running(HealthStatusManager health, long maxDelayNanos) {
+    private Running(Server server, HealthStatusManager health, Drain drain, Path socketPath,
+        EventLoopGroup[] socketLoops, Duration maxDelay, int maxMessageBytes) {
+      this.server = server;
       this.health = health;
-      this.maxDelayNanos = maxDelayNanos;
+      this.drain = drain;
+      this.socketPath = socketPath;
+      this.socketLoops = socketLoops;
+      this.maxDelay = maxDelay;
+      this.maxMessageBytes = maxMessageBytes;
     }
 
     @Override
     public String toString() {
-      return "PingServer listening on " + address;
+      return "PingServer listening on " + address();
     }
 
     /** "tcp HOST:PORT" or "unix PATH", as printed on start. */
     String address() {
-      return address;
+      return socketPath != null ? "unix " + socketPath
+          : "tcp " + ServerFlags.hostPort((InetSocketAddress) server.getListenSockets().get(0));
     }
 
     /** The bound TCP port (-1 for a Unix socket). */
@@ -349,7 +361,7 @@ class PingServer implements Callable<Integer> {
         return "unix:" + socketPath;
       }
       InetSocketAddress bound = (InetSocketAddress) server.getListenSockets().get(0);
-      return bound.getAddress().isAnyLocalAddress() ? "127.0.0.1:" + bound.getPort() : hostPort(bound);
+      return bound.getAddress().isAnyLocalAddress() ? "127.0.0.1:" + bound.getPort() : ServerFlags.hostPort(bound);
     }
 
     /** Sets the health a service reports (a no-op once draining: health stays NOT_SERVING). */
@@ -357,42 +369,20 @@ class PingServer implements Callable<Integer> {
       health.setStatus(service, status);
     }
 
-    /**
-     * Reads lines 'set SERVICE STATUS' (SERVICE "" for the server as a whole) from {@code commands} until it
-     * ends, so that probes and load balancers can be tried by hand; each change is confirmed on stderr.
-     */
-    void acceptHealthCommands(java.io.InputStream commands) {
-      Thread reader = new Thread(() -> {
-        try (var lines = new java.io.BufferedReader(
-            new java.io.InputStreamReader(commands, java.nio.charset.StandardCharsets.UTF_8))) {
-          for (String line; (line = lines.readLine()) != null; ) {
-            String[] words = line.trim().split("\\s+");
-            if (words.length == 1 && words[0].isEmpty()) {
-              continue;
-            }
-            try {
-              if (words.length != 3 || !words[0].equals("set")) {
-                throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "expected 'set SERVICE STATUS'");
-              }
-              String service = words[1].equals("\"\"") ? "" : words[1];
-              setHealth(service, servingStatus(words[2], "set"));
-              System.err.println("ping-server: health of '" + service + "' is now " + words[2].toUpperCase(
-                  java.util.Locale.ROOT) + (draining ? " (ignored: draining, health stays NOT_SERVING)" : ""));
-            } catch (Pingkit.UserError e) {
-              System.err.println("ping-server: stdin: '" + line + "': " + e.getMessage());
-            }
-          }
-        } catch (IOException e) {
-          // stdin closed or unreadable: no more commands
-        }
-      }, "health-commands");
-      reader.setDaemon(true);
-      reader.start();
-    }
-
     /** Unary calls (pings, health checks) received and not yet answered. */
     int callsInFlight() {
-      return callsInFlight.get();
+      return drain.callsInFlight();
+    }
+
+    /**
+     * Calls itself over loopback for {@code limit} (0: not at all) in the background, giving way to the first
+     * client and to a drain ({@link ServerWarmUp}).
+     */
+    void warmUp(Duration limit) {
+      if (!limit.isZero() && !limit.isNegative()) {
+        warmUp = ServerWarmUp.start(new PingService(maxDelay, false).bindService(), maxMessageBytes, limit,
+            () -> drain.called() || drain.draining());
+      }
     }
 
     /** Drains (health NOT_SERVING, no new calls, calls in flight answered) within 30 s. */
@@ -409,8 +399,8 @@ class PingServer implements Callable<Integer> {
     void stopNow() {
       stopWarmUp();
       server.shutdownNow();
-      drained.complete(null);
-      releaseResources();
+      drain.cut();
+      release();
     }
 
     /**
@@ -418,32 +408,9 @@ class PingServer implements Callable<Integer> {
      * within {@code timeout}; then long-lived streams (health watches) end. Returns how many calls were cut.
      */
     int drain(Duration timeout) {
-      if (draining) {
-        return 0;
-      }
-      // refusing new calls comes first (GOAWAY on every connection), then health turns NOT_SERVING: a watcher
-      // told NOT_SERVING finds new calls on its connection already refused
-      server.shutdown();
-      draining = true;
       stopWarmUp();
-      health.enterTerminalState();
-      if (callsInFlight.get() > 0) {
-        try {
-          drained.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException | ExecutionException e) {
-          // the deadline passed: what is still in flight is cut below
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }
-      int cut = callsInFlight.get();
-      server.shutdownNow();
-      try {
-        server.awaitTermination(5, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      releaseResources();
+      int cut = drain.drain(server, health, timeout);
+      release();
       return cut;
     }
 
@@ -453,197 +420,10 @@ class PingServer implements Callable<Integer> {
       }
     }
 
-    private void releaseResources() {
-      if (released.getAndSet(true)) {
-        return;
-      }
-      if (bossGroup != null) {
-        bossGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-        workerGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-      }
-      if (boundSocket) {
-        try {
-          Files.deleteIfExists(socketPath);
-        } catch (IOException e) {
-          log.warning("cannot remove the socket file " + socketPath + ": " + Pingkit.oneLine(e));
-        }
+    private void release() {
+      if (!released.getAndSet(true)) {
+        ServerFlags.release(socketLoops, socketPath);
       }
     }
-
-    private void callEnded() {
-      if (callsInFlight.decrementAndGet() == 0 && draining) {
-        drained.complete(null);
-      }
-    }
-
-    /** The ping service; {@code logCalls}: a line per ping (-v). */
-    private PingServerGrpc.PingServerImplBase pingService(boolean logCalls) {
-      return new PingServerGrpc.PingServerImplBase() {
-        @Override
-        public void ping(PingMessage request, StreamObserver<PingMessage> responseObserver) {
-          PingMessage reply = request.toBuilder().setTs(Pingkit.wallClockNanos()).build();
-          long delayNanos = Math.min(request.getDelayNanos(), maxDelayNanos);
-          if (logCalls) {
-            log.info("ping seq=" + request.getSeq() + " payload=" + request.getPayload().length() + "B delay="
-                + Pingkit.formatDuration(Duration.ofNanos(Math.max(delayNanos, 0))));
-          }
-          if (delayNanos <= 0) {
-            responseObserver.onNext(reply);
-            responseObserver.onCompleted();
-            return;
-          }
-          var call = (ServerCallStreamObserver<PingMessage>) responseObserver;
-          // A delayed ping is a timer entry of the event loop its call arrived on (handlers run there: the server
-          // uses directExecutor), never a thread; the reply is then written from that loop, with no hand-off
-          // between threads and no timer thread of our own.
-          ScheduledFuture<?> pending = Objects.requireNonNull(ThreadExecutorMap.currentExecutor(),
-              "the ping handler runs on its call's event loop").schedule(() -> {
-            call.onNext(reply);
-            call.onCompleted();
-          }, delayNanos, TimeUnit.NANOSECONDS);
-          call.setOnCancelHandler(() -> pending.cancel(false));
-        }
-      };
-    }
-
-    /**
-     * Counts unary calls from their start until their status is sent (or they are cancelled), which is what a
-     * drain must wait for; streams (health watches, reflection) are long-lived and are ended by the drain.
-     */
-    private ServerInterceptor inFlightCounter() {
-      return new ServerInterceptor() {
-        @Override
-        public <Q, R> ServerCall.Listener<Q> interceptCall(
-            ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
-          if (!clientCalled) {
-            clientCalled = true; // the warm-up gives way
-          }
-          if (call.getMethodDescriptor().getType() != MethodDescriptor.MethodType.UNARY) {
-            return next.startCall(call, headers);
-          }
-          callsInFlight.incrementAndGet();
-          return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(
-              next.startCall(call, headers)) {
-            @Override
-            public void onComplete() {
-              callEnded();
-              super.onComplete();
-            }
-
-            @Override
-            public void onCancel() {
-              callEnded();
-              super.onCancel();
-            }
-          };
-        }
-      };
-    }
-  }
-
-  /** With -v: one line per call, with the peer and the metadata (secrets redacted). */
-  private static final class CallLogger implements ServerInterceptor {
-    @Override
-    public <Q, R> ServerCall.Listener<Q> interceptCall(
-        ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
-      SocketAddress peer = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
-      String metadata = headers.keys().stream().sorted()
-          .map(key -> key + "=" + printable(headers, key))
-          .collect(Collectors.joining(" "));
-      log.info(call.getMethodDescriptor().getFullMethodName() + " from " + peer + " authority="
-          + call.getAuthority() + " " + metadata);
-      return next.startCall(call, headers);
-    }
-
-    private static String printable(Metadata headers, String key) {
-      if (Pingkit.SECRET_METADATA_KEY.matcher(key).matches()) {
-        return "<redacted>";
-      }
-      if (key.endsWith(Metadata.BINARY_HEADER_SUFFIX)) {
-        var values = headers.getAll(Metadata.Key.of(key, Metadata.BINARY_BYTE_MARSHALLER));
-        return values == null ? "" : StreamSupport.stream(values.spliterator(), false)
-            .map(v -> "<" + v.length + " bytes>").collect(Collectors.joining(","));
-      }
-      var values = headers.getAll(Metadata.Key.of(key, Metadata.ASCII_STRING_MARSHALLER));
-      return values == null ? "" : String.join(",", values);
-    }
-  }
-
-  // ---- helpers ------------------------------------------------------------------------------------------
-
-  private static final java.util.List<String> SETTABLE_STATUSES = java.util.List.of("SERVING", "NOT_SERVING",
-      "SERVICE_UNKNOWN");
-
-  private static ServingStatus servingStatus(String text, String where) {
-    String name = text.toUpperCase(java.util.Locale.ROOT);
-    if (!SETTABLE_STATUSES.contains(name)) {
-      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, where + ": '" + text + "' is not a health status (one of "
-          + String.join(", ", SETTABLE_STATUSES) + ")");
-    }
-    return ServingStatus.valueOf(name);
-  }
-
-  private static final Pattern HOST_PORT = Pattern.compile("(?:\\[([^\\]]+)\\]|([^:\\[\\]]*)):(\\d{1,5})");
-
-  /** PORT, :PORT, HOST:PORT, [V6]:PORT, or a path with '/' (Unix socket). */
-  static SocketAddress listenAddress(String listen) {
-    if (listen.contains("/")) {
-      Path path = Path.of(listen).toAbsolutePath();
-      if (Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-        throw new Pingkit.UserError(Pingkit.EXIT_CONNECTION, "cannot listen on unix " + path
-            + ": the path exists (remove it if it is a stale socket)");
-      }
-      if (!Files.isDirectory(path.getParent())) {
-        throw new Pingkit.UserError(Pingkit.EXIT_CONNECTION, "cannot listen on unix " + path + ": no directory "
-            + path.getParent());
-      }
-      return new DomainSocketAddress(path.toString());
-    }
-    String host = "";
-    String port = listen;
-    Matcher hostPort = HOST_PORT.matcher(listen);
-    if (hostPort.matches()) {
-      host = hostPort.group(1) != null ? hostPort.group(1) : hostPort.group(2);
-      port = hostPort.group(3);
-    }
-    if (!port.matches("\\d{1,5}") || Integer.parseInt(port) > 65535) {
-      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "LISTEN '" + listen
-          + "' is not PORT (0-65535), HOST:PORT, [V6]:PORT or a Unix socket path");
-    }
-    if (host.isEmpty()) {
-      return new InetSocketAddress(Integer.parseInt(port));
-    }
-    try {
-      return new InetSocketAddress(InetAddress.getByName(host), Integer.parseInt(port));
-    } catch (UnknownHostException e) {
-      throw new Pingkit.UserError(Pingkit.EXIT_CONNECTION, "cannot listen on " + host + ": unknown host");
-    }
-  }
-
-  private static String hostPort(InetSocketAddress address) {
-    InetAddress ip = address.getAddress();
-    String host = ip.isAnyLocalAddress() ? "[::]"
-        : ip instanceof Inet6Address ? "[" + com.google.common.net.InetAddresses.toAddrString(ip) + "]"
-        : ip.getHostAddress();
-    return host + ":" + address.getPort();
-  }
-
-  private static String describe(SocketAddress address) {
-    return address instanceof InetSocketAddress tcp ? "tcp " + hostPort(tcp)
-        : "unix " + ((DomainSocketAddress) address).path();
-  }
-
-  private static String bindFailure(IOException e) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      String message = String.valueOf(t.getMessage()).toLowerCase(java.util.Locale.ROOT);
-      if (t instanceof BindException || message.contains("address already in use")) {
-        return message.contains("in use") ? "address already in use (pick another port, or 0 for a free one)"
-            : Pingkit.oneLine(t);
-      }
-      if (message.contains("permission denied") || message.contains("access denied")) {
-        return "permission denied (ports below 1024 need privileges)";
-      }
-    }
-    return Pingkit.oneLine(e);
   }
 }

@@ -71,7 +71,8 @@ class fresh {
       double[][] micros = new double[rounds][3]; // fresh, warm, python
       for (int round = 0; round < rounds; round++) {
         micros[round][0] = freshPingP50(target, n);
-        micros[round][1] = PingClient.run("-n", "" + n, target).rttHistogram().percentile(50, Client.Unit.MICROS);
+        micros[round][1] = PingClient.run("-n", "" + n, target).rttHistogram()
+            .percentile(50, SampleHistogram.Unit.MICROS);
         micros[round][2] = pythonP50(target, 2 * n); // as many calls
         System.out.printf(Locale.ROOT, "B1c -n %d round %d: fresh %.0f us, warm %.0f us, python3-grpcio %.0f us%n",
             n, round + 1, micros[round][0], micros[round][1], micros[round][2]);

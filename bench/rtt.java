@@ -42,8 +42,8 @@ class rtt {
       double[][] theirMicros = new double[rounds][];
       for (int round = 0; round < rounds; round++) {
         PingClient.Result result = PingClient.run("-n", "" + iterations, ourTarget);
-        ourMicros[round] = new double[] {result.rttHistogram().percentile(50, Client.Unit.MICROS),
-            result.rttHistogram().percentile(99, Client.Unit.MICROS)};
+        ourMicros[round] = new double[] {result.rttHistogram().percentile(50, SampleHistogram.Unit.MICROS),
+            result.rttHistogram().percentile(99, SampleHistogram.Unit.MICROS)};
         theirMicros[round] = asyncClient(theirPort, seconds);
         System.out.printf(Locale.ROOT, "round %d: ours p50 %.0f p99 %.0f us, grpc-java p50 %.0f p99 %.0f us%n",
             round + 1, ourMicros[round][0], ourMicros[round][1], theirMicros[round][0], theirMicros[round][1]);

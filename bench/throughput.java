@@ -1,7 +1,7 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
 //SOURCES Bench.java
-//SOURCES ../lib/Client.java
+//SOURCES ../lib/Pingkit.java
 
 import com.google.gson.JsonParser;
 import java.io.BufferedReader;

@@ -13,30 +13,10 @@
 //COMPILE_OPTIONS -encoding UTF-8 -XDignore.symbol.file
 //JAVA_OPTIONS -Dfile.encoding=UTF-8 -Dstdout.encoding=UTF-8 -Dstderr.encoding=UTF-8
 
-import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
-import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
-import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
-import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
-import java.security.PrivateKey;
-import java.security.Signature;
-import java.security.cert.CertificateFactory;
-import java.security.cert.X509Certificate;
-import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Base64;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.logging.ConsoleHandler;
@@ -74,10 +54,10 @@ final class Pingkit {
         130  a second Ctrl-C stopped it at once""";
 
   static {
-    // Netty's buffer allocator registers Flight Recorder events when JFR is present: ~0.15 s of every start-up,
+    // Netty's buffer allocator registers Flight Recorder events when JFR is present: a good part of a start-up,
     // for events only a JFR recording would read. -Dio.grpc.netty.shaded.io.netty.jfr.enabled=true restores them.
     System.getProperties().putIfAbsent("io.grpc.netty.shaded.io.netty.jfr.enabled", "false");
-    // Netty's sampled leak detection costs ~10% of a busy server's CPU (B2 profile), to find leaks in gRPC itself;
+    // Netty's sampled leak detection costs a busy server CPU (B2), to find leaks in gRPC itself;
     // -Dio.grpc.netty.shaded.io.netty.leakDetection.level=simple restores it.
     System.getProperties().putIfAbsent("io.grpc.netty.shaded.io.netty.leakDetection.level", "disabled");
   }
@@ -96,16 +76,6 @@ final class Pingkit {
     UserError(int exitCode, String message, Throwable cause) {
       super(message, cause);
       this.exitCode = exitCode;
-    }
-  }
-
-  /** A run that failed after it had measured something: the measurements travel with the error. */
-  static final class PartialFailure extends UserError {
-    final transient Object partialResult;
-
-    PartialFailure(UserError error, Object partialResult) {
-      super(error.exitCode, error.getMessage(), error);
-      this.partialResult = partialResult;
     }
   }
 
@@ -193,36 +163,6 @@ final class Pingkit {
     return Duration.ofNanos(Math.round(nanos));
   }
 
-  private static final Pattern BYTE_SIZE = Pattern.compile("(\\d+)\\s*(b|k|kb|kib|m|mb|mib)?");
-
-  /** Parses a byte count: {@code 4194304}, {@code 512KiB}, {@code 4MiB} (k and m are binary units). */
-  static int parseByteSize(String text) {
-    Matcher m = BYTE_SIZE.matcher(text.trim().toLowerCase(Locale.ROOT));
-    if (!m.matches()) {
-      throw new CommandLine.TypeConversionException(
-          "'" + text + "' is not a size in bytes (examples: 65536, 512KiB, 4MiB)");
-    }
-    String unit = m.group(2) == null ? "b" : m.group(2);
-    long multiplier = unit.startsWith("m") ? 1 << 20 : unit.startsWith("k") ? 1 << 10 : 1;
-    long bytes;
-    try {
-      bytes = Math.multiplyExact(Long.parseLong(m.group(1)), multiplier);
-    } catch (ArithmeticException | NumberFormatException e) {
-      bytes = Long.MAX_VALUE;
-    }
-    if (bytes < 1 || bytes > Integer.MAX_VALUE) {
-      throw new CommandLine.TypeConversionException("'" + text + "' is out of range (1 byte to 2GiB)");
-    }
-    return (int) bytes;
-  }
-
-  static final class ByteSizeConverter implements CommandLine.ITypeConverter<Integer> {
-    @Override
-    public Integer convert(String value) {
-      return parseByteSize(value);
-    }
-  }
-
   /**
    * Runs {@code action} on each SIGINT (Ctrl-C) and SIGTERM instead of the JVM's immediate exit, so that a run
    * can stop cleanly: drain, or print what it measured.
@@ -251,112 +191,6 @@ final class Pingkit {
       return nanos / 1_000L + "us";
     }
     return nanos + "ns";
-  }
-
-  // ---- TLS material -------------------------------------------------------------------------------------
-
-  /** A server TLS context; with {@code clientCa} (or {@code requireClientCert}) clients must present a cert. */
-  static SslContext serverTls(Path certFile, Path keyFile, Path clientCaFile, boolean requireClientCert) {
-    List<X509Certificate> chain = readCertificates("--cert", certFile);
-    PrivateKey key = readPrivateKey("--key", keyFile);
-    checkKeyMatches(chain.get(0), key, certFile, keyFile);
-    SslContextBuilder builder = GrpcSslContexts.configure(SslContextBuilder.forServer(key, chain))
-        .protocols("TLSv1.3", "TLSv1.2");
-    if (clientCaFile != null) {
-      builder.trustManager(readCertificates("--cacert", clientCaFile));
-    }
-    if (clientCaFile != null || requireClientCert) {
-      builder.clientAuth(ClientAuth.REQUIRE);
-    }
-    try {
-      return builder.build();
-    } catch (IOException | RuntimeException e) {
-      throw new UserError(EXIT_USAGE, "cannot use the TLS files: " + oneLine(e));
-    }
-  }
-
-  static byte[] readFile(String flag, Path file) {
-    try {
-      return Files.readAllBytes(file);
-    } catch (NoSuchFileException e) {
-      throw new UserError(EXIT_USAGE, flag + " " + file + ": no such file");
-    } catch (IOException e) {
-      throw new UserError(EXIT_USAGE, flag + " " + file + ": cannot read it (" + oneLine(e) + ")");
-    }
-  }
-
-  static List<X509Certificate> readCertificates(String flag, Path file) {
-    byte[] pem = readFile(flag, file);
-    List<X509Certificate> certificates = new ArrayList<>();
-    try {
-      for (var certificate :
-          CertificateFactory.getInstance("X.509").generateCertificates(new ByteArrayInputStream(pem))) {
-        certificates.add((X509Certificate) certificate);
-      }
-    } catch (GeneralSecurityException | RuntimeException e) {
-      certificates.clear();
-    }
-    if (certificates.isEmpty()) {
-      throw new UserError(EXIT_USAGE, flag + " " + file + ": not a PEM certificate");
-    }
-    return certificates;
-  }
-
-  private static final Pattern PEM_BLOCK =
-      Pattern.compile("-----BEGIN ([A-Z ]+)-----([A-Za-z0-9+/=\\s]+)-----END \\1-----");
-
-  static PrivateKey readPrivateKey(String flag, Path file) {
-    String pem = new String(readFile(flag, file), StandardCharsets.US_ASCII);
-    Matcher block = PEM_BLOCK.matcher(pem);
-    while (block.find()) {
-      String type = block.group(1);
-      if (type.equals("PRIVATE KEY")) {
-        byte[] der = Base64.getMimeDecoder().decode(block.group(2));
-        for (String algorithm : List.of("RSA", "EC", "Ed25519", "Ed448", "RSASSA-PSS")) {
-          try {
-            return KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(der));
-          } catch (GeneralSecurityException ignored) {
-            // not this algorithm: try the next one
-          }
-        }
-        throw new UserError(EXIT_USAGE, flag + " " + file + ": unsupported private key algorithm");
-      }
-      if (type.endsWith("PRIVATE KEY")) {
-        throw new UserError(EXIT_USAGE, flag + " " + file + ": '" + type + "' is not supported; convert it with"
-            + " openssl pkcs8 -topk8 -nocrypt -in " + file + " -out key.pem");
-      }
-    }
-    throw new UserError(EXIT_USAGE, flag + " " + file + ": not a PEM private key");
-  }
-
-  /** Fails clearly when the key does not belong to the certificate, instead of at every handshake. */
-  static void checkKeyMatches(X509Certificate certificate, PrivateKey key, Path certFile, Path keyFile) {
-    String algorithm = switch (key.getAlgorithm()) {
-      case "RSA" -> "SHA256withRSA";
-      case "EC" -> "SHA256withECDSA";
-      case "Ed25519", "Ed448", "EdDSA" -> key.getAlgorithm();
-      default -> null;
-    };
-    if (algorithm == null) {
-      return;
-    }
-    boolean matches;
-    try {
-      byte[] probe = "pingkit key check".getBytes(StandardCharsets.US_ASCII);
-      Signature signer = Signature.getInstance(algorithm);
-      signer.initSign(key);
-      signer.update(probe);
-      byte[] signature = signer.sign();
-      Signature verifier = Signature.getInstance(algorithm);
-      verifier.initVerify(certificate.getPublicKey());
-      verifier.update(probe);
-      matches = verifier.verify(signature);
-    } catch (GeneralSecurityException e) {
-      matches = false;
-    }
-    if (!matches) {
-      throw new UserError(EXIT_USAGE, "--key " + keyFile + " does not match the certificate in --cert " + certFile);
-    }
   }
 
   // ---- logging ------------------------------------------------------------------------------------------

@@ -1,4 +1,10 @@
 // All three roles in one JShell: ./jbang --interactive lib/pingkit.jsh (see the README for a session).
-// JShell reads sources in order and cannot refer ahead to a nested class: the shared ones come first.
-//SOURCES ../health-check.java ../ping-client.java ../ping-server.java Load.java Client.java Pingkit.java
+// JShell reads sources in order and cannot refer ahead to a class, and JBang hands them over last listed first:
+// the lib/ files are listed after the scripts, each before the files it uses (the scripts list them in the order
+// JShell needs).
+//SOURCES ../health-check.java ../ping-client.java ../ping-server.java Load.java LoadEngine.java LoadResult.java
+//SOURCES Pacer.java LoadRun.java Session.java Dialer.java Connection.java EventLoops.java Diagnosis.java
+//SOURCES Overhead.java WireClock.java FrameTap.java ArrivalWatch.java SampleHistogram.java ReportOptions.java
+//SOURCES ConnectionOptions.java Target.java ServerWarmUp.java CallLogger.java HealthCommands.java Drain.java
+//SOURCES ServerFlags.java Pem.java Pingkit.java
 import java.time.Duration;

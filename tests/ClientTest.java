@@ -50,16 +50,16 @@ class ClientTest {
     assertEquals(7, result.iterations());
     assertEquals(21, result.rttHistogram().count());
     assertEquals(7, result.clockSkewHistogram().count());
-    assertTrue(result.rttHistogram().min(Client.Unit.MICROS) > 0, "RTTs are positive");
-    assertEquals(result.rttHistogram().avg(Client.Unit.SECONDS), result.averageRttSeconds(), 1e-12);
+    assertTrue(result.rttHistogram().min(SampleHistogram.Unit.MICROS) > 0, "RTTs are positive");
+    assertEquals(result.rttHistogram().avg(SampleHistogram.Unit.SECONDS), result.averageRttSeconds(), 1e-12);
   }
 
   @Test
   void clockSkewOnOneMachineIsSmallComparedWithTheRoundTrip() {
     // one clock on both ends: the skew estimate is only measurement noise, well under a round trip
     PingClient.Result result = PingClient.run("-n", "300", server.target());
-    double medianSkewMicros = result.clockSkewHistogram().percentile(50, Client.Unit.MICROS);
-    double medianRttMicros = result.rttHistogram().percentile(50, Client.Unit.MICROS);
+    double medianSkewMicros = result.clockSkewHistogram().percentile(50, SampleHistogram.Unit.MICROS);
+    double medianRttMicros = result.rttHistogram().percentile(50, SampleHistogram.Unit.MICROS);
     assertTrue(Math.abs(medianSkewMicros) < medianRttMicros,
         "median skew " + medianSkewMicros + " us vs median RTT " + medianRttMicros + " us");
   }
@@ -98,13 +98,13 @@ class ClientTest {
   void connectionsTakeTheNetworkThreadsInTurnAndEachCallEndsOnItsOwn() throws Exception {
     int threads = Runtime.getRuntime().availableProcessors();
     assumeTrue(threads >= 2, "one core, one network thread");
-    Client.ConnectionOptions options = Pingkit.parse(new PingClient(), server.target()).connection;
-    List<Client.Connection> connections = new ArrayList<>();
+    ConnectionOptions options = Pingkit.parse(new PingClient(), server.target()).connection;
+    List<Connection> connections = new ArrayList<>();
     try {
       Map<Integer, Set<String>> callThreads = new ConcurrentHashMap<>();
       List<CompletableFuture<PingMessage>> replies = new ArrayList<>();
       for (int i = 0; i < threads; i++) {
-        connections.add(Client.Connection.open(options, 0, false).connect());
+        connections.add(new Dialer(options).connect(0, false));
       }
       for (int call = 0; call < 4; call++) {
         for (int i = 0; i < threads; i++) {
@@ -125,7 +125,7 @@ class ClientTest {
       callThreads.values().forEach(used::addAll);
       assertEquals(threads, used.size(), "every network thread has a connection: " + callThreads);
     } finally {
-      connections.forEach(Client.Connection::close);
+      connections.forEach(Connection::close);
     }
   }
 
@@ -147,8 +147,8 @@ class ClientTest {
             .addMethod(PingServerGrpc.getPingMethod().toBuilder().setType(MethodType.SERVER_STREAMING).build(),
                 noReply).build())
         .build().start();
-    Client.ConnectionOptions options = Pingkit.parse(new PingClient(), "127.0.0.1:" + empty.getPort()).connection;
-    try (Client.Connection connection = Client.Connection.open(options, 0, false).connect()) {
+    ConnectionOptions options = Pingkit.parse(new PingClient(), "127.0.0.1:" + empty.getPort()).connection;
+    try (Connection connection = new Dialer(options).connect(0, false)) {
       CompletableFuture<Throwable> failure = new CompletableFuture<>();
       connection.call(PingServerGrpc.getPingMethod(), PingMessage.getDefaultInstance(), Duration.ofSeconds(5),
           (answer, error, clock) -> failure.complete(error));
@@ -192,8 +192,8 @@ class ClientTest {
   @Test
   void jsonOfAPingRunHasTheDocumentedFields() {
     PingClient.Result result = PingClient.run("-n", "4", "--payload-size", "10", server.target());
-    JsonObject json = JsonParser.parseString(Client.toJson(result.toJson(Client.parsePercentiles("50,99"))))
-        .getAsJsonObject();
+    JsonObject json = JsonParser.parseString(ReportOptions.toJson(
+        result.toJson(ReportOptions.parsePercentiles("50,99")))).getAsJsonObject();
     assertEquals(server.target(), json.get("target").getAsString());
     assertEquals(4, json.get("iterations").getAsInt());
     assertEquals(10, json.get("payloadBytes").getAsInt());
@@ -214,15 +214,15 @@ class ClientTest {
         new Case("http://example.com", "example.com", 80, false),
         new Case("https://example.com/", "example.com", 443, true),
         new Case("https://example.com:8443", "example.com", 8443, true)}) {
-      Client.Target target = Client.Target.parse(c.text);
+      Target target = Target.parse(c.text);
       assertEquals(c.host + ":" + c.port + ":" + c.tls, target.host() + ":" + target.port() + ":" + target.tls(),
           c.text);
     }
-    assertEquals(Path.of("/tmp/x.sock"), Client.Target.parse("unix:///tmp/x.sock").unixSocket());
-    assertEquals(Path.of("/tmp/x.sock"), Client.Target.parse("unix:/tmp/x.sock").unixSocket());
+    assertEquals(Path.of("/tmp/x.sock"), Target.parse("unix:///tmp/x.sock").unixSocket());
+    assertEquals(Path.of("/tmp/x.sock"), Target.parse("unix:/tmp/x.sock").unixSocket());
     for (String bad : new String[] {"host:port:x", "[::1", "host:70000", "ftp://host", "host:0"}) {
       Pingkit.UserError e = org.junit.jupiter.api.Assertions.assertThrows(Pingkit.UserError.class,
-          () -> Client.Target.parse(bad), bad);
+          () -> Target.parse(bad), bad);
       assertEquals(Pingkit.EXIT_USAGE, e.exitCode);
     }
   }

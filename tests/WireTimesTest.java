@@ -13,7 +13,6 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,7 +33,7 @@ class WireTimesTest {
   @Test
   void singlePingsAndHealthChecksAreTimedAtTheWireInOrder() {
     try (PingServer.Running server = PingServer.start("--warmup", "0s", "127.0.0.1:0");
-         Client.Connection connection = open(server.target(), true)) {
+         Connection connection = open(server.target(), true)) {
       for (int i = 0; i < 20; i++) {
         assertOrdered(connection.callBlocking(PingServerGrpc.getPingMethod(), ping(0), Duration.ofSeconds(5))
             .clock());
@@ -47,7 +46,7 @@ class WireTimesTest {
   @Test
   void manyCallsInFlightOnOneConnectionAreEachTimedInOrder() {
     try (PingServer.Running server = PingServer.start("--warmup", "0s", "127.0.0.1:0");
-         Client.Connection connection = open(server.target(), false)) {
+         Connection connection = open(server.target(), false)) {
       List<CompletableFuture<WireClock.CallClock>> clocks = new ArrayList<>();
       for (int i = 0; i < 300; i++) {
         CompletableFuture<WireClock.CallClock> ended = new CompletableFuture<>();
@@ -70,7 +69,7 @@ class WireTimesTest {
   void aServerDelayIsInTheRttAndNotInTheClientOverhead() {
     long delayNanos = 20_000_000;
     try (PingServer.Running server = PingServer.start("--warmup", "0s", "127.0.0.1:0");
-         Client.Connection connection = open(server.target(), true)) {
+         Connection connection = open(server.target(), true)) {
       for (int i = 0; i < 3; i++) {
         WireClock.CallClock clock = connection.callBlocking(PingServerGrpc.getPingMethod(), ping(delayNanos),
             Duration.ofSeconds(5)).clock();
@@ -89,13 +88,13 @@ class WireTimesTest {
     TestSupport.Certs certs = TestSupport.certs();
     try (PingServer.Running tls = PingServer.start("--warmup", "0s", "--cert", certs.serverCert().toString(),
              "--key", certs.serverKey().toString(), "127.0.0.1:0");
-         Client.Connection connection = open(true, "--cacert", certs.caCert().toString(), tls.target())) {
+         Connection connection = open(true, "--cacert", certs.caCert().toString(), tls.target())) {
       assertOrdered(connection.callBlocking(PingServerGrpc.getPingMethod(), ping(0), Duration.ofSeconds(5))
           .clock());
     }
     String socket = dir.resolve("ping.sock").toString();
     try (PingServer.Running unix = PingServer.start("--warmup", "0s", socket);
-         Client.Connection connection = open(unix.target(), true)) {
+         Connection connection = open(unix.target(), true)) {
       assertOrdered(connection.callBlocking(PingServerGrpc.getPingMethod(), ping(0), Duration.ofSeconds(5))
           .clock());
     }
@@ -155,13 +154,13 @@ class WireTimesTest {
     return PingMessage.newBuilder().setPayload("wire").setDelayNanos(delayNanos).build();
   }
 
-  private static Client.Connection open(String target, boolean watchArrivals) {
+  private static Connection open(String target, boolean watchArrivals) {
     return open(watchArrivals, target);
   }
 
-  private static Client.Connection open(boolean watchArrivals, String... args) {
-    Client.ConnectionOptions options = Pingkit.parse(new PingClient(), args).connection;
-    return Client.Connection.open(options, 0, watchArrivals).connect();
+  private static Connection open(boolean watchArrivals, String... args) {
+    ConnectionOptions options = Pingkit.parse(new PingClient(), args).connection;
+    return new Dialer(options).connect(0, watchArrivals);
   }
 
   private static JsonObject json(String mainClass, String... args) {

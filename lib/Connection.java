@@ -1,0 +1,184 @@
+// A client's connection (ping-client.java and health-check.java pull this file with //SOURCES): one channel
+// to the target, its calls each timed at the socket, and what a failure means.
+
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.ConnectivityState;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.Status;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One channel to the target, made by a {@link Dialer}: a unary call made two ways (asynchronous, and blocking),
+ * each timed at the socket ({@link WireClock}) and keeping the connection's bookkeeping (whether the server has
+ * answered, so that a later failure is the RPC's and not the connection's); {@link #failure} explains a failure.
+ */
+final class Connection implements AutoCloseable {
+  final Target target;
+  final ManagedChannel channel;
+  private final Diagnosis diagnosis;
+  private final Diagnosis.TransportPhases phases;
+  private final Duration connectTimeout;
+  private volatile boolean answered;
+
+  Connection(Target target, ManagedChannel channel, Diagnosis diagnosis, Diagnosis.TransportPhases phases,
+      Duration connectTimeout) {
+    this.target = target;
+    this.channel = channel;
+    this.diagnosis = diagnosis;
+    this.phases = phases;
+    this.connectTimeout = connectTimeout;
+  }
+
+  /**
+   * Connects within --connect-timeout. Returns when the channel is ready, or has failed (the next call then
+   * fails at once with the transport's error, which {@link #failure} explains); throws when it is still
+   * connecting at the limit (a silent or non-gRPC server, or a black hole).
+   */
+  Connection connect() {
+    long deadline = System.nanoTime() + connectTimeout.toNanos();
+    ConnectivityState state = channel.getState(true);
+    while (state == ConnectivityState.IDLE || state == ConnectivityState.CONNECTING) {
+      CountDownLatch changed = new CountDownLatch(1);
+      channel.notifyWhenStateChanged(state, changed::countDown);
+      try {
+        if (!changed.await(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+          close();
+          throw new Pingkit.UserError(Pingkit.EXIT_CONNECTION, diagnosis.noConnectionInTime());
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        close();
+        throw new Pingkit.UserError(Pingkit.EXIT_CONNECTION, "interrupted while connecting");
+      }
+      state = channel.getState(true);
+    }
+    return this;
+  }
+
+  /** Call options for one call: a deadline of {@code timeout}. */
+  CallOptions callOptions(Duration timeout) {
+    return CallOptions.DEFAULT.withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  /** How a call ended: the reply or the failure (the other null), and its times. */
+  interface Ended<R> {
+    void accept(R reply, Throwable failure, WireClock.CallClock clock);
+  }
+
+  /**
+   * Starts a unary call within {@code timeout}; {@code ended} gets the reply or the failure (the other null),
+   * and the call's times, on the connection's network thread: it must not block.
+   */
+  <Q, R> void call(MethodDescriptor<Q, R> method, Q request, Duration timeout, Ended<R> ended) {
+    WireClock.CallClock clock = new WireClock.CallClock();
+    ClientCall<Q, R> call = channel.newCall(method, callOptions(timeout).withStreamTracerFactory(clock.factory()));
+    call.start(new UnaryListener<>(call, clock, ended), new Metadata());
+    try {
+      call.request(2); // one more than a unary reply: a second one is the server's error, and is reported
+      call.sendMessage(request);
+      call.halfClose();
+    } catch (RuntimeException e) {
+      call.cancel("the request could not be sent", e); // the listener hears of it, with this cause
+    }
+  }
+
+  /**
+   * A unary call's end, straight from gRPC's listener: the load client's hot path, where the stub's
+   * StreamObserver adapters cost two more objects and calls a call (ClientCalls.asyncUnaryCall).
+   */
+  private final class UnaryListener<Q, R> extends ClientCall.Listener<R> {
+    private final ClientCall<Q, R> call;
+    private final WireClock.CallClock clock;
+    private final Ended<R> ended;
+    private R reply;
+
+    UnaryListener(ClientCall<Q, R> call, WireClock.CallClock clock, Ended<R> ended) {
+      this.call = call;
+      this.clock = clock;
+      this.ended = ended;
+    }
+
+    @Override
+    public void onMessage(R message) {
+      if (reply != null) {
+        call.cancel("more than one reply to a unary call", null); // onClose reports it as CANCELLED
+        return;
+      }
+      reply = message;
+    }
+
+    @Override
+    public void onClose(Status status, Metadata trailers) {
+      clock.received(status.isOk() && reply != null);
+      if (status.isOk() && reply != null) {
+        answered();
+      }
+      if (!status.isOk()) {
+        ended.accept(null, status.asRuntimeException(trailers), clock);
+      } else if (reply == null) {
+        // the blocking calls' words for it (ClientCalls), so that every mode names it alike
+        ended.accept(null, Status.INTERNAL.withDescription("No value received for unary call")
+            .asRuntimeException(trailers), clock);
+      } else {
+        ended.accept(reply, null, clock);
+      }
+    }
+  }
+
+  /** A call's reply and its times. */
+  record Answer<R>(R reply, WireClock.CallClock clock) {}
+
+  /**
+   * Makes a unary call within {@code timeout} and waits for it; its failure is thrown as gRPC's blocking calls
+   * throw it (a StatusRuntimeException), for the caller to explain ({@link #failure}).
+   */
+  <Q, R> Answer<R> callBlocking(MethodDescriptor<Q, R> method, Q request, Duration timeout) {
+    CompletableFuture<Answer<R>> ended = new CompletableFuture<>();
+    call(method, request, timeout, (reply, failure, clock) -> {
+      if (failure == null) {
+        ended.complete(new Answer<>(reply, clock));
+      } else {
+        ended.completeExceptionally(failure);
+      }
+    });
+    try {
+      return ended.get();
+    } catch (ExecutionException e) {
+      throw (RuntimeException) e.getCause();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw Status.CANCELLED.withDescription("interrupted").asRuntimeException();
+    }
+  }
+
+  /** Records that the server answered a call: later failures are the RPC's, not the connection's. */
+  void answered() {
+    if (!answered && phases != null) {
+      phases.answered();
+    }
+    answered = true;
+  }
+
+  /** The one-line error and exit code for a failed call: a connection problem (2) or a failed RPC (3). */
+  Pingkit.UserError failure(String what, Throwable error) {
+    return diagnosis.failure(what, error, answered || channel.getState(false) == ConnectivityState.READY);
+  }
+
+  @Override
+  public void close() {
+    channel.shutdownNow();
+    try {
+      channel.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    EventLoops.release();
+  }
+}

@@ -1,0 +1,111 @@
+// ping-server's drain (ping-server.java pulls this file with //SOURCES): the calls in flight counted, so that a
+// stop can answer them all before it ends.
+
+import io.grpc.ForwardingServerCallListener;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.Server;
+import io.grpc.ServerInterceptor;
+import io.grpc.protobuf.services.HealthStatusManager;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Counts unary calls (pings, health checks) from their start until their status is sent or they are cancelled:
+ * what a drain must wait for. Streams (health watches, reflection) are long-lived and are ended by the drain.
+ * It also notes that a client has called at all (the warm-up gives way then).
+ */
+final class Drain implements ServerInterceptor {
+  private final AtomicInteger callsInFlight = new AtomicInteger();
+  private final CompletableFuture<Void> drained = new CompletableFuture<>();
+  private final AtomicBoolean draining = new AtomicBoolean();
+  private volatile boolean called;
+
+  @Override
+  public <Q, R> ServerCall.Listener<Q> interceptCall(
+      ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+    if (!called) {
+      called = true;
+    }
+    if (call.getMethodDescriptor().getType() != MethodDescriptor.MethodType.UNARY) {
+      return next.startCall(call, headers);
+    }
+    callsInFlight.incrementAndGet();
+    return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(next.startCall(call, headers)) {
+      @Override
+      public void onComplete() {
+        ended();
+        super.onComplete();
+      }
+
+      @Override
+      public void onCancel() {
+        ended();
+        super.onCancel();
+      }
+    };
+  }
+
+  /** Whether any client has called. */
+  boolean called() {
+    return called;
+  }
+
+  boolean draining() {
+    return draining.get();
+  }
+
+  /** Unary calls received and not yet answered. */
+  int callsInFlight() {
+    return callsInFlight.get();
+  }
+
+  /**
+   * Drains {@code server}: new calls are refused (GOAWAY on every connection), then {@code health} turns
+   * NOT_SERVING (a watcher told so finds new calls on its connection already refused), the calls in flight are
+   * answered within {@code timeout}, and what is left (long-lived streams, late calls) is cut. Returns how many
+   * calls were cut; a second drain returns 0 at once.
+   */
+  int drain(Server server, HealthStatusManager health, Duration timeout) {
+    if (!draining.compareAndSet(false, true)) {
+      return 0;
+    }
+    server.shutdown();
+    health.enterTerminalState();
+    if (callsInFlight.get() > 0) {
+      try {
+        drained.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+      } catch (TimeoutException | ExecutionException e) {
+        // the time is up: what is still in flight is cut
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    int cut = callsInFlight.get();
+    server.shutdownNow();
+    try {
+      server.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return cut;
+  }
+
+  /** Ends the wait at once (a second signal). */
+  void cut() {
+    drained.complete(null);
+  }
+
+  private void ended() {
+    if (callsInFlight.decrementAndGet() == 0 && draining.get()) {
+      drained.complete(null);
+    }
+  }
+}

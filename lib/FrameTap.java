@@ -1,0 +1,309 @@
+// The clients' Netty handlers at the socket (ping-client.java and health-check.java pull this file with
+// //SOURCES): a clock next to the socket, and the HTTP/2 frame tap that says which stream, that is which call,
+// the bytes at the socket belong to.
+
+import io.grpc.netty.shaded.io.netty.buffer.ByteBuf;
+import io.grpc.netty.shaded.io.netty.channel.ChannelDuplexHandler;
+import io.grpc.netty.shaded.io.netty.channel.ChannelHandlerContext;
+import io.grpc.netty.shaded.io.netty.channel.ChannelPromise;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslHandler;
+import io.grpc.netty.shaded.io.netty.util.collection.IntObjectHashMap;
+import io.grpc.netty.shaded.io.netty.util.concurrent.FastThreadLocal;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Follows the HTTP/2 frames of the connection, both ways, reading only their 9-byte headers: a request's
+ * headers open its stream's times, the flush that carries its last frame is its time out, and the read that
+ * brings the first frame of its answer its time in (the watched arrival only when the read begins one answer
+ * alone: of several, some came later). Bytes that are not HTTP/2 as a client sees it (a proxy's handshake, say)
+ * end the timing of the connection: its calls then fall back to the application's times.
+ */
+final class FrameTap extends ChannelDuplexHandler {
+  /** The stream whose headers' write is completing on this thread (gRPC reports them sent from there). */
+  static final FastThreadLocal<StreamTimes> headersCompleting = new FastThreadLocal<>();
+
+  private static final byte[] CLIENT_PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+  private static final int DATA = 0;
+  private static final int HEADERS = 1;
+  private static final int RST_STREAM = 3;
+  private static final int SETTINGS = 4;
+  private static final int CONTINUATION = 9;
+  private static final int END_STREAM = 0x1;
+  private static final int END_HEADERS = 0x4;
+
+  private final SocketClock clock;
+  private final IntObjectHashMap<StreamTimes> streams = new IntObjectHashMap<>();
+  private final List<StreamTimes> endedSinceFlush = new ArrayList<>();
+  private final List<StreamTimes> answersBegun = new ArrayList<>();
+  private StreamTimes opening;
+  private StreamTimes headersEnded;
+  private boolean lost;
+  private boolean reading;
+
+  private final FrameWalk outbound = new FrameWalk(CLIENT_PREFACE.length) {
+    @Override
+    boolean started() {
+      if (type == HEADERS && (streamId & 1) == 1 && !streams.containsKey(streamId)) {
+        opening = new StreamTimes();
+        streams.put(streamId, opening);
+        if (reading) {
+          // a new stream's headers sent while an answer is read: it waited for the server's limit on streams,
+          // and the end of that answer's stream let it out (new calls are sent from the write queue, later)
+          opening.streamFreedNanos = clock.arrivedNanos;
+        }
+      } else if (type == RST_STREAM) {
+        streams.remove(streamId);
+      }
+      return true;
+    }
+
+    @Override
+    void ended() {
+      if ((type == HEADERS || type == CONTINUATION) && (flags & END_HEADERS) != 0 && opening != null) {
+        headersEnded = opening;
+        opening = null;
+      }
+      if ((type == HEADERS || type == DATA) && (flags & END_STREAM) != 0) {
+        StreamTimes times = streams.get(streamId);
+        if (times != null) {
+          endedSinceFlush.add(times);
+        }
+      }
+    }
+  };
+
+  private final FrameWalk inbound = new FrameWalk(0) {
+    private boolean settingsSeen;
+
+    @Override
+    boolean started() {
+      if (!settingsSeen) {
+        settingsSeen = type == SETTINGS && streamId == 0; // a server's first frame
+        return settingsSeen;
+      }
+      StreamTimes times = streams.get(streamId);
+      if (times != null) {
+        if (times.inNanos == 0 && !answersBegun.contains(times)) {
+          answersBegun.add(times);
+        }
+        if (type == RST_STREAM || (flags & END_STREAM) != 0 && (type == HEADERS || type == DATA)) {
+          streams.remove(streamId);
+        }
+      }
+      return true;
+    }
+  };
+
+  FrameTap(SocketClock clock) {
+    this.clock = clock;
+  }
+
+  @Override
+  public void write(ChannelHandlerContext context, Object message, ChannelPromise promise) {
+    headersEnded = null;
+    if (!lost && message instanceof ByteBuf bytes && !outbound.walk(bytes)) {
+      lose();
+    }
+    StreamTimes times = headersEnded;
+    if (times == null || promise.isVoid()) {
+      context.write(message, promise);
+      return;
+    }
+    // gRPC reports a stream's headers sent when their write completes: in that report, this is the stream
+    ChannelPromise written = context.newPromise();
+    written.addListener(done -> {
+      headersCompleting.set(times);
+      try {
+        if (done.isSuccess()) {
+          promise.trySuccess();
+        } else {
+          promise.tryFailure(done.cause());
+        }
+      } finally {
+        headersCompleting.remove();
+      }
+    });
+    context.write(message, written);
+  }
+
+  @Override
+  public void flush(ChannelHandlerContext context) {
+    long tapNanos = System.nanoTime();
+    context.flush();
+    // the clock's time, when the flush reached the socket during ours (under TLS: after encryption)
+    long outNanos = clock.flushNanos >= tapNanos ? clock.flushNanos : tapNanos;
+    for (StreamTimes times : endedSinceFlush) {
+      times.outNanos = outNanos;
+    }
+    endedSinceFlush.clear();
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext context, Object message) {
+    if (!lost && message instanceof ByteBuf bytes) {
+      if (!inbound.walk(bytes)) {
+        lose();
+      }
+      for (StreamTimes times : answersBegun) {
+        times.inNanos = answersBegun.size() == 1 ? clock.arrivedNanos : clock.readNanos;
+      }
+      answersBegun.clear();
+    }
+    reading = true;
+    try {
+      context.fireChannelRead(message);
+    } finally {
+      reading = false;
+    }
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext context) {
+    streams.clear();
+    endedSinceFlush.clear();
+    answersBegun.clear();
+    context.fireChannelInactive();
+  }
+
+  private void lose() {
+    lost = true;
+    streams.clear();
+    endedSinceFlush.clear();
+    answersBegun.clear();
+    opening = null;
+    headersEnded = null;
+  }
+
+  /** Walks a byte stream given piece by piece as HTTP/2 frames: reads each frame's header, skips its payload. */
+  abstract static class FrameWalk {
+    private final byte[] header = new byte[9];
+    private int prefaceLeft;
+    private int headerFill;
+    private int payloadLeft;
+    int type;
+    int flags;
+    int streamId;
+
+    FrameWalk(int prefaceBytes) {
+      this.prefaceLeft = prefaceBytes;
+    }
+
+    /** A frame's header was read (type, flags, streamId); false: not the HTTP/2 expected. */
+    abstract boolean started();
+
+    /** The frame's last byte went by. */
+    void ended() {}
+
+    /** Walks {@code bytes} without consuming them; false when they are not HTTP/2 as expected. */
+    final boolean walk(ByteBuf bytes) {
+      int index = bytes.readerIndex();
+      int end = bytes.writerIndex();
+      while (index < end) {
+        if (prefaceLeft > 0) {
+          if (bytes.getByte(index++) != CLIENT_PREFACE[CLIENT_PREFACE.length - prefaceLeft--]) {
+            return false;
+          }
+        } else if (payloadLeft > 0) {
+          int skipped = Math.min(payloadLeft, end - index);
+          index += skipped;
+          payloadLeft -= skipped;
+          if (payloadLeft == 0) {
+            ended();
+          }
+        } else {
+          header[headerFill++] = bytes.getByte(index++);
+          if (headerFill == header.length) {
+            headerFill = 0;
+            payloadLeft = (header[0] & 0xff) << 16 | (header[1] & 0xff) << 8 | (header[2] & 0xff);
+            type = header[3] & 0xff;
+            flags = header[4] & 0xff;
+            streamId = (header[5] & 0x7f) << 24 | (header[6] & 0xff) << 16 | (header[7] & 0xff) << 8
+                | (header[8] & 0xff);
+            if (!started()) {
+              return false;
+            }
+            if (payloadLeft == 0) {
+              ended();
+            }
+          }
+        }
+      }
+      return true;
+    }
+  }
+
+  /**
+   * What the socket saw of one stream: when its request's last bytes went out, when its answer began, and when
+   * it was let out by another stream's end (it had waited for the server's limit on streams), if it was.
+   */
+  static final class StreamTimes {
+    volatile long outNanos;
+    volatile long inNanos;
+    volatile long streamFreedNanos;
+  }
+
+  /**
+   * First in the pipeline, next to the socket: when a flush handed bytes over, when the latest read returned
+   * bytes, and when they arrived (watched, when there is a watch and it saw them; else the read's time).
+   */
+  static final class SocketClock extends ChannelDuplexHandler {
+    private final boolean watchArrivals;
+    private ArrivalWatch watch;
+    FrameTap tapAboveTls;
+    long flushNanos;
+    long readNanos;
+    long arrivedNanos;
+
+    SocketClock(boolean watchArrivals) {
+      this.watchArrivals = watchArrivals;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext context) {
+      if (watchArrivals) {
+        watch = ArrivalWatch.of(context.channel());
+      }
+      context.fireChannelActive();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext context) {
+      if (watch != null) {
+        watch.close();
+      }
+      context.fireChannelInactive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext context, Object message) {
+      readNanos = System.nanoTime();
+      long watchedNanos = watch == null ? 0 : watch.take();
+      arrivedNanos = watchedNanos > flushNanos && watchedNanos < readNanos ? watchedNanos : readNanos;
+      context.fireChannelRead(message);
+    }
+
+    @Override
+    public void write(ChannelHandlerContext context, Object message, ChannelPromise promise) {
+      if (tapAboveTls != null) {
+        // TLS's first record (its hello) comes from the TLS handler: the tap goes right above it, in plaintext
+        ChannelHandlerContext tls = context.pipeline().context(SslHandler.class);
+        if (tls != null) {
+          context.pipeline().addAfter(tls.name(), "pingkit-frame-tap", tapAboveTls);
+          tapAboveTls = null;
+        }
+      }
+      context.write(message, promise);
+    }
+
+    @Override
+    public void flush(ChannelHandlerContext context) {
+      if (watch != null) {
+        watch.arm(); // before the bytes go: an answer cannot come sooner
+      }
+      flushNanos = System.nanoTime();
+      context.flush();
+    }
+  }
+}

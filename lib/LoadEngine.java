@@ -1,0 +1,298 @@
+// The load engine (ping-client.java and health-check.java pull this file with //SOURCES): the streams of calls
+// of a load run, each on its connection, paced by its schedule; what they measure, without locks.
+
+import io.grpc.Status;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.SingleWriterRecorder;
+
+/**
+ * The streams of a load run: -c connections times -s streams, each calling one call after the other when its
+ * {@link Pacer} says; a call that ends (on its connection's network thread) starts the stream's next one, or hands
+ * it to the pacer thread until it is due. Latencies are recorded at the wire, per thread.
+ */
+final class LoadEngine {
+  private static final long LATE_NANOS = 1_000_000;
+
+  private final LoadRun run;
+  private final List<Connection> connections;
+  private final Pacer schedule;
+  private final ScheduledExecutorService pacer;
+  private final CountDownLatch stop;
+  private final Recording latency = new Recording();
+  private final Recording corrected = new Recording();
+  private final Recording overhead = new Recording();
+  private final LongAdder beforeWireNanos = new LongAdder();
+  private final LongAdder afterWireNanos = new LongAdder();
+  private final LongAdder offWireCalls = new LongAdder();
+  private final Recording startDelay = new Recording();
+  private final LongAdder lateCalls = new LongAdder();
+  private final Tally warmUp = new Tally();
+  private final Tally measured = new Tally();
+  private final CountDownLatch streamsDone;
+  /** A run whose calls all fail with UNAVAILABLE this long has lost its server (--connect-timeout). */
+  private final Duration lostAfter;
+  /** A call whose own start delay is longer than this (a tenth of its stream's period, 1 ms at least) is late. */
+  private final long lateNanos;
+  private final OffsetDateTime startTime;
+  private String serverLost;
+  private boolean lostDuringWarmUp;
+
+  /** The streams of {@code run} on {@code connections}, scheduled from {@code startNanos}; {@code stop} ends them. */
+  LoadEngine(LoadRun run, List<Connection> connections, CountDownLatch stop, long startNanos) {
+    this.run = run;
+    this.connections = connections;
+    this.stop = stop;
+    this.schedule = new Pacer(run.plan(), startNanos);
+    this.streamsDone = new CountDownLatch(run.plan().slots());
+    this.lostAfter = run.dialer().connectTimeout();
+    this.lateNanos = Math.max(LATE_NANOS, schedule.periodNanos() / 10);
+    this.startTime = OffsetDateTime.now().plus(run.plan().warmup());
+    this.pacer = Executors.newSingleThreadScheduledExecutor(runnable -> {
+      Thread thread = new Thread(runnable, "load-pacer");
+      thread.setDaemon(true);
+      return thread;
+    });
+  }
+
+  /**
+   * Starts every stream. The warm-up is the streams' first calls, not a run of its own: streams that ended and
+   * started again would take a branch that the JIT had left out of the hot code, and its recompiling would fall
+   * in the measured time.
+   */
+  void start() {
+    for (int slot = 0; slot < run.plan().slots(); slot++) {
+      next(new Stream(connections.get(slot % connections.size())), schedule.firstDueNanos(slot));
+    }
+  }
+
+  /** One of the run's streams of calls: its connection, and when its last call's answer came back. */
+  private static final class Stream {
+    final Connection connection;
+    long lastAnswerNanos;
+
+    Stream(Connection connection) {
+      this.connection = connection;
+    }
+  }
+
+  private void next(Stream stream, long intendedNanos) {
+    if (stop.getCount() == 0 || !schedule.take(intendedNanos)) {
+      streamsDone.countDown();
+      return;
+    }
+    boolean measuring = schedule.measured(intendedNanos);
+    long waitNanos = intendedNanos - System.nanoTime();
+    if (waitNanos > 0) {
+      pacer.schedule(() -> fire(stream, intendedNanos, measuring), waitNanos, TimeUnit.NANOSECONDS);
+    } else {
+      fire(stream, schedule.paced() ? intendedNanos : System.nanoTime(), measuring);
+    }
+  }
+
+  private void fire(Stream stream, long intendedNanos, boolean measuring) {
+    long startNanos = System.nanoTime();
+    // a call that fails at once (no connection) ends on this stack: its next call goes through the pacer's
+    // queue, or streams of failing calls would recurse without end (a call ending on another thread meanwhile
+    // is not on this stack)
+    Thread firing = Thread.currentThread();
+    boolean[] starting = {true};
+    LoadRun.Ended ended = (answer, failure, clock) -> {
+      long endedNanos = System.nanoTime();
+      if (measuring) {
+        record(stream, intendedNanos, startNanos, endedNanos, failure == null ? clock : null);
+      }
+      stream.lastAnswerNanos = clock == null ? endedNanos : clock.wireInNanos();
+      (measuring ? measured : warmUp).count(answer, failure);
+      long nextNanos = schedule.nextDueNanos(intendedNanos, endedNanos);
+      if (starting[0] && Thread.currentThread() == firing) {
+        pacer.execute(() -> next(stream, nextNanos));
+      } else {
+        next(stream, nextNanos);
+      }
+    };
+    try {
+      run.calls().start().start(stream.connection, ended);
+    } catch (RuntimeException e) {
+      ended.accept(null, e, null);
+    }
+    starting[0] = false;
+  }
+
+  /**
+   * One measured call's times. Its latency is what the server is answerable for: the wire's RTT, after any
+   * wait for a stream the server allowed. At a fixed rate, the latency from its intended start adds the wait
+   * the server caused (the stream's previous call still unanswered when this one was due), and leaves out the
+   * client's own delay (from when the call was due and its stream free, to its request on the wire: pacing,
+   * pauses, building and sending), which is recorded apart.
+   */
+  private void record(Stream stream, long intendedNanos, long startNanos, long endedNanos,
+      WireClock.CallClock clock) {
+    long latencyNanos = clock == null ? endedNanos - startNanos : clock.latencyNanos();
+    latency.record(latencyNanos);
+    if (clock != null) {
+      overhead.record(clock.sendOverheadNanos() + clock.receiveOverheadNanos());
+      beforeWireNanos.add(clock.sendOverheadNanos());
+      afterWireNanos.add(clock.receiveOverheadNanos());
+      offWireCalls.add(clock.onWire() ? 0 : 1);
+    }
+    if (schedule.paced()) {
+      long dueNanos = Math.max(intendedNanos, stream.lastAnswerNanos);
+      long onWireNanos = clock == null ? startNanos : clock.wireOutNanos() - clock.serverQueueNanos();
+      long delayNanos = Math.max(0, onWireNanos - dueNanos);
+      corrected.record(dueNanos - intendedNanos + latencyNanos);
+      startDelay.record(delayNanos);
+      if (delayNanos > lateNanos) {
+        lateCalls.increment();
+      }
+    }
+  }
+
+  /**
+   * Waits for every stream to end, printing a progress line a second when {@code progress} is not null. A run
+   * whose calls all fail with UNAVAILABLE for --connect-timeout (the server is gone: killed, or its host down)
+   * is stopped, so that it reports what it measured within the client's own limits, not at the end of -t.
+   */
+  LoadResult awaitEnd(PrintStream progress) {
+    long calls = 0;
+    long answered = 0;
+    long unavailable = 0;
+    long lastAnswerNanos = System.nanoTime();
+    try {
+      while (!streamsDone.await(1, TimeUnit.SECONDS)) {
+        long answeredNow = warmUp.answered() + measured.answered();
+        long unavailableNow = warmUp.calls(Status.Code.UNAVAILABLE.name())
+            + measured.calls(Status.Code.UNAVAILABLE.name());
+        if (answeredNow > answered || unavailableNow == unavailable) {
+          lastAnswerNanos = System.nanoTime();
+        } else if (serverLost == null && System.nanoTime() - lastAnswerNanos >= lostAfter.toNanos()) {
+          serverLost = "every call failed with UNAVAILABLE for " + Pingkit.formatDuration(lostAfter)
+              + " (--connect-timeout): the server is gone, the run stopped";
+          lostDuringWarmUp = System.nanoTime() < schedule.measureFromNanos();
+          stop.countDown();
+        }
+        answered = answeredNow;
+        unavailable = unavailableNow;
+        long warmUpLeftNanos = schedule.measureFromNanos() - System.nanoTime();
+        if (progress != null) {
+          if (warmUpLeftNanos > 0) {
+            long leftSeconds = TimeUnit.NANOSECONDS.toSeconds(warmUpLeftNanos) + 1;
+            progress.printf(Locale.ROOT, "\rwarming up, %ds left, %d errors   ", leftSeconds,
+                warmUp.failedCalls.sum());
+          } else {
+            Histogram second = latency.sinceLast();
+            calls += second.getTotalCount();
+            progress.printf(Locale.ROOT, "\r%d calls, %s qps, p50 %s ms, %d errors   ", calls,
+                SampleHistogram.number(second.getTotalCount()),
+                SampleHistogram.number(second.getValueAtPercentile(50) / 1e6), measured.failedCalls.sum());
+          }
+          progress.flush();
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (progress != null) {
+      progress.print("\r" + " ".repeat(70) + "\r");
+    }
+    pacer.shutdownNow();
+    return result();
+  }
+
+  private LoadResult result() {
+    if (serverLost != null && lostDuringWarmUp) {
+      throw new Pingkit.UserError(Pingkit.EXIT_CONNECTION, serverLost + " during --warmup");
+    }
+    LoadRun.Plan plan = run.plan();
+    Duration actualDuration = Duration.ofNanos(Math.max(0, System.nanoTime() - schedule.measureFromNanos()));
+    return new LoadResult(plan, run.calls(), startTime, plan.connections(), actualDuration,
+        SampleHistogram.of(latency.total()),
+        SampleHistogram.of(schedule.paced() ? corrected.total() : latency.total()),
+        new Overhead(SampleHistogram.of(overhead.total()), beforeWireNanos.sum(), afterWireNanos.sum(),
+            offWireCalls.sum()),
+        SampleHistogram.of(startDelay.total()), lateCalls.sum(), measured.outcomes(), measured.failedCalls.sum(),
+        serverLost == null ? null
+            : new Pingkit.UserError(Pingkit.EXIT_CONNECTION, serverLost + "; the report above is partial"));
+  }
+
+
+  /**
+   * Latencies recorded without locks or shared counters: each recording thread (a network thread, the pacer)
+   * writes its own recorder, and the one reader sums them. A shared Recorder's counters are atomics that every
+   * writer updates: one cache line passed between the network threads at each call.
+   */
+  private static final class Recording {
+    private final List<SingleWriterRecorder> recorders = new CopyOnWriteArrayList<>();
+    private final ThreadLocal<SingleWriterRecorder> threadRecorder = ThreadLocal.withInitial(() -> {
+      SingleWriterRecorder recorder = new SingleWriterRecorder(3);
+      recorders.add(recorder);
+      return recorder;
+    });
+    private final Histogram total = new Histogram(3);
+    private final Histogram interval = new Histogram(3);
+    private final Histogram threadInterval = new Histogram(3);
+
+    void record(long nanos) {
+      threadRecorder.get().recordValue(Math.max(0, nanos));
+    }
+
+    /** The calls since the last call of this method (also added to the total); one reader thread only. */
+    synchronized Histogram sinceLast() {
+      interval.reset();
+      for (SingleWriterRecorder recorder : recorders) {
+        recorder.getIntervalHistogramInto(threadInterval);
+        interval.add(threadInterval);
+      }
+      total.add(interval);
+      return interval;
+    }
+
+    synchronized Histogram total() {
+      sinceLast();
+      return total;
+    }
+  }
+
+  /** How the calls of one phase (warm-up, measured) ended: answers and failures by name, without locks. */
+  private static final class Tally {
+    private final ConcurrentHashMap<String, LongAdder> outcomeCounts = new ConcurrentHashMap<>();
+    private final LongAdder failedCalls = new LongAdder();
+
+    void count(String answer, Throwable failure) {
+      if (failure != null) {
+        failedCalls.increment();
+        answer = Status.fromThrowable(failure).getCode().name();
+      }
+      outcomeCounts.computeIfAbsent(answer, k -> new LongAdder()).increment();
+    }
+
+    long calls(String outcome) {
+      LongAdder calls = outcomeCounts.get(outcome);
+      return calls == null ? 0 : calls.sum();
+    }
+
+    long answered() {
+      return outcomeCounts.values().stream().mapToLong(LongAdder::sum).sum() - failedCalls.sum();
+    }
+
+    Map<String, Long> outcomes() {
+      Map<String, Long> counts = new LinkedHashMap<>();
+      outcomeCounts.entrySet().stream().sorted(Map.Entry.comparingByKey())
+          .forEach(e -> counts.put(e.getKey(), e.getValue().sum()));
+      return counts;
+    }
+  }
+}

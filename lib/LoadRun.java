@@ -1,0 +1,53 @@
+// What a load run is (ping-client.java and health-check.java pull this file with //SOURCES): the plan its flags
+// describe, and its calls: what they are and what their answers mean.
+
+import io.grpc.MethodDescriptor;
+import java.time.Duration;
+import java.util.function.Function;
+
+/** One load run: its plan, how to dial, the largest answer expected, and its calls. */
+record LoadRun(Plan plan, Dialer dialer, int maxMessageBytes, Calls calls) {
+
+  /** What a run is asked to do. */
+  record Plan(String runType, String target, int connections, int streams, double qps, Duration duration,
+      long exactCalls, Duration warmup) {
+
+    int slots() {
+      return connections * streams;
+    }
+
+    String requestedDuration() {
+      return exactCalls > 0 ? "exactly " + exactCalls + " calls"
+          : duration.isZero() ? "until interrupted" : Pingkit.formatDuration(duration);
+    }
+  }
+
+  /**
+   * The calls of a run and what their answers mean, as the client's role says: their {@code name} in the report
+   * ("Ping SERVING : 9"), how to {@code start} one, and the {@code goodAnswer} (any other is counted, and exits
+   * 4); {@code fortioPing}: Fortio's JSON field "Ping".
+   */
+  record Calls(String name, CallStarter start, String goodAnswer, boolean fortioPing) {}
+
+
+  /**
+   * Starts one call on a connection and tells {@code ended} how it ended: with the answer counted ("SERVING",
+   * "NOT_SERVING", ...), or with the failure, counted by its status code. A callback, not a future: at full rate
+   * the futures and their listeners were a tenth of the load client's work.
+   */
+  interface CallStarter {
+    void start(Connection server, Ended ended);
+  }
+
+  /** How a call ended: exactly one of {@code answer} and {@code failure} is null; its times (null: none). */
+  interface Ended {
+    void accept(String answer, Throwable failure, WireClock.CallClock clock);
+  }
+
+  /** Calls a unary method with the same request each time; {@code answer} names what the reply counts as. */
+  static <Q, R> CallStarter unaryCall(MethodDescriptor<Q, R> method, Q request, Duration timeout,
+      Function<R, String> answer) {
+    return (server, ended) -> server.call(method, request, timeout,
+        (reply, failure, clock) -> ended.accept(failure == null ? answer.apply(reply) : null, failure, clock));
+  }
+}

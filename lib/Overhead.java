@@ -1,0 +1,80 @@
+// The client's own time per call, left out of every RTT (ping-client.java and health-check.java pull this
+// file with //SOURCES).
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The client's own time per call, left out of every RTT: before the wire (building, encoding, sending) and
+ * after it (reading, decoding, handing over). One writer, like {@link SampleHistogram}.
+ */
+final class Overhead {
+  final SampleHistogram total;
+  private long beforeWireNanos;
+  private long afterWireNanos;
+  private long offWireCalls;
+
+  Overhead() {
+    this(new SampleHistogram(), 0, 0, 0);
+  }
+
+  /** From a total histogram and the sums of its two phases, recorded elsewhere (the load engine). */
+  Overhead(SampleHistogram total, long beforeWireNanos, long afterWireNanos, long offWireCalls) {
+    this.total = total;
+    this.beforeWireNanos = beforeWireNanos;
+    this.afterWireNanos = afterWireNanos;
+    this.offWireCalls = offWireCalls;
+  }
+
+  /** An answered call's times. */
+  void record(WireClock.CallClock clock) {
+    long before = clock.sendOverheadNanos();
+    long after = clock.receiveOverheadNanos();
+    total.record(before + after);
+    beforeWireNanos += before;
+    afterWireNanos += after;
+    offWireCalls += clock.onWire() ? 0 : 1;
+  }
+
+  /** Whether every answered call was timed at the wire (else some RTTs hold the client's own time). */
+  boolean wireTimes() {
+    return offWireCalls == 0;
+  }
+
+  double beforeWireAvg(SampleHistogram.Unit unit) {
+    return total.count() == 0 ? 0 : beforeWireNanos / unit.nanos / total.count();
+  }
+
+  double afterWireAvg(SampleHistogram.Unit unit) {
+    return total.count() == 0 ? 0 : afterWireNanos / unit.nanos / total.count();
+  }
+
+  /** One line (two with {@code byPhase}, -v): the client's time per call, apart from the RTT. */
+  String format(SampleHistogram.Unit unit, boolean byPhase) {
+    String name = unit == SampleHistogram.Unit.MICROS ? "usec" : "seconds";
+    String line = String.format(Locale.ROOT, "Client overhead %s : avg %s p50 %s p99 %s max %s over %d calls"
+        + " (not in the RTT)%n", name, SampleHistogram.number(total.avg(unit)),
+        SampleHistogram.number(total.percentile(50, unit)), SampleHistogram.number(total.percentile(99, unit)),
+        SampleHistogram.number(total.max(unit)), total.count());
+    return !byPhase ? line : line + String.format(Locale.ROOT, "Client overhead %s by phase : before the wire"
+        + " avg %s, after the wire avg %s%n", name, SampleHistogram.number(beforeWireAvg(unit)),
+        SampleHistogram.number(afterWireAvg(unit)));
+  }
+
+  /** pingkit's JSON: the histogram in microseconds, and the average of each phase. */
+  void putJson(Map<String, Object> json, List<Double> percentiles) {
+    json.put("wireTimes", wireTimes());
+    json.put("clientOverheadMicros", total.toJson(percentiles));
+    json.put("clientOverheadBeforeWireMicrosAvg", SampleHistogram.round(beforeWireAvg(SampleHistogram.Unit.MICROS)));
+    json.put("clientOverheadAfterWireMicrosAvg", SampleHistogram.round(afterWireAvg(SampleHistogram.Unit.MICROS)));
+  }
+
+  /** Fortio-styled JSON: the histogram in seconds, and the average of each phase. */
+  void putFortioJson(Map<String, Object> json, List<Double> percentiles) {
+    json.put("WireTimes", wireTimes());
+    json.put("ClientOverheadHistogram", total.toFortioJson(percentiles));
+    json.put("ClientOverheadBeforeWireAvg", beforeWireAvg(SampleHistogram.Unit.SECONDS));
+    json.put("ClientOverheadAfterWireAvg", afterWireAvg(SampleHistogram.Unit.SECONDS));
+  }
+}

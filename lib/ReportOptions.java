@@ -1,0 +1,148 @@
+// How the clients report (a picocli mixin of both): percentiles, text or JSON on stdout, --json FILE; and the
+// JSON helpers of their reports.
+
+import com.google.gson.GsonBuilder;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Stack;
+import java.util.function.Supplier;
+import picocli.CommandLine.IParameterPreprocessor;
+import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Option;
+
+/** How results are printed: the flags both clients share. */
+final class ReportOptions {
+  @Option(names = "-p", paramLabel = "P,P,...", defaultValue = "50,75,90,99,99.9",
+      description = "percentiles to print (default: ${DEFAULT-VALUE})")
+  String percentiles;
+
+  @Option(names = "--json", arity = "0..1", paramLabel = "FILE", preprocessor = JsonFileArgument.class,
+      description = "JSON (fields in the README) instead of text on stdout; --json FILE writes it to FILE"
+          + " and keeps the text (- = stdout)")
+  String json;
+
+  private PrintStream jsonFile;
+
+  List<Double> percentiles() {
+    return parsePercentiles(percentiles);
+  }
+
+  /** Whether stdout gets JSON, not text. */
+  boolean jsonOnStdout() {
+    return "-".equals(json);
+  }
+
+  /**
+   * Opens --json FILE before any work starts (truncating it), so that a long run never ends unable to save what
+   * it measured.
+   */
+  void openJsonFile() {
+    if (json == null || jsonOnStdout()) {
+      return;
+    }
+    try {
+      jsonFile = new PrintStream(java.nio.file.Files.newOutputStream(Path.of(json)), false, StandardCharsets.UTF_8);
+    } catch (IOException | RuntimeException e) {
+      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--json: cannot write " + json + ": " + Pingkit.oneLine(e));
+    }
+  }
+
+  /** Prints a report: {@code text} on stdout unless it gets JSON, and the JSON where --json says. */
+  void print(String text, Supplier<String> jsonText) {
+    if (jsonOnStdout()) {
+      System.out.println(jsonText.get());
+    } else {
+      System.out.print(text);
+    }
+    if (jsonFile != null) {
+      jsonFile.println(jsonText.get());
+      jsonFile.flush();
+      if (jsonFile.checkError()) {
+        throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--json: writing " + json + " failed");
+      }
+    }
+  }
+
+  /** Parses "-p 50,75,90,99,99.9". */
+  static List<Double> parsePercentiles(String text) {
+    List<Double> percentiles = new ArrayList<>();
+    for (String part : text.split(",")) {
+      try {
+        double percentile = Double.parseDouble(part.trim());
+        if (!(percentile > 0 && percentile <= 100)) {
+          throw new NumberFormatException();
+        }
+        percentiles.add(percentile);
+      } catch (NumberFormatException e) {
+        throw new Pingkit.UserError(Pingkit.EXIT_USAGE,
+            "-p '" + text + "': expected percentiles in (0, 100] separated by commas, e.g. 50,90,99.9");
+      }
+    }
+    return percentiles;
+  }
+
+  /** A JSON object whose fields keep the order given: key, value, key, value... */
+  static Map<String, Object> jsonObject(Object... keysAndValues) {
+    Map<String, Object> object = new LinkedHashMap<>();
+    for (int i = 0; i + 1 < keysAndValues.length; i += 2) {
+      object.put((String) keysAndValues[i], keysAndValues[i + 1]);
+    }
+    return object;
+  }
+
+  static String toJson(Object value) {
+    return new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().serializeSpecialFloatingPointValues()
+        .create().toJson(value);
+  }
+
+  /**
+   * Whether the word after a bare --json is its FILE: it is when it is "-", or when a TARGET is still to come
+   * after it (or was given before), so that both {@code --json TARGET} and {@code --json out.json TARGET} read
+   * as meant. {@code --json=FILE} always names a file.
+   */
+  static final class JsonFileArgument implements IParameterPreprocessor {
+    @Override
+    public boolean preprocess(Stack<String> args, CommandSpec command, ArgSpec json, Map<String, Object> info) {
+      boolean attached = !" ".equals(info.get("separator"));
+      String value = "-";
+      if (attached || (!args.isEmpty() && (args.peek().equals("-")
+          || (!args.peek().startsWith("-") && targetGivenOrToCome(args, command))))) {
+        value = args.pop();
+      }
+      json.setValue(value);
+      return true;
+    }
+
+    private static boolean targetGivenOrToCome(Stack<String> args, CommandSpec command) {
+      if (command.positionalParameters().stream().anyMatch(target -> target.getValue() != null)) {
+        return true;
+      }
+      // the words after the candidate FILE, in command-line order (the stack's top is the next word)
+      List<String> later = new ArrayList<>(args);
+      java.util.Collections.reverse(later);
+      for (int i = 1; i < later.size(); i++) {
+        String word = later.get(i);
+        if (word.equals("--")) {
+          return i + 1 < later.size();
+        }
+        OptionSpec option = command.findOption(word.contains("=") ? word.substring(0, word.indexOf('=')) : word);
+        if (option != null) {
+          if (!word.contains("=") && option.arity().max() > 0 && option.arity().min() > 0) {
+            i++; // its value
+          }
+        } else if (!word.startsWith("-") || word.equals("-")) {
+          return true;
+        }
+      }
+      return false;
+    }
+  }
+}

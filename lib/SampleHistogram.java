@@ -1,0 +1,246 @@
+// The clients' histograms (ping-client.java and health-check.java pull this file with //SOURCES): samples
+// in nanoseconds kept in HdrHistogram, and their output formats (Fortio's text, JSON, HdrHistogram's hgrm).
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.HdrHistogram.Histogram;
+
+/**
+ * Samples in nanoseconds, kept in HdrHistogram (3 significant digits) and reported in a {@link Unit}.
+ * HdrHistogram holds non-negative values, so negative samples (clock skew) are kept as magnitudes in a second
+ * histogram. Not thread-safe: one writer, or one per thread and {@link #add} at the end.
+ */
+final class SampleHistogram {
+  /** The unit a histogram is reported in: Fortio prints ping and health RTTs in µs, load latencies in s. */
+  enum Unit {
+    MICROS(1e3), SECONDS(1e9);
+
+    final double nanos;
+
+    Unit(double nanos) {
+      this.nanos = nanos;
+    }
+  }
+
+  private final Histogram positive = new Histogram(3);
+  private final Histogram negative = new Histogram(3);
+  private long count;
+  private long minNanos = Long.MAX_VALUE;
+  private long maxNanos = Long.MIN_VALUE;
+  // running mean and sum of squared deviations (Welford): exact enough even far from zero (clock skew)
+  private double meanNanos;
+  private double squaredDeviationsNanos;
+
+  /** A copy of an HdrHistogram of non-negative nanoseconds (sum and deviation at its resolution). */
+  static SampleHistogram of(Histogram nanos) {
+    SampleHistogram histogram = new SampleHistogram();
+    for (var bucket : nanos.recordedValues()) {
+      long value = nanos.medianEquivalentValue(bucket.getValueIteratedTo());
+      long times = bucket.getCountAtValueIteratedTo();
+      histogram.positive.recordValueWithCount(value, times);
+      histogram.addMoments(times, value, 0);
+    }
+    if (histogram.count > 0) {
+      histogram.minNanos = nanos.getMinValue();
+      histogram.maxNanos = nanos.getMaxValue();
+    }
+    return histogram;
+  }
+
+  void record(long nanos) {
+    if (nanos >= 0) {
+      positive.recordValue(nanos);
+    } else {
+      negative.recordValue(nanos == Long.MIN_VALUE ? Long.MAX_VALUE : -nanos);
+    }
+    minNanos = Math.min(minNanos, nanos);
+    maxNanos = Math.max(maxNanos, nanos);
+    addMoments(1, nanos, 0);
+  }
+
+  void add(SampleHistogram other) {
+    positive.add(other.positive);
+    negative.add(other.negative);
+    minNanos = Math.min(minNanos, other.minNanos);
+    maxNanos = Math.max(maxNanos, other.maxNanos);
+    addMoments(other.count, other.meanNanos, other.squaredDeviationsNanos);
+  }
+
+  /** Merges {@code n} samples of mean {@code mean} and squared deviations {@code m2} (Chan et al.). */
+  private void addMoments(long n, double mean, double m2) {
+    if (n == 0) {
+      return;
+    }
+    long total = count + n;
+    double delta = mean - meanNanos;
+    meanNanos += delta * n / total;
+    squaredDeviationsNanos += m2 + delta * delta * count * n / total;
+    count = total;
+  }
+
+  long count() {
+    return count;
+  }
+
+  double avg(Unit unit) {
+    return count == 0 ? 0 : meanNanos / unit.nanos;
+  }
+
+  /** Population standard deviation, like Fortio's. */
+  double stddev(Unit unit) {
+    return count == 0 ? 0 : Math.sqrt(squaredDeviationsNanos / count) / unit.nanos;
+  }
+
+  double min(Unit unit) {
+    return count == 0 ? 0 : minNanos / unit.nanos;
+  }
+
+  double max(Unit unit) {
+    return count == 0 ? 0 : maxNanos / unit.nanos;
+  }
+
+  double sum(Unit unit) {
+    return meanNanos * count / unit.nanos;
+  }
+
+  /** The value at {@code percentile} (0-100), nearest rank, within HdrHistogram's 3 significant digits. */
+  double percentile(double percentile, Unit unit) {
+    if (count == 0) {
+      return 0;
+    }
+    long negatives = negative.getTotalCount();
+    // nearest rank, 1-based; the epsilon keeps 7% of 100 at rank 7 despite floating-point error
+    long rank = Math.max(1, (long) Math.ceil(percentile * count / 100.0 - 1e-9));
+    double nanos;
+    if (rank <= negatives) {
+      // ascending order starts with the largest magnitudes: rank r is the (negatives - r + 1)-th magnitude
+      nanos = -negative.getValueAtPercentile(100.0 * (negatives - rank + 1) / negatives);
+    } else {
+      nanos = positive.getValueAtPercentile(100.0 * (rank - negatives) / positive.getTotalCount());
+    }
+    return Math.max(min(unit), Math.min(max(unit), nanos / unit.nanos));
+  }
+
+  /** Counts per bucket (Fortio-like bounds in the unit), the first from min and the last to max. */
+  List<Bucket> buckets(Unit unit) {
+    List<Bucket> buckets = new ArrayList<>();
+    if (count == 0) {
+      return buckets;
+    }
+    List<Double> bounds = bucketBounds(min(unit), max(unit));
+    bounds.add(0, min(unit));
+    bounds.add(max(unit));
+    long countBefore = 0;
+    for (int i = 0; i + 1 < bounds.size(); i++) {
+      long countUpToEnd = i + 2 == bounds.size() ? count
+          : Math.min(count, countAtOrBelow(Math.round(bounds.get(i + 1) * unit.nanos)));
+      if (countUpToEnd > countBefore) {
+        buckets.add(new Bucket(bounds.get(i), bounds.get(i + 1), 100.0 * countUpToEnd / count,
+            countUpToEnd - countBefore));
+        countBefore = countUpToEnd;
+      }
+    }
+    return buckets;
+  }
+
+  /** Samples at or below {@code nanos}, at HdrHistogram's resolution. */
+  private long countAtOrBelow(long nanos) {
+    long negatives = negative.getTotalCount();
+    if (nanos >= 0) {
+      return negatives + (positive.getTotalCount() == 0 ? 0 : positive.getCountBetweenValues(0, nanos));
+    }
+    return negatives - (negatives == 0 ? 0 : negative.getCountBetweenValues(0, -nanos - 1));
+  }
+
+  /** 1, 1.2, 1.4 ... 8, 9, 10, 12 ... times powers of ten (and their negatives) strictly between min and max. */
+  private static List<Double> bucketBounds(double min, double max) {
+    double[] steps = {1, 1.2, 1.4, 1.6, 1.8, 2, 2.5, 3, 3.5, 4, 4.5, 5, 6, 7, 8, 9};
+    List<Double> bounds = new ArrayList<>();
+    for (int exponent = -12; exponent <= 12; exponent++) {
+      for (double step : steps) {
+        // decimal arithmetic, so that bounds print as 0.0018 rather than 0.0018000000000000002
+        double bound = new java.math.BigDecimal(Double.toString(step)).scaleByPowerOfTen(exponent).doubleValue();
+        if (bound > min && bound < max) {
+          bounds.add(bound);
+        }
+        if (-bound > min && -bound < max) {
+          bounds.add(-bound);
+        }
+      }
+    }
+    bounds.sort(Double::compare);
+    return bounds;
+  }
+
+  /** Fortio's histogram text: summary, bucket table, and one "# target" line per percentile. */
+  String format(String title, List<Double> percentiles, Unit unit) {
+    if (count == 0) {
+      return title + " : no data\n";
+    }
+    StringBuilder out = new StringBuilder();
+    out.append(String.format(Locale.ROOT, "%s : count %d avg %s +/- %s min %s max %s sum %s%n", title, count,
+        number(avg(unit)), number(stddev(unit)), number(min(unit)), number(max(unit)), number(sum(unit))));
+    out.append("# range, mid point, percentile, count\n");
+    String separator = ">=";
+    for (Bucket bucket : buckets(unit)) {
+      out.append(String.format(Locale.ROOT, "%s %s <= %s , %s , %.2f, %d%n", separator, number(bucket.start),
+          number(bucket.end), number((bucket.start + bucket.end) / 2), bucket.percent, bucket.count));
+      separator = ">";
+    }
+    for (double percentile : percentiles) {
+      out.append(String.format(Locale.ROOT, "# target %s%% %s%n", number(percentile),
+          number(percentile(percentile, unit))));
+    }
+    return out.toString();
+  }
+
+  /** pingkit's JSON for a histogram: microseconds, stable field names (documented in the README). */
+  Map<String, Object> toJson(List<Double> percentiles) {
+    Unit unit = Unit.MICROS;
+    List<Map<String, Object>> values = new ArrayList<>();
+    for (double percentile : percentiles) {
+      values.add(ReportOptions.jsonObject("percentile", percentile, "value", round(percentile(percentile, unit))));
+    }
+    return ReportOptions.jsonObject("count", count, "min", round(min(unit)), "max", round(max(unit)),
+        "avg", round(avg(unit)), "stddev", round(stddev(unit)), "sum", round(sum(unit)), "percentiles", values);
+  }
+
+  /** Fortio's HistogramData: seconds, its field names. */
+  Map<String, Object> toFortioJson(List<Double> percentiles) {
+    Unit unit = Unit.SECONDS;
+    List<Map<String, Object>> data = new ArrayList<>();
+    for (Bucket bucket : buckets(unit)) {
+      data.add(ReportOptions.jsonObject("Start", bucket.start, "End", bucket.end, "Percent", bucket.percent,
+          "Count", bucket.count));
+    }
+    List<Map<String, Object>> values = new ArrayList<>();
+    for (double percentile : percentiles) {
+      values.add(ReportOptions.jsonObject("Percentile", percentile, "Value", percentile(percentile, unit)));
+    }
+    return ReportOptions.jsonObject("Count", count, "Min", min(unit), "Max", max(unit), "Sum", sum(unit),
+        "Avg", avg(unit), "StdDev", stddev(unit), "Data", data, "Percentiles", values);
+  }
+
+  /** HdrHistogram's percentile distribution (the .hgrm format), values divided by {@code scaleNanos}. */
+  void outputPercentileDistribution(PrintStream out, double scaleNanos) {
+    positive.outputPercentileDistribution(out, scaleNanos);
+  }
+
+  record Bucket(double start, double end, double percent, long count) {}
+
+  /** A number as Fortio prints it: up to 6 significant digits, no trailing zeros. */
+  static String number(double value) {
+    if (Double.isNaN(value) || Double.isInfinite(value)) {
+      return Double.toString(value);
+    }
+    return new java.math.BigDecimal(value).round(new java.math.MathContext(6)).stripTrailingZeros()
+        .toPlainString();
+  }
+
+  static double round(double value) {
+    return Math.round(value * 1000) / 1000.0;
+  }
+}

@@ -1,0 +1,70 @@
+// What both clients do around a run from the command line (ping-client.java and health-check.java pull this file
+// with //SOURCES): logging, --json FILE opened before any work, Ctrl-C, and the report printed even when a run is
+// cut short.
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * A client's run from the command line: its logging set, --json FILE opened (a long run must not end unable to
+ * save what it measured), and its stop signal: the first Ctrl-C or SIGTERM ends the run with its report, a
+ * second one exits at once (130).
+ */
+final class Session {
+  /** Counted down by the first Ctrl-C or SIGTERM: the run stops and reports what it measured. */
+  final CountDownLatch stop = new CountDownLatch(1);
+  private final ReportOptions report;
+  private final List<Double> percentiles;
+  private final boolean verbose;
+
+  private Session(ReportOptions report, boolean verbose) {
+    this.report = report;
+    this.percentiles = report.percentiles();
+    this.verbose = verbose;
+  }
+
+  /** Starts a run of {@code program}: logging (-v), the percentiles checked, --json FILE opened, Ctrl-C heard. */
+  static Session start(String program, ConnectionOptions connection, ReportOptions report) {
+    Pingkit.configureLogging(program, connection.verbose.length, false);
+    Session session = new Session(report, connection.verbose());
+    report.openJsonFile();
+    Pingkit.onStopSignal(() -> {
+      if (session.stop.getCount() == 0) {
+        System.exit(Pingkit.EXIT_INTERRUPTED); // a second Ctrl-C: stop now, without the report
+      }
+      session.stop.countDown();
+    });
+    return session;
+  }
+
+  /** Prints a run's report (text or JSON, as the flags say), then throws what cut the run short, if anything. */
+  void finish(Report result) {
+    print(result);
+    if (result.failure() != null) {
+      throw result.failure();
+    }
+  }
+
+  /** Prints a run's report: text on stdout, or JSON where --json says. */
+  void print(Report result) {
+    report.print(result.format(percentiles, verbose), () -> ReportOptions.toJson(result.toJson(percentiles)));
+  }
+
+  /** Whether stdout gets JSON (then lines for people go to stderr, or nowhere). */
+  boolean jsonOnStdout() {
+    return report.jsonOnStdout();
+  }
+
+  /** A run's report, printed whole or cut short: its measurements so far, and what cut it short. */
+  interface Report {
+    /** The text for people; {@code verbose} (-v) may add detail. */
+    String format(List<Double> percentiles, boolean verbose);
+
+    /** The JSON document (fields documented in the README). */
+    Map<String, Object> toJson(List<Double> percentiles);
+
+    /** What cut the run short (the report then holds what was measured before), or null. */
+    Pingkit.UserError failure();
+  }
+}
