@@ -2,20 +2,18 @@
 //JAVA 17+
 //SOURCES lib/Pingkit.java lib/Pem.java lib/Target.java lib/ConnectionOptions.java lib/ReportOptions.java
 //SOURCES lib/SampleHistogram.java lib/ArrivalWatch.java lib/FrameTap.java lib/WireClock.java lib/Overhead.java
-//SOURCES lib/Diagnosis.java lib/EventLoops.java lib/Connection.java lib/Dialer.java lib/Session.java
+//SOURCES lib/Diagnosis.java lib/EventLoops.java lib/ServerStream.java lib/Connection.java lib/Dialer.java
+//SOURCES lib/Session.java
 //SOURCES lib/LoadRun.java lib/Pacer.java lib/LoadResult.java lib/LoadEngine.java lib/Load.java
 // class-data sharing: a cached run starts sooner (B5, bench/startup.sh); its JVM notes stay off stdout
 //CDS
 //JAVA_OPTIONS -Xlog:cds=off -Xlog:cds+dynamic=off
 
-import io.grpc.ClientCall;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
-import io.grpc.stub.ClientCalls;
-import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumMap;
@@ -24,7 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -92,7 +89,7 @@ class HealthCheck implements Callable<Integer> {
       return runLoad(session);
     }
     if (watch) {
-      return watch(session.stop);
+      return watch(session);
     }
     if (waitForServing) {
       return waitForServing(session.stop);
@@ -127,10 +124,6 @@ class HealthCheck implements Callable<Integer> {
 
     boolean allServing() {
       return statusCounts.keySet().stream().allMatch(status -> status == ServingStatus.SERVING);
-    }
-
-    String format(List<Double> percentiles) {
-      return format(percentiles, false);
     }
 
     /** Fortio's text, with the client's overhead (by phase: -v) after the RTT histogram. */
@@ -275,62 +268,34 @@ class HealthCheck implements Callable<Integer> {
 
   // ---- --watch ---------------------------------------------------------------------------------------------
 
-  private int watch(CountDownLatch stop) throws InterruptedException {
-    LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
-    try (Connection server = new Dialer(connection).connect(0, false)) {
-      // --timeout is how long to watch: it counts from the connection, not from the JVM's start
-      long deadline = connection.timeout == null ? Long.MAX_VALUE : System.nanoTime() + connection.timeout.toNanos();
-      ClientCall<HealthCheckRequest, HealthCheckResponse> call =
-          server.channel.newCall(HealthGrpc.getWatchMethod(), io.grpc.CallOptions.DEFAULT);
-      ClientCalls.asyncServerStreamingCall(call, HealthCheckRequest.newBuilder().setService(service).build(),
-          new StreamObserver<>() {
-            @Override
-            public void onNext(HealthCheckResponse response) {
-              events.add(response.getStatus());
-            }
-
-            @Override
-            public void onError(Throwable t) {
-              events.add(t);
-            }
-
-            @Override
-            public void onCompleted() {
-              events.add("completed");
-            }
-          });
+  private int watch(Session session) {
+    HealthCheckRequest request = HealthCheckRequest.newBuilder().setService(service).build();
+    try (Connection server = new Dialer(connection).connect(0, false);
+        // --timeout is how long to watch: it counts from the connection, not from the JVM's start
+        ServerStream<HealthCheckResponse> updates =
+            server.serverStream(HealthGrpc.getWatchMethod(), request, connection.timeout)) {
+      session.onStop(updates::cancel);
       ServingStatus lastStatus = null;
-      while (stop.getCount() > 0 && System.nanoTime() < deadline) {
-        // wake up now and then to notice Ctrl-C and the deadline
-        Object event = events.poll(Math.min(200_000_000L, Math.max(0, deadline - System.nanoTime())),
-            TimeUnit.NANOSECONDS);
-        if (event == null) {
-          continue;
-        }
-        if (event instanceof Throwable t) {
-          if (lastStatus != null) {
-            // the server ended the stream (a drain, a restart): the watch ends on the last status it told
-            log.info("the watch stream ended: " + Pingkit.oneLine(t));
-            break;
+      try {
+        while (updates.hasNext()) {
+          lastStatus = updates.next().getStatus();
+          if (lastStatus == ServingStatus.SERVICE_UNKNOWN) {
+            throw new Pingkit.UserError(Pingkit.EXIT_RPC_FAILED, "health service '" + service + "' is unknown to "
+                + server.target.display() + " (SERVICE_UNKNOWN, the Watch form of NOT_FOUND)");
           }
-          throw t instanceof StatusRuntimeException e ? healthFailure(server, e) : server.failure("health watch", t);
+          Instant now = Instant.now();
+          ServingStatus status = lastStatus;
+          // one compact JSON line per change (JSON Lines), for a program following the stream
+          report.print(now + " " + status + "\n", () -> new com.google.gson.Gson().toJson(
+              ReportOptions.jsonObject("time", now.toString(), "status", status.name())));
         }
-        if (event.equals("completed")) {
-          break;
+      } catch (StatusRuntimeException e) {
+        if (lastStatus == null) {
+          throw healthFailure(server, e);
         }
-        server.answered();
-        lastStatus = (ServingStatus) event;
-        if (lastStatus == ServingStatus.SERVICE_UNKNOWN) {
-          call.cancel("unknown service", null);
-          throw new Pingkit.UserError(Pingkit.EXIT_RPC_FAILED, "health service '" + service + "' is unknown to "
-              + server.target.display() + " (SERVICE_UNKNOWN, the Watch form of NOT_FOUND)");
-        }
-        Instant now = Instant.now();
-        ServingStatus status = lastStatus;
-        report.print(now + " " + status + "\n", () -> new com.google.gson.Gson().toJson(ReportOptions.jsonObject("time",
-            now.toString(), "status", status.name())));
+        // the server ended the stream (a drain, a restart): the watch ends on the last status it told
+        log.info("the watch stream ended: " + Pingkit.oneLine(e));
       }
-      call.cancel("watch ended", null);
       return lastStatus == ServingStatus.SERVING ? Pingkit.EXIT_OK : Pingkit.EXIT_UNHEALTHY;
     }
   }

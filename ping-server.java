@@ -1,7 +1,7 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
 //SOURCES lib/Pingkit.java lib/Pem.java lib/ServerFlags.java lib/Drain.java lib/HealthCommands.java
-//SOURCES lib/CallLogger.java lib/ServerWarmUp.java
+//SOURCES lib/CallLogger.java lib/ServerWarmUp.java lib/RunningServer.java
 // class-data sharing: a cached run starts sooner (bench/startup.sh); its JVM notes stay off stdout
 //CDS
 //JAVA_OPTIONS -Xlog:cds=off -Xlog:cds+dynamic=off
@@ -25,7 +25,6 @@ import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -38,7 +37,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
 import picocli.CommandLine.Command;
@@ -180,7 +178,7 @@ class PingServer implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     Pingkit.configureLogging("ping-server", verbose.length, true);
     CountDownLatch stopRequested = new CountDownLatch(1);
-    Running server = start();
+    RunningServer server = start();
     AtomicInteger signals = new AtomicInteger();
     Pingkit.onStopSignal(() -> {
       if (signals.incrementAndGet() > 1) {
@@ -208,13 +206,13 @@ class PingServer implements Callable<Integer> {
 
   // ---- static API, for JShell and tests (mirrors Fortio's PingServer and PingServerTCP) ------------------
 
-  private static final Map<Integer, Running> startedByPort = new ConcurrentHashMap<>();
+  private static final Map<Integer, RunningServer> startedByPort = new ConcurrentHashMap<>();
 
   /**
    * Starts a ping server on {@code listen} (as on the command line: "0", "127.0.0.1:0", "/tmp/ping.sock");
    * {@code certFile}/{@code keyFile} may be null (plaintext); {@code maxStreams} 0 = no limit.
    */
-  static Running start(String listen, String certFile, String keyFile, String healthServiceName, int maxStreams) {
+  static RunningServer start(String listen, String certFile, String keyFile, String healthServiceName, int maxStreams) {
     List<String> args = new ArrayList<>();
     if (certFile != null) {
       args.addAll(List.of("--cert", certFile, "--key", keyFile));
@@ -227,23 +225,23 @@ class PingServer implements Callable<Integer> {
    * Starts a ping server with command-line arguments, e.g. {@code start("--max-delay", "1s", "127.0.0.1:0")};
    * it warms up as the command does.
    */
-  static Running start(String... commandLineArgs) {
+  static RunningServer start(String... commandLineArgs) {
     PingServer command = Pingkit.parse(new PingServer(), commandLineArgs);
-    Running server = command.start();
+    RunningServer server = command.start();
     server.warmUp(command.warmup);
     return server;
   }
 
   /** Starts a TCP ping server on {@code port} (0 = free) of every interface and returns the bound port. */
   static int startTcp(int port, String certFile, String keyFile, String healthServiceName, int maxStreams) {
-    Running server = start("" + port, certFile, keyFile, healthServiceName, maxStreams);
+    RunningServer server = start("" + port, certFile, keyFile, healthServiceName, maxStreams);
     startedByPort.put(server.port(), server);
     return server.port();
   }
 
   /** Stops the server that {@link #startTcp} started on {@code port}, answering its calls in flight first. */
   static void stop(int port) {
-    Running server = startedByPort.remove(port);
+    RunningServer server = startedByPort.remove(port);
     if (server != null) {
       server.stop();
     }
@@ -252,7 +250,7 @@ class PingServer implements Callable<Integer> {
   // ---- the server ---------------------------------------------------------------------------------------
 
   /** The server the flags describe, listening: one builder chain, then the handle. */
-  private Running start() {
+  private RunningServer start() {
     if ((certFile == null) != (keyFile == null)) {
       throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--cert and --key go together: give both, or neither");
     }
@@ -308,122 +306,12 @@ class PingServer implements Callable<Integer> {
           "cannot listen on " + ServerFlags.describe(address) + ": " + ServerFlags.bindFailure(e));
     }
     Path socketPath = address instanceof DomainSocketAddress socket ? Path.of(socket.path()) : null;
-    return new Running(server, health, drain, socketPath, socketLoops, maxDelay, maxMessageBytes);
+    return new RunningServer(server, health, drain, socketPath, socketLoops,
+        new PingService(maxDelay, false).bindService(), maxMessageBytes);
   }
 
   @SuppressWarnings("deprecation") // v1alpha is what many tools still ask for; the v1 service is added too
   private static BindableService legacyReflection() {
     return io.grpc.protobuf.services.ProtoReflectionService.newInstance();
-  }
-
-  /** A listening server: where it listens, its health, and the ways to stop it (a drain, or at once). */
-  static final class Running implements AutoCloseable {
-    private final Server server;
-    private final HealthStatusManager health;
-    final Drain drain;
-    private final Path socketPath;
-    private final EventLoopGroup[] socketLoops;
-    private final Duration maxDelay;
-    private final int maxMessageBytes;
-    private final AtomicBoolean released = new AtomicBoolean();
-    private volatile ServerWarmUp warmUp;
-
-    private Running(Server server, HealthStatusManager health, Drain drain, Path socketPath,
-        EventLoopGroup[] socketLoops, Duration maxDelay, int maxMessageBytes) {
-      this.server = server;
-      this.health = health;
-      this.drain = drain;
-      this.socketPath = socketPath;
-      this.socketLoops = socketLoops;
-      this.maxDelay = maxDelay;
-      this.maxMessageBytes = maxMessageBytes;
-    }
-
-    @Override
-    public String toString() {
-      return "PingServer listening on " + address();
-    }
-
-    /** "tcp HOST:PORT" or "unix PATH", as printed on start. */
-    String address() {
-      return socketPath != null ? "unix " + socketPath
-          : "tcp " + ServerFlags.hostPort((InetSocketAddress) server.getListenSockets().get(0));
-    }
-
-    /** The bound TCP port (-1 for a Unix socket). */
-    int port() {
-      return socketPath != null ? -1 : ((InetSocketAddress) server.getListenSockets().get(0)).getPort();
-    }
-
-    /** A target for clients: "127.0.0.1:PORT" for a TCP server (of any interface), "unix:PATH" for a socket. */
-    String target() {
-      if (socketPath != null) {
-        return "unix:" + socketPath;
-      }
-      InetSocketAddress bound = (InetSocketAddress) server.getListenSockets().get(0);
-      return bound.getAddress().isAnyLocalAddress() ? "127.0.0.1:" + bound.getPort() : ServerFlags.hostPort(bound);
-    }
-
-    /** Sets the health a service reports (a no-op once draining: health stays NOT_SERVING). */
-    void setHealth(String service, ServingStatus status) {
-      health.setStatus(service, status);
-    }
-
-    /** Unary calls (pings, health checks) received and not yet answered. */
-    int callsInFlight() {
-      return drain.callsInFlight();
-    }
-
-    /**
-     * Calls itself over loopback for {@code limit} (0: not at all) in the background, giving way to the first
-     * client and to a drain ({@link ServerWarmUp}).
-     */
-    void warmUp(Duration limit) {
-      if (!limit.isZero() && !limit.isNegative()) {
-        warmUp = ServerWarmUp.start(new PingService(maxDelay, false).bindService(), maxMessageBytes, limit,
-            () -> drain.called() || drain.draining());
-      }
-    }
-
-    /** Drains (health NOT_SERVING, no new calls, calls in flight answered) within 30 s. */
-    void stop() {
-      drain(Duration.ofSeconds(30));
-    }
-
-    @Override
-    public void close() {
-      stop();
-    }
-
-    /** Stops at once: calls in flight are cancelled. */
-    void stopNow() {
-      stopWarmUp();
-      server.shutdownNow();
-      drain.cut();
-      release();
-    }
-
-    /**
-     * Health turns NOT_SERVING, new calls are refused, and calls in flight (delayed pings too) are answered
-     * within {@code timeout}; then long-lived streams (health watches) end. Returns how many calls were cut.
-     */
-    int drain(Duration timeout) {
-      stopWarmUp();
-      int cut = drain.drain(server, health, timeout);
-      release();
-      return cut;
-    }
-
-    private void stopWarmUp() {
-      if (warmUp != null) {
-        warmUp.stop();
-      }
-    }
-
-    private void release() {
-      if (!released.getAndSet(true)) {
-        ServerFlags.release(socketLoops, socketPath);
-      }
-    }
   }
 }

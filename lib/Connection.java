@@ -16,8 +16,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One channel to the target, made by a {@link Dialer}: a unary call made two ways (asynchronous, and blocking),
- * each timed at the socket ({@link WireClock}) and keeping the connection's bookkeeping (whether the server has
- * answered, so that a later failure is the RPC's and not the connection's); {@link #failure} explains a failure.
+ * each timed at the socket ({@link WireClock}), and a server-streaming call read as an iterator
+ * ({@link ServerStream}); all keep the connection's bookkeeping (whether the server has answered, so that a
+ * later failure is the RPC's and not the connection's); {@link #failure} explains a failure.
  */
 final class Connection implements AutoCloseable {
   final Target target;
@@ -156,6 +157,17 @@ final class Connection implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw Status.CANCELLED.withDescription("interrupted").asRuntimeException();
     }
+  }
+
+  /**
+   * Starts a server-streaming call, read with a blocking iterator that ends it after {@code limit} at the latest
+   * (null: no limit); its messages count as answers of the server.
+   */
+  <Q, R> ServerStream<R> serverStream(MethodDescriptor<Q, R> method, Q request, Duration limit) {
+    ServerStream<R> stream =
+        new ServerStream<>(limit == null ? Long.MAX_VALUE : System.nanoTime() + limit.toNanos(), this::answered);
+    stream.start(channel.newCall(method, CallOptions.DEFAULT), request);
+    return stream;
   }
 
   /** Records that the server answered a call: later failures are the RPC's, not the connection's. */

@@ -4,6 +4,7 @@
 
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -14,6 +15,7 @@ import java.util.concurrent.CountDownLatch;
 final class Session {
   /** Counted down by the first Ctrl-C or SIGTERM: the run stops and reports what it measured. */
   final CountDownLatch stop = new CountDownLatch(1);
+  private final List<Runnable> onStop = new CopyOnWriteArrayList<>();
   private final ReportOptions report;
   private final List<Double> percentiles;
   private final boolean verbose;
@@ -34,8 +36,17 @@ final class Session {
         System.exit(Pingkit.EXIT_INTERRUPTED); // a second Ctrl-C: stop now, without the report
       }
       session.stop.countDown();
+      session.onStop.forEach(Runnable::run);
     });
     return session;
+  }
+
+  /** Runs {@code action} at the first Ctrl-C or SIGTERM (at once when it came already): to end a wait. */
+  void onStop(Runnable action) {
+    onStop.add(action);
+    if (stop.getCount() == 0) {
+      action.run();
+    }
   }
 
   /** Prints a run's report (text or JSON, as the flags say), then throws what cut the run short, if anything. */
@@ -60,6 +71,11 @@ final class Session {
   interface Report {
     /** The text for people; {@code verbose} (-v) may add detail. */
     String format(List<Double> percentiles, boolean verbose);
+
+    /** The text for people, as printed without -v. */
+    default String format(List<Double> percentiles) {
+      return format(percentiles, false);
+    }
 
     /** The JSON document (fields documented in the README). */
     Map<String, Object> toJson(List<Double> percentiles);

@@ -11,10 +11,10 @@ import java.util.logging.Logger;
  * Times calls at the socket. Each connection gets two Netty handlers: a {@link FrameTap.SocketClock} first in
  * the pipeline, which notes when a flush hands bytes to the socket and when bytes came back, and a {@link FrameTap}
  * that follows the HTTP/2 frames (right after the clock, or right after TLS, whose records it cannot read) and
- * gives those times to the streams the frames belong to. A call's {@link CallClock}, a gRPC stream tracer, learns its stream when
- * gRPC reports the stream's headers sent: the tap runs that report inside the completion of the write that ended
- * them. Arrivals are taken by an {@link ArrivalWatch} where there is one: the network thread may be busy with the
- * client's own work when an answer comes, and would read it late.
+ * gives those times to the streams the frames belong to. A call's {@link CallClock}, a gRPC stream tracer,
+ * learns its stream when gRPC reports the stream's headers sent: the tap runs that report inside the completion
+ * of the write that ended them. Arrivals are taken by an {@link ArrivalWatch} where there is one: the network
+ * thread may be busy with the client's own work when an answer comes, and would read it late.
  */
 final class WireClock {
   private static final Logger log = Logger.getLogger("pingkit.client");

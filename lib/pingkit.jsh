@@ -3,8 +3,8 @@
 // the lib/ files are listed after the scripts, each before the files it uses (the scripts list them in the order
 // JShell needs).
 //SOURCES ../health-check.java ../ping-client.java ../ping-server.java Load.java LoadEngine.java LoadResult.java
-//SOURCES Pacer.java LoadRun.java Session.java Dialer.java Connection.java EventLoops.java Diagnosis.java
-//SOURCES Overhead.java WireClock.java FrameTap.java ArrivalWatch.java SampleHistogram.java ReportOptions.java
-//SOURCES ConnectionOptions.java Target.java ServerWarmUp.java CallLogger.java HealthCommands.java Drain.java
-//SOURCES ServerFlags.java Pem.java Pingkit.java
+//SOURCES Pacer.java LoadRun.java Session.java Dialer.java Connection.java ServerStream.java EventLoops.java
+//SOURCES Diagnosis.java Overhead.java WireClock.java FrameTap.java ArrivalWatch.java SampleHistogram.java
+//SOURCES ReportOptions.java ConnectionOptions.java Target.java RunningServer.java ServerWarmUp.java CallLogger.java
+//SOURCES HealthCommands.java Drain.java ServerFlags.java Pem.java Pingkit.java
 import java.time.Duration;

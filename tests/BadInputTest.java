@@ -43,11 +43,11 @@ class BadInputTest {
   private static Path dir;
   private static Path hostsFile;
   private static Path classArchive;
-  private static PingServer.Running plaintext;
-  private static PingServer.Running tls;
-  private static PingServer.Running mtls;
-  private static PingServer.Running expiredTls;
-  private static PingServer.Running smallMessages;
+  private static RunningServer plaintext;
+  private static RunningServer tls;
+  private static RunningServer mtls;
+  private static RunningServer expiredTls;
+  private static RunningServer smallMessages;
   private static HttpServer http1;
   private static FakeServer silent;
   private static FakeServer closesAtOnce;
@@ -89,7 +89,7 @@ class BadInputTest {
 
   @AfterAll
   static void stopFixtures() throws IOException {
-    for (PingServer.Running server : new PingServer.Running[] {plaintext, tls, mtls, expiredTls, smallMessages}) {
+    for (RunningServer server : new RunningServer[] {plaintext, tls, mtls, expiredTls, smallMessages}) {
       server.stopNow();
     }
     http1.stop(0);

@@ -55,10 +55,10 @@ class KubernetesProbeTest {
 
   @Test
   void notServingIsFourAndAnUnknownServiceIsThree() throws Exception {
-    try (PingServer.Running server = PingServer.start("--health-status", "ping=NOT_SERVING", "127.0.0.1:0")) {
+    try (RunningServer server = PingServer.start("--health-status", "ping=NOT_SERVING", "127.0.0.1:0")) {
       assertEquals(4, runProbe(server.target()));
     }
-    try (PingServer.Running server = PingServer.start("--health-service", "other", "127.0.0.1:0")) {
+    try (RunningServer server = PingServer.start("--health-service", "other", "127.0.0.1:0")) {
       assertEquals(3, runProbe(server.target()), "NOT_FOUND must fail the probe");
     }
   }

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 
 /** The load mode of ping-client and health-check (Fortio's load -grpc [-ping]) against a real server. */
 class LoadTest {
-  private static PingServer.Running server;
+  private static RunningServer server;
 
   @BeforeAll
   static void startServer() {
@@ -92,7 +92,7 @@ class LoadTest {
   @Test
   void maxStreamsQueuingShowsInTheLatency() {
     // 4 streams on one connection that allows 1: each 20 ms ping waits for the others, ~80 ms in all
-    try (PingServer.Running oneStream = PingServer.start("--max-streams", "1", "127.0.0.1:0")) {
+    try (RunningServer oneStream = PingServer.start("--max-streams", "1", "127.0.0.1:0")) {
       JsonObject json = loadJson("-c", "1", "-s", "4", "-qps", "0", "-n", "40", "--delay", "20ms", "--json",
           oneStream.target());
       double avgSeconds = json.getAsJsonObject("DurationHistogram").get("Avg").getAsDouble();
@@ -104,7 +104,7 @@ class LoadTest {
   void failedCallsAreCountedByStatusAndExitThreeUnlessAllowed() {
     // The warm-up, alone, waits 200 ms of its 500 ms limit. Under load, 4 streams share one allowed stream:
     // the third in the queue needs at least 600 ms and hits DEADLINE_EXCEEDED.
-    try (PingServer.Running oneStream = PingServer.start("--max-streams", "1", "127.0.0.1:0")) {
+    try (RunningServer oneStream = PingServer.start("--max-streams", "1", "127.0.0.1:0")) {
       String[] args = {"-c", "1", "-s", "4", "-qps", "0", "-n", "12", "--delay", "200ms", "--timeout", "500ms",
           oneStream.target()};
       try (var client = TestSupport.ScriptProcess.java("PingClient", args)) {

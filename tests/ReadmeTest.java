@@ -106,7 +106,7 @@ class ReadmeTest {
   @Test
   void theLoadExamplePrintsWhatTheReadmeShows() {
     String example = command(LOAD_EXAMPLE);
-    try (PingServer.Running server = PingServer.start("127.0.0.1:0")) {
+    try (RunningServer server = PingServer.start("127.0.0.1:0")) {
       String command = example.replace("localhost:8079", server.target());
       try (var load = TestSupport.ScriptProcess.start(List.of("bash", "-c", "exec " + command),
           TestSupport.repo())) {

@@ -25,12 +25,76 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import pingkit.fgrpc.PingMessage;
 import pingkit.fgrpc.PingServerGrpc;
 
 /** Real servers, channels, processes and certificates for the tests; nothing here is a mock. */
 final class TestSupport {
   private TestSupport() {}
+
+  /**
+   * A plaintext, a TLS and a mutual-TLS ping server on loopback (certificates of the test CA), started before a
+   * class's tests and stopped after them: {@code @RegisterExtension static final TestSupport.Servers servers}.
+   */
+  static final class Servers implements BeforeAllCallback, AfterAllCallback {
+    private RunningServer plaintext;
+    private RunningServer tls;
+    private RunningServer mtls;
+    private Certs certs;
+
+    @Override
+    public void beforeAll(ExtensionContext context) {
+      certs = TestSupport.certs();
+      String cert = certs.serverCert().toString();
+      String key = certs.serverKey().toString();
+      plaintext = PingServer.start("127.0.0.1:0");
+      tls = PingServer.start("--cert", cert, "--key", key, "127.0.0.1:0");
+      mtls = PingServer.start("--cert", cert, "--key", key, "--cacert", certs.caCert().toString(), "127.0.0.1:0");
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) {
+      plaintext.stopNow();
+      tls.stopNow();
+      mtls.stopNow();
+    }
+
+    RunningServer plaintext() {
+      return plaintext;
+    }
+
+    RunningServer tls() {
+      return tls;
+    }
+
+    RunningServer mtls() {
+      return mtls;
+    }
+
+    Certs certs() {
+      return certs;
+    }
+  }
+
+  /** Runs a client to its end and checks its exit code and its one-line message on stderr (null: not checked). */
+  static void expectExit(int exitCode, String messagePart, String mainClass, String... args) {
+    try (var client = ScriptProcess.java(mainClass, args)) {
+      org.junit.jupiter.api.Assertions.assertEquals(exitCode, client.awaitExit(60),
+          String.join(" ", args) + " stderr=" + client.stderr);
+      if (messagePart != null) {
+        String line = client.singleStderrLine();
+        assertTrue(line.contains(messagePart), String.join(" ", args) + " said: " + line);
+      }
+    }
+  }
+
+  /** The server's port on "localhost", the name its test certificate holds. */
+  static String localhost(RunningServer server) {
+    return "localhost:" + server.port();
+  }
 
   /** The repository: PINGKIT_HOME, or the first folder at or above the working directory with ping-server.java. */
   static Path repo() {

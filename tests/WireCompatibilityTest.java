@@ -33,7 +33,7 @@ class WireCompatibilityTest {
     TestSupport.run(dir, PYTHON, "-m", "grpc_tools.protoc", "-I" + TestSupport.repo().resolve("proto"),
         "--python_out=.", "--grpc_python_out=.", "ping.proto");
     Files.writeString(dir.resolve("client.py"), CLIENT);
-    try (PingServer.Running server = PingServer.start("127.0.0.1:0")) {
+    try (RunningServer server = PingServer.start("127.0.0.1:0")) {
       String output = TestSupport.run(dir, PYTHON, "client.py", server.target()).trim();
       // seq, payload and delay echoed; ts is the server's wall clock in ns, between the client's before/after
       assertEquals("77 from_python 1000 1", output);

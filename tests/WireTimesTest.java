@@ -32,7 +32,7 @@ class WireTimesTest {
 
   @Test
   void singlePingsAndHealthChecksAreTimedAtTheWireInOrder() {
-    try (PingServer.Running server = PingServer.start("--warmup", "0s", "127.0.0.1:0");
+    try (RunningServer server = PingServer.start("--warmup", "0s", "127.0.0.1:0");
          Connection connection = open(server.target(), true)) {
       for (int i = 0; i < 20; i++) {
         assertOrdered(connection.callBlocking(PingServerGrpc.getPingMethod(), ping(0), Duration.ofSeconds(5))
@@ -45,7 +45,7 @@ class WireTimesTest {
 
   @Test
   void manyCallsInFlightOnOneConnectionAreEachTimedInOrder() {
-    try (PingServer.Running server = PingServer.start("--warmup", "0s", "127.0.0.1:0");
+    try (RunningServer server = PingServer.start("--warmup", "0s", "127.0.0.1:0");
          Connection connection = open(server.target(), false)) {
       List<CompletableFuture<WireClock.CallClock>> clocks = new ArrayList<>();
       for (int i = 0; i < 300; i++) {
@@ -68,7 +68,7 @@ class WireTimesTest {
   @Test
   void aServerDelayIsInTheRttAndNotInTheClientOverhead() {
     long delayNanos = 20_000_000;
-    try (PingServer.Running server = PingServer.start("--warmup", "0s", "127.0.0.1:0");
+    try (RunningServer server = PingServer.start("--warmup", "0s", "127.0.0.1:0");
          Connection connection = open(server.target(), true)) {
       for (int i = 0; i < 3; i++) {
         WireClock.CallClock clock = connection.callBlocking(PingServerGrpc.getPingMethod(), ping(delayNanos),
@@ -86,14 +86,14 @@ class WireTimesTest {
   @Test
   void tlsAndUnixSocketConnectionsCarryWireTimes(@TempDir Path dir) {
     TestSupport.Certs certs = TestSupport.certs();
-    try (PingServer.Running tls = PingServer.start("--warmup", "0s", "--cert", certs.serverCert().toString(),
+    try (RunningServer tls = PingServer.start("--warmup", "0s", "--cert", certs.serverCert().toString(),
              "--key", certs.serverKey().toString(), "127.0.0.1:0");
          Connection connection = open(true, "--cacert", certs.caCert().toString(), tls.target())) {
       assertOrdered(connection.callBlocking(PingServerGrpc.getPingMethod(), ping(0), Duration.ofSeconds(5))
           .clock());
     }
     String socket = dir.resolve("ping.sock").toString();
-    try (PingServer.Running unix = PingServer.start("--warmup", "0s", socket);
+    try (RunningServer unix = PingServer.start("--warmup", "0s", socket);
          Connection connection = open(unix.target(), true)) {
       assertOrdered(connection.callBlocking(PingServerGrpc.getPingMethod(), ping(0), Duration.ofSeconds(5))
           .clock());
@@ -102,7 +102,7 @@ class WireTimesTest {
 
   @Test
   void everyJsonDocumentCarriesTheClientOverhead() {
-    try (PingServer.Running server = PingServer.start("--warmup", "0s", "127.0.0.1:0")) {
+    try (RunningServer server = PingServer.start("--warmup", "0s", "127.0.0.1:0")) {
       JsonObject ping = json("PingClient", "-n", "3", "--json", server.target());
       assertEquals(6, ping.getAsJsonObject("clientOverheadMicros").get("count").getAsLong());
       assertTrue(ping.has("clientOverheadBeforeWireMicrosAvg") && ping.has("clientOverheadAfterWireMicrosAvg"));
@@ -121,7 +121,7 @@ class WireTimesTest {
   void behindAProxyTheWireTimesCannotBeHadAndTheClientSaysSo() throws Exception {
     // an HTTP CONNECT proxy puts its own handshake before HTTP/2: the socket's bytes are not the calls' frames.
     // The JDK never proxies loopback names: the client asks for a name that only the proxy knows (as loopback).
-    try (PingServer.Running server = PingServer.start("--warmup", "0s", "127.0.0.1:0");
+    try (RunningServer server = PingServer.start("--warmup", "0s", "127.0.0.1:0");
          ConnectProxy proxy = new ConnectProxy()) {
       List<String> command = new ArrayList<>(List.of(
           Path.of(System.getProperty("java.home"), "bin", "java").toString(),

@@ -104,9 +104,14 @@ class run {
     }
 
     private static String name(TestIdentifier test) {
-      String id = test.getUniqueId();
-      String className = id.replaceAll(".*\\[class:([^\\]]+)\\].*", "$1");
-      return className + " > " + test.getDisplayName();
+      // the class, and its @Nested classes: PingServerTest.AsAProcess > test()
+      java.util.regex.Matcher classes =
+          java.util.regex.Pattern.compile("\\[(?:nested-)?class:([^\\]]+)\\]").matcher(test.getUniqueId());
+      StringBuilder name = new StringBuilder();
+      while (classes.find()) {
+        name.append(name.length() == 0 ? "" : ".").append(classes.group(1));
+      }
+      return name + " > " + test.getDisplayName();
     }
 
     private static String describe(TestExecutionResult result) {

@@ -1,0 +1,127 @@
+// ping-server's handle on a listening server (ping-server.java pulls this file with //SOURCES): where it
+// listens, its health, its warm-up, and the ways to stop it.
+
+import io.grpc.Server;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.protobuf.services.HealthStatusManager;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/** A listening server: where it listens, its health, and the ways to stop it (a drain, or at once). */
+final class RunningServer implements AutoCloseable {
+  private final Server server;
+  private final HealthStatusManager health;
+  final Drain drain;
+  private final Path socketPath;
+  private final EventLoopGroup[] socketLoops;
+  private final ServerServiceDefinition warmUpService;
+  private final int maxMessageBytes;
+  private final AtomicBoolean released = new AtomicBoolean();
+  private volatile ServerWarmUp warmUp;
+
+  /**
+   * The handle of {@code server}, listening; {@code warmUpService} is what {@link #warmUp} calls (the ping
+   * service), {@code socketLoops} and {@code socketPath} what a Unix socket server releases when it stops.
+   */
+  RunningServer(Server server, HealthStatusManager health, Drain drain, Path socketPath,
+      EventLoopGroup[] socketLoops, ServerServiceDefinition warmUpService, int maxMessageBytes) {
+    this.server = server;
+    this.health = health;
+    this.drain = drain;
+    this.socketPath = socketPath;
+    this.socketLoops = socketLoops;
+    this.warmUpService = warmUpService;
+    this.maxMessageBytes = maxMessageBytes;
+  }
+
+  @Override
+  public String toString() {
+    return "PingServer listening on " + address();
+  }
+
+  /** "tcp HOST:PORT" or "unix PATH", as printed on start. */
+  String address() {
+    return socketPath != null ? "unix " + socketPath
+        : "tcp " + ServerFlags.hostPort((InetSocketAddress) server.getListenSockets().get(0));
+  }
+
+  /** The bound TCP port (-1 for a Unix socket). */
+  int port() {
+    return socketPath != null ? -1 : ((InetSocketAddress) server.getListenSockets().get(0)).getPort();
+  }
+
+  /** A target for clients: "127.0.0.1:PORT" for a TCP server (of any interface), "unix:PATH" for a socket. */
+  String target() {
+    if (socketPath != null) {
+      return "unix:" + socketPath;
+    }
+    InetSocketAddress bound = (InetSocketAddress) server.getListenSockets().get(0);
+    return bound.getAddress().isAnyLocalAddress() ? "127.0.0.1:" + bound.getPort() : ServerFlags.hostPort(bound);
+  }
+
+  /** Sets the health a service reports (a no-op once draining: health stays NOT_SERVING). */
+  void setHealth(String service, ServingStatus status) {
+    health.setStatus(service, status);
+  }
+
+  /** Unary calls (pings, health checks) received and not yet answered. */
+  int callsInFlight() {
+    return drain.callsInFlight();
+  }
+
+  /**
+   * Calls itself over loopback for {@code limit} (0: not at all) in the background, giving way to the first
+   * client and to a drain ({@link ServerWarmUp}).
+   */
+  void warmUp(Duration limit) {
+    if (!limit.isZero() && !limit.isNegative()) {
+      warmUp = ServerWarmUp.start(warmUpService, maxMessageBytes, limit,
+          () -> drain.called() || drain.draining());
+    }
+  }
+
+  /** Drains (health NOT_SERVING, no new calls, calls in flight answered) within 30 s. */
+  void stop() {
+    drain(Duration.ofSeconds(30));
+  }
+
+  @Override
+  public void close() {
+    stop();
+  }
+
+  /** Stops at once: calls in flight are cancelled. */
+  void stopNow() {
+    stopWarmUp();
+    server.shutdownNow();
+    drain.cut();
+    release();
+  }
+
+  /**
+   * Health turns NOT_SERVING, new calls are refused, and calls in flight (delayed pings too) are answered
+   * within {@code timeout}; then long-lived streams (health watches) end. Returns how many calls were cut.
+   */
+  int drain(Duration timeout) {
+    stopWarmUp();
+    int cut = drain.drain(server, health, timeout);
+    release();
+    return cut;
+  }
+
+  private void stopWarmUp() {
+    if (warmUp != null) {
+      warmUp.stop();
+    }
+  }
+
+  private void release() {
+    if (!released.getAndSet(true)) {
+      ServerFlags.release(socketLoops, socketPath);
+    }
+  }
+}

@@ -1,0 +1,126 @@
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonParser;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** health-check's behaviour: checks, exit codes, --watch and --wait-for-serving, against real servers on loopback. */
+class HealthCheckTest {
+  @RegisterExtension
+  static final TestSupport.Servers servers = new TestSupport.Servers();
+
+  /** Through the static API (what JShell uses), in this JVM. */
+  @Nested
+  class InProcess {
+    @Test
+    void healthCheckCountsEachStatus() {
+      HealthCheck.Result result = HealthCheck.run("-n", "50", "--service", "ping", servers.plaintext().target());
+      assertEquals(Map.of(ServingStatus.SERVING, 50L), result.statusCounts());
+      assertEquals(50, result.rttHistogram().count());
+      assertEquals(Map.of(ServingStatus.NOT_SERVING, 3L),
+          HealthCheck.check(servers.plaintext().target(), "ping_down", 3));
+    }
+  }
+
+  /** As a user runs it: its own process, its output, its signals and every documented exit code. */
+  @Nested
+  class AsAProcess {
+    @Test
+    void successIsExitZero() {
+      TestSupport.expectExit(0, null, "HealthCheck", "--service", "ping", servers.plaintext().target());
+    }
+
+    @Test
+    void insecureSkipsVerificationWithAWarning() {
+      try (var client = TestSupport.ScriptProcess.java("HealthCheck", "-k", TestSupport.localhost(servers.tls()))) {
+        assertEquals(0, client.awaitExit(60));
+        assertTrue(client.singleStderrLine().contains("not verified"), client.stderr.toString());
+      }
+    }
+
+    @Test
+    void healthAnswersMapToExitCodes() {
+      TestSupport.expectExit(3, "NOT_FOUND", "HealthCheck", "--service", "no-such-service",
+          servers.plaintext().target());
+      TestSupport.expectExit(4, null, "HealthCheck", "-healthservice", "ping_down", servers.plaintext().target());
+    }
+
+    @Test
+    void jsonOutputParses() {
+      try (var client = TestSupport.ScriptProcess.java("HealthCheck", "--json", "-n", "3",
+          servers.plaintext().target())) {
+        assertEquals(0, client.awaitExit(60));
+        var json = JsonParser.parseString(String.join("\n", client.stdout)).getAsJsonObject();
+        assertEquals(3, json.getAsJsonObject("statuses").get("SERVING").getAsInt());
+        assertEquals(3, json.getAsJsonObject("rttMicros").get("count").getAsInt());
+      }
+    }
+
+    @Test
+    void watchPrintsTheStatusAndEndsAtItsTimeout() {
+      try (var client = TestSupport.ScriptProcess.java("HealthCheck", "--watch", "--timeout", "2s",
+          "--service", "ping", servers.plaintext().target())) {
+        assertEquals(0, client.awaitExit(60));
+        assertTrue(client.stdout.size() == 1 && client.stdout.get(0).endsWith(" SERVING"), client.stdout.toString());
+      }
+    }
+
+    @Test
+    void watchPrintsEachChangeAsAJsonLineAndEndsAtASignalOnTheLastStatus() {
+      try (RunningServer server = PingServer.start("127.0.0.1:0");
+          var watch = TestSupport.ScriptProcess.java("HealthCheck", "--watch", "--json", "--service", "ping",
+              server.target())) {
+        watch.awaitStdout(line -> line.contains("\"SERVING\""), 60);
+        server.setHealth("ping", ServingStatus.NOT_SERVING);
+        watch.awaitStdout(line -> line.contains("\"NOT_SERVING\""), 60);
+        watch.signal("TERM"); // what Ctrl-C does too: the watch ends at once, on the last status it was told
+        assertEquals(4, watch.awaitExit(30), watch.stderr.toString());
+        List<String> statuses = watch.stdout.stream()
+            .map(line -> JsonParser.parseString(line).getAsJsonObject().get("status").getAsString()).toList();
+        assertEquals(List.of("SERVING", "NOT_SERVING"), statuses);
+      }
+    }
+
+    @Test
+    void watchOfAnUnknownServiceIsNotFound() {
+      TestSupport.expectExit(3, "SERVICE_UNKNOWN", "HealthCheck", "--watch", "--timeout", "30s", "--service", "nope",
+          servers.plaintext().target());
+    }
+
+    @Test
+    void watchEndsOnTheLastStatusWhenTheServerDrains() {
+      try (var server = TestSupport.ScriptProcess.java("PingServer", "127.0.0.1:0")) {
+        int port = server.awaitListeningPort();
+        try (var watch = TestSupport.ScriptProcess.java("HealthCheck", "--watch", "--service", "ping",
+            "127.0.0.1:" + port)) {
+          watch.awaitStdout(line -> line.endsWith(" SERVING"), 60);
+          server.signal("TERM");
+          assertEquals(4, watch.awaitExit(60), watch.stderr.toString());
+          assertTrue(watch.stdout.get(watch.stdout.size() - 1).endsWith(" NOT_SERVING"), watch.stdout.toString());
+        }
+        assertEquals(0, server.awaitExit(60));
+      }
+    }
+
+    @Test
+    void waitForServingWaitsForAServerThatStartsLater() throws Exception {
+      int port;
+      try (var socket = new java.net.ServerSocket(0)) {
+        port = socket.getLocalPort();
+      }
+      try (var client = TestSupport.ScriptProcess.java("HealthCheck", "-v", "--wait-for-serving", "--timeout", "60s",
+          "127.0.0.1:" + port)) {
+        client.awaitStderr(line -> line.contains("connection refused"), 60); // -v reports each failed check
+        try (RunningServer late = PingServer.start("127.0.0.1:" + port)) {
+          assertEquals(0, client.awaitExit(60));
+          assertTrue(client.stdout.get(0).startsWith("SERVING after "), client.stdout.toString());
+        }
+      }
+    }
+  }
+}

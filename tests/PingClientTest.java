@@ -1,0 +1,297 @@
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.grpc.Grpc;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor.MethodType;
+import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.Status;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import pingkit.fgrpc.PingMessage;
+import pingkit.fgrpc.PingServerGrpc;
+
+/** ping-client's behaviour (and its connection's, which health-check shares), against real servers on loopback. */
+class PingClientTest {
+  @RegisterExtension
+  static final TestSupport.Servers servers = new TestSupport.Servers();
+
+  /** Through the static API (what JShell uses) and the connection, in this JVM. */
+  @Nested
+  class InProcess {
+    @Test
+    void eachIterationGivesThreeRttSamplesAndOneClockSkewSample() {
+      PingClient.Result result = PingClient.run("-n", "7", "--payload", "abc", servers.plaintext().target());
+      assertEquals(7, result.iterations());
+      assertEquals(21, result.rttHistogram().count());
+      assertEquals(7, result.clockSkewHistogram().count());
+      assertTrue(result.rttHistogram().min(SampleHistogram.Unit.MICROS) > 0, "RTTs are positive");
+      assertEquals(result.rttHistogram().avg(SampleHistogram.Unit.SECONDS), result.averageRttSeconds(), 1e-12);
+    }
+
+    @Test
+    void clockSkewOnOneMachineIsSmallComparedWithTheRoundTrip() {
+      // one clock on both ends: the skew estimate is only measurement noise, well under a round trip
+      PingClient.Result result = PingClient.run("-n", "300", servers.plaintext().target());
+      double medianSkewMicros = result.clockSkewHistogram().percentile(50, SampleHistogram.Unit.MICROS);
+      double medianRttMicros = result.rttHistogram().percentile(50, SampleHistogram.Unit.MICROS);
+      assertTrue(Math.abs(medianSkewMicros) < medianRttMicros,
+          "median skew " + medianSkewMicros + " us vs median RTT " + medianRttMicros + " us");
+    }
+
+    @Test
+    void pingStaticApiReturnsTheAverageRttInSeconds() {
+      double averageRttSeconds = PingClient.ping(servers.plaintext().target(), 3, "x", Duration.ofMillis(5));
+      assertTrue(averageRttSeconds >= 0.005, "every sample includes the 5 ms delay: " + averageRttSeconds);
+    }
+
+    @Test
+    void payloadSizeSendsExactlyThatManyAsciiBytes() {
+      PingClient.Result result = PingClient.run("--payload-size", "100000", servers.plaintext().target());
+      assertEquals(100000, result.payloadBytes());
+    }
+
+    @Test
+    void pingsOverTlsMutualTlsAndAUnixSocket() throws Exception {
+      PingClient.Result result = PingClient.run("-n", "2", "--cacert", servers.certs().caCert().toString(),
+          "--cert", servers.certs().clientCert().toString(), "--key", servers.certs().clientKey().toString(),
+          "--authority", "localhost", servers.mtls().target());
+      assertEquals(6, result.rttHistogram().count());
+      Path socket = Files.createTempDirectory("pingkit").resolve("ping.sock");
+      try (RunningServer unix = PingServer.start(socket.toString())) {
+        assertEquals(3, PingClient.run("unix://" + socket).rttHistogram().count());
+        assertEquals(Map.of(ServingStatus.SERVING, 2L),
+            HealthCheck.run("-n", "2", "--unix-socket", socket.toString(), "localhost:8079").statusCounts());
+      }
+    }
+
+    @Test
+    void connectionsTakeTheNetworkThreadsInTurnAndEachCallEndsOnItsOwn() throws Exception {
+      int threads = Runtime.getRuntime().availableProcessors();
+      assumeTrue(threads >= 2, "one core, one network thread");
+      ConnectionOptions options = Pingkit.parse(new PingClient(), servers.plaintext().target()).connection;
+      List<Connection> connections = new ArrayList<>();
+      try {
+        Map<Integer, Set<String>> callThreads = new ConcurrentHashMap<>();
+        List<CompletableFuture<PingMessage>> replies = new ArrayList<>();
+        for (int i = 0; i < threads; i++) {
+          connections.add(new Dialer(options).connect(0, false));
+        }
+        for (int call = 0; call < 4; call++) {
+          for (int i = 0; i < threads; i++) {
+            int connection = i;
+            CompletableFuture<PingMessage> reply = new CompletableFuture<>();
+            connections.get(i).call(PingServerGrpc.getPingMethod(), PingMessage.getDefaultInstance(),
+                Duration.ofSeconds(5), (answer, failure, clock) -> {
+                  callThreads.computeIfAbsent(connection, k -> ConcurrentHashMap.newKeySet())
+                      .add(Thread.currentThread().getName());
+                  reply.complete(answer);
+                });
+            replies.add(reply);
+          }
+        }
+        replies.forEach(CompletableFuture::join);
+        callThreads.values().forEach(names -> assertEquals(1, names.size(), "one thread per connection: " + names));
+        Set<String> used = new HashSet<>();
+        callThreads.values().forEach(used::addAll);
+        assertEquals(threads, used.size(), "every network thread has a connection: " + callThreads);
+      } finally {
+        connections.forEach(Connection::close);
+      }
+    }
+
+    @Test
+    void aServerEndingAUnaryCallWithoutAReplyIsAnInternalError() throws Exception {
+      ServerCallHandler<PingMessage, PingMessage> noReply = (call, headers) -> {
+        call.request(1);
+        return new ServerCall.Listener<>() {
+          @Override
+          public void onHalfClose() {
+            call.sendHeaders(new Metadata());
+            call.close(Status.OK, new Metadata());
+          }
+        };
+      };
+      Server empty = Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create())
+          .addService(ServerServiceDefinition.builder(PingServerGrpc.SERVICE_NAME)
+              // declared streaming, or grpc-java's server would not close a unary call without its one reply
+              .addMethod(PingServerGrpc.getPingMethod().toBuilder().setType(MethodType.SERVER_STREAMING).build(),
+                  noReply).build())
+          .build().start();
+      ConnectionOptions options = Pingkit.parse(new PingClient(), "127.0.0.1:" + empty.getPort()).connection;
+      try (Connection connection = new Dialer(options).connect(0, false)) {
+        CompletableFuture<Throwable> failure = new CompletableFuture<>();
+        connection.call(PingServerGrpc.getPingMethod(), PingMessage.getDefaultInstance(), Duration.ofSeconds(5),
+            (answer, error, clock) -> failure.complete(error));
+        Status status = Status.fromThrowable(failure.join());
+        assertEquals(Status.Code.INTERNAL, status.getCode(), status.toString());
+        assertEquals("No value received for unary call", status.getDescription());
+      } finally {
+        empty.shutdownNow();
+      }
+    }
+
+    @Test
+    void jsonTakesAFileOnlyWhenTheTargetIsGivenElsewhere() {
+      String[][] cases = {
+          {"-", "host", "--json", "host"},
+          {"-", "host", "--json", "host", "-n", "3"},
+          {"-", "host", "--json", "-n", "3", "host"},
+          {"-", "host", "--json", "-", "host"},
+          {"-", "host", "host", "--json"},
+          {"out.json", "host", "--json", "out.json", "host"},
+          {"out.json", "host", "--json", "out.json", "--timeout", "1s", "host"},
+          {"out.json", "host", "host", "--json", "out.json"},
+          {"host", "-n", "--json=host", "-n", "2", "--", "-n"},
+      };
+      for (String[] c : cases) {
+        String[] args = java.util.Arrays.copyOfRange(c, 2, c.length);
+        PingClient command = Pingkit.parse(new PingClient(), args);
+        assertEquals(c[0], command.report.json, String.join(" ", args));
+        assertEquals(c[1], command.connection.target, String.join(" ", args));
+      }
+    }
+
+    @Test
+    void jsonOfAPingRunHasTheDocumentedFields() {
+      PingClient.Result result = PingClient.run("-n", "4", "--payload-size", "10", servers.plaintext().target());
+      JsonObject json = JsonParser.parseString(ReportOptions.toJson(
+          result.toJson(ReportOptions.parsePercentiles("50,99")))).getAsJsonObject();
+      assertEquals(servers.plaintext().target(), json.get("target").getAsString());
+      assertEquals(4, json.get("iterations").getAsInt());
+      assertEquals(10, json.get("payloadBytes").getAsInt());
+      assertEquals(12, json.getAsJsonObject("rttMicros").get("count").getAsInt());
+      assertEquals(4, json.getAsJsonObject("clockSkewMicros").get("count").getAsInt());
+      assertEquals(2, json.getAsJsonObject("rttMicros").getAsJsonArray("percentiles").size());
+      assertEquals(result.averageRttSeconds(), json.get("averageRttSeconds").getAsDouble(), 1e-12);
+    }
+
+    @Test
+    void targetsAreParsedInEveryDocumentedForm() {
+      record Case(String text, String host, int port, Boolean tls) {}
+      for (Case c : new Case[] {
+          new Case("example.com", "example.com", 8079, null),
+          new Case("example.com:9000", "example.com", 9000, null),
+          new Case("[::1]:9000", "::1", 9000, null),
+          new Case("::1", "::1", 8079, null),
+          new Case("http://example.com", "example.com", 80, false),
+          new Case("https://example.com/", "example.com", 443, true),
+          new Case("https://example.com:8443", "example.com", 8443, true)}) {
+        Target target = Target.parse(c.text);
+        assertEquals(c.host + ":" + c.port + ":" + c.tls, target.host() + ":" + target.port() + ":" + target.tls(),
+            c.text);
+      }
+      assertEquals(Path.of("/tmp/x.sock"), Target.parse("unix:///tmp/x.sock").unixSocket());
+      assertEquals(Path.of("/tmp/x.sock"), Target.parse("unix:/tmp/x.sock").unixSocket());
+      for (String bad : new String[] {"host:port:x", "[::1", "host:70000", "ftp://host", "host:0"}) {
+        Pingkit.UserError e = org.junit.jupiter.api.Assertions.assertThrows(Pingkit.UserError.class,
+            () -> Target.parse(bad), bad);
+        assertEquals(Pingkit.EXIT_USAGE, e.exitCode);
+      }
+    }
+  }
+
+  /** As a user runs it: its own process, its output, its signals and every documented exit code. */
+  @Nested
+  class AsAProcess {
+    @Test
+    void successIsExitZero() {
+      TestSupport.expectExit(0, null, "PingClient", "-n", "2", servers.plaintext().target());
+    }
+
+    @Test
+    void mutualTlsWithAClientCertificateSucceeds() {
+      TestSupport.expectExit(0, null, "PingClient", "--cacert", servers.certs().caCert().toString(),
+          "--cert", servers.certs().clientCert().toString(), "--key", servers.certs().clientKey().toString(),
+          TestSupport.localhost(servers.mtls()));
+    }
+
+    @Test
+    void deadlineExceededIsAFailedRpc() {
+      TestSupport.expectExit(3, "DEADLINE_EXCEEDED", "PingClient", "--delay", "3s", "--timeout", "200ms",
+          servers.plaintext().target());
+    }
+
+    @Test
+    void metadataUserAgentAndAuthorityArriveAtTheServer() {
+      try (var server = TestSupport.ScriptProcess.java("PingServer", "-v", "127.0.0.1:0")) {
+        int port = server.awaitListeningPort();
+        TestSupport.expectExit(0, null, "PingClient", "-H", "x-test: hello", "-H", "user-agent: pk-test/1", "-H",
+            "host: example.test", "-H", "authorization: Bearer s3cret", "127.0.0.1:" + port);
+        String line = server.awaitStderr(l -> l.contains("x-test=hello"), 10);
+        assertTrue(line.contains("user-agent=pk-test/1"), line);
+        assertTrue(line.contains("authority=example.test"), line);
+        assertTrue(line.contains("authorization=<redacted>") && !line.contains("s3cret"), line);
+      }
+    }
+
+    @Test
+    void jsonFileIsWrittenBesideTheTextAndAnUnwritableOneIsRefusedBeforeAnyCall() throws Exception {
+      java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("pingkit-json");
+      java.nio.file.Path file = dir.resolve("ping.json");
+      try (var client = TestSupport.ScriptProcess.java("PingClient", "-n", "2", "--json", file.toString(),
+          servers.plaintext().target())) {
+        assertEquals(0, client.awaitExit(60), client.stderr.toString());
+        assertTrue(client.stdout.stream().anyMatch(l -> l.startsWith("Average RTT ")), client.stdout.toString());
+      }
+      var json = JsonParser.parseString(java.nio.file.Files.readString(file)).getAsJsonObject();
+      assertEquals(2, json.get("iterations").getAsInt());
+      TestSupport.expectExit(1, "--json: cannot write " + dir.resolve("no/such/dir/x.json"), "PingClient", "--json",
+          dir.resolve("no/such/dir/x.json").toString(), servers.plaintext().target());
+    }
+
+    @Test
+    void continuousModeStopsOnASignalAndPrintsItsHistograms() {
+      try (var client = TestSupport.ScriptProcess.java("PingClient", "-n", "0", "--interval", "10ms",
+          servers.plaintext().target())) {
+        client.awaitStdout(line -> line.startsWith("seq 3:"), 60);
+        client.signal("TERM"); // what Ctrl-C does too (INT is ignored in background jobs)
+        assertEquals(0, client.awaitExit(30));
+        assertTrue(client.stdout.stream().anyMatch(l -> l.startsWith("RTT histogram usec : count")),
+            client.stdout + " " + client.stderr);
+        assertTrue(client.stdout.stream().anyMatch(l -> l.startsWith("Average RTT")), client.stdout.toString());
+      }
+    }
+
+    @Test
+    void plaintextSchemeWithTlsFlagsIsRefused() {
+      TestSupport.expectExit(1, "asks for plaintext", "PingClient", "--cacert", servers.certs().caCert().toString(),
+          "http://localhost:1");
+    }
+
+    @Test
+    void verboseShowsTheTransportPhasesOfTheFirstConnection() {
+      for (String mainClass : List.of("PingClient", "HealthCheck")) {
+        try (var client = TestSupport.ScriptProcess.java(mainClass, "-v", "--cacert",
+            servers.certs().caCert().toString(), TestSupport.localhost(servers.tls()))) {
+          assertEquals(0, client.awaitExit(60), "stderr=" + client.stderr);
+          String log = String.join("\n", client.stderr);
+          for (String phase : List.of("resolved localhost to ", "TCP connected to localhost/", "TLS TLSv1.",
+              "ALPN h2: handshake and HTTP/2 settings in ", "server certificate: subject CN=server, SANs [localhost,"
+                  + " 127.0.0.1, ", "issuer CN=pingkit test ca, expires ", "first answer (at ")) {
+            assertTrue(log.contains(phase), mainClass + ": no '" + phase + "' in\n" + log);
+          }
+        }
+      }
+    }
+  }
+}
