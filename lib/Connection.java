@@ -164,8 +164,7 @@ final class Connection implements AutoCloseable {
    * (null: no limit); its messages count as answers of the server.
    */
   <Q, R> ServerStream<R> serverStream(MethodDescriptor<Q, R> method, Q request, Duration limit) {
-    ServerStream<R> stream =
-        new ServerStream<>(limit == null ? Long.MAX_VALUE : System.nanoTime() + limit.toNanos(), this::answered);
+    ServerStream<R> stream = new ServerStream<>(limit, this::answered);
     stream.start(channel.newCall(method, CallOptions.DEFAULT), request);
     return stream;
   }

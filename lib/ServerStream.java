@@ -3,6 +3,7 @@
 import io.grpc.ClientCall;
 import io.grpc.Metadata;
 import io.grpc.Status;
+import java.time.Duration;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -10,27 +11,30 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A server-streaming call, made by {@link Connection#serverStream}, read as a blocking iterator: {@link #hasNext}
- * waits for the next message or the stream's end, until the stream's deadline; {@link #cancel} (from any thread:
- * a Ctrl-C handler) ends the wait at once, and so does {@link #close}. A failure of the server's is thrown by
- * {@link #hasNext} as gRPC's blocking calls throw it (a StatusRuntimeException). Messages are asked for one at a
- * time, as they are read: a reader that stops reading stops the server's sending (flow control), nothing piles up.
+ * waits for the next message or the stream's end, until the stream's time limit; {@link #cancel} (from any
+ * thread: a Ctrl-C handler) ends the wait at once, and {@link #close} ends the stream. A failure of the server's
+ * is thrown by {@link #hasNext} as gRPC's blocking calls throw it (a StatusRuntimeException). Messages are asked
+ * for one at a time, as they are read: a reader that stops reading stops the server's sending (flow control).
+ * The call itself is only touched by the reading thread (a ClientCall is not thread-safe).
  */
 final class ServerStream<R> implements Iterator<R>, AutoCloseable {
-  /** What the call's listener hands over: a message, or the end of the stream (its status). */
+  /** What the reader is handed: a message, the end of the stream (its status), or a cancel. */
   private record Event<R>(R message, Status end, Metadata trailers) {}
 
   private final LinkedBlockingQueue<Event<R>> events = new LinkedBlockingQueue<>();
   private final Runnable onMessage;
   private final long deadlineNanos;
+  private final boolean limited;
   private ClientCall<?, R> call;
   private volatile boolean cancelled;
   private R next;
   private boolean ended;
 
-  /** A stream ending at {@code deadlineNanos} (System.nanoTime()); {@code onMessage} runs for each message read. */
-  ServerStream(long deadlineNanos, Runnable onMessage) {
+  /** A stream that ends after {@code limit} (null: no limit); {@code onMessage} runs for each message read. */
+  ServerStream(Duration limit, Runnable onMessage) {
     this.onMessage = onMessage;
-    this.deadlineNanos = deadlineNanos;
+    this.limited = limit != null;
+    this.deadlineNanos = limited ? System.nanoTime() + limit.toNanos() : 0;
   }
 
   /** Starts {@code call} with {@code request}; once. */
@@ -54,24 +58,17 @@ final class ServerStream<R> implements Iterator<R>, AutoCloseable {
 
   /**
    * Waits for the next message: true when there is one; false when the stream ended normally, was cancelled or
-   * reached its deadline. Throws the server's failure of the stream.
+   * reached its time limit. Throws the server's failure of the stream.
    */
   @Override
   public boolean hasNext() {
     while (next == null && !ended) {
-      Event<R> event;
-      try {
-        event = events.poll(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        event = null;
-      }
-      if (event == null) {
-        cancel(); // the deadline, or an interrupt: the stream ends here, as if cancelled
-        ended = true;
+      Event<R> event = nextEvent();
+      if (event == null || cancelled) {
+        end(); // the time limit, an interrupt or a cancel: nothing more is read, not even what came already
       } else if (event.end() != null) {
         ended = true;
-        if (!event.end().isOk() && !cancelled) {
+        if (!event.end().isOk()) {
           throw event.end().asRuntimeException(event.trailers());
         }
       } else {
@@ -93,14 +90,33 @@ final class ServerStream<R> implements Iterator<R>, AutoCloseable {
     return message;
   }
 
-  /** Ends the stream: a waiting {@link #hasNext} returns false at once. Safe from any thread, and twice. */
+  /** Ends the stream from any thread: the reader's {@link #hasNext} returns false at once. */
   void cancel() {
     cancelled = true;
-    call.cancel("cancelled by the client", null); // the listener's onClose wakes the reader
+    events.add(new Event<>(null, Status.CANCELLED, new Metadata())); // wakes the reader, who cancels the call
   }
 
+  /** Ends the stream (the reader's thread). */
   @Override
   public void close() {
-    cancel();
+    if (!ended) {
+      end();
+    }
+  }
+
+  private Event<R> nextEvent() {
+    try {
+      return limited ? events.poll(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS)
+          : events.take();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
+  }
+
+  private void end() {
+    ended = true;
+    next = null;
+    call.cancel("the client ended the stream", null);
   }
 }

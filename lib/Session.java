@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A client's run from the command line: its logging set, --json FILE opened (a long run must not end unable to
@@ -15,6 +17,7 @@ import java.util.concurrent.CountDownLatch;
 final class Session {
   /** Counted down by the first Ctrl-C or SIGTERM: the run stops and reports what it measured. */
   final CountDownLatch stop = new CountDownLatch(1);
+  private final AtomicInteger signals = new AtomicInteger();
   private final List<Runnable> onStop = new CopyOnWriteArrayList<>();
   private final ReportOptions report;
   private final List<Double> percentiles;
@@ -32,7 +35,7 @@ final class Session {
     Session session = new Session(report, connection.verbose());
     report.openJsonFile();
     Pingkit.onStopSignal(() -> {
-      if (session.stop.getCount() == 0) {
+      if (session.signals.incrementAndGet() > 1) {
         System.exit(Pingkit.EXIT_INTERRUPTED); // a second Ctrl-C: stop now, without the report
       }
       session.stop.countDown();
@@ -41,11 +44,17 @@ final class Session {
     return session;
   }
 
-  /** Runs {@code action} at the first Ctrl-C or SIGTERM (at once when it came already): to end a wait. */
+  /** Runs {@code action} once, at the first Ctrl-C or SIGTERM (at once when it came already): to end a wait. */
   void onStop(Runnable action) {
-    onStop.add(action);
+    AtomicBoolean ran = new AtomicBoolean();
+    Runnable once = () -> {
+      if (!ran.getAndSet(true)) {
+        action.run();
+      }
+    };
+    onStop.add(once);
     if (stop.getCount() == 0) {
-      action.run();
+      once.run(); // the signal came before: the handler may have run the list without it
     }
   }
 

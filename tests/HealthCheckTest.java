@@ -87,6 +87,19 @@ class HealthCheckTest {
     }
 
     @Test
+    void aServerWithoutHealthIsAFailedRpcForACheckAndForAWatch() throws Exception {
+      io.grpc.Server bare = io.grpc.Grpc.newServerBuilderForPort(0, io.grpc.InsecureServerCredentials.create())
+          .build().start(); // no services: every method is UNIMPLEMENTED
+      try {
+        String target = "127.0.0.1:" + bare.getPort();
+        TestSupport.expectExit(3, "has no grpc.health.v1 health service", "HealthCheck", target);
+        TestSupport.expectExit(3, "has no grpc.health.v1 health service", "HealthCheck", "--watch", target);
+      } finally {
+        bare.shutdownNow();
+      }
+    }
+
+    @Test
     void watchOfAnUnknownServiceIsNotFound() {
       TestSupport.expectExit(3, "SERVICE_UNKNOWN", "HealthCheck", "--watch", "--timeout", "30s", "--service", "nope",
           servers.plaintext().target());

@@ -47,6 +47,9 @@ final class TestSupport {
 
     @Override
     public void beforeAll(ExtensionContext context) {
+      if (isNested(context)) {
+        return; // @Nested classes inherit the extension: the servers of their outer class serve them
+      }
       certs = TestSupport.certs();
       String cert = certs.serverCert().toString();
       String key = certs.serverKey().toString();
@@ -57,9 +60,16 @@ final class TestSupport {
 
     @Override
     public void afterAll(ExtensionContext context) {
+      if (isNested(context)) {
+        return;
+      }
       plaintext.stopNow();
       tls.stopNow();
       mtls.stopNow();
+    }
+
+    private static boolean isNested(ExtensionContext context) {
+      return context.getRequiredTestClass().isAnnotationPresent(org.junit.jupiter.api.Nested.class);
     }
 
     RunningServer plaintext() {
