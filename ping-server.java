@@ -1,7 +1,7 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
 //SOURCES lib/Pingkit.java lib/Pem.java lib/ServerFlags.java lib/Drain.java lib/HealthCommands.java
-//SOURCES lib/CallLogger.java lib/ServerWarmUp.java lib/RunningServer.java
+//SOURCES lib/CallLogger.java lib/InFlightBudget.java lib/ServerWarmUp.java lib/RunningServer.java
 // class-data sharing: a cached run starts sooner (bench/startup.sh); its JVM notes stay off stdout
 //CDS
 //JAVA_OPTIONS -Xlog:cds=off -Xlog:cds+dynamic=off
@@ -144,6 +144,13 @@ class PingServer implements Callable<Integer> {
       description = "largest request accepted, e.g. 65536, 512KiB, 4MiB (default: ${DEFAULT-VALUE})")
   int maxMessageBytes;
 
+  @Option(names = "--max-inflight-bytes", paramLabel = "BYTES", defaultValue = "128MiB",
+      converter = ServerFlags.ByteSizeConverter.class,
+      description = "what all calls in flight may hold: requests as they are read, echoes until sent; a call"
+          + " beyond it is refused with RESOURCE_EXHAUSTED, and its last 1/8 is kept for calls of up to 64KiB"
+          + " (default: ${DEFAULT-VALUE})")
+  int maxInFlightBytes;
+
   @Option(names = "--max-delay", paramLabel = "DURATION", defaultValue = "10s",
       description = "longer requested delays are clamped to this (default: ${DEFAULT-VALUE})")
   Duration maxDelay;
@@ -272,6 +279,13 @@ class PingServer implements Callable<Integer> {
     initialHealth.forEach((service, status) -> health.setStatus(service,
         HealthCommands.status(status, "--health-status")));
     Drain drain = new Drain();
+    InFlightBudget budget = new InFlightBudget(maxInFlightBytes, "--max-inflight-bytes "
+        + ServerFlags.formatByteSize(maxInFlightBytes), PingServerGrpc.getPingMethod().getFullMethodName());
+    if (2L * maxMessageBytes > maxInFlightBytes * (1 - InFlightBudget.SMALL_CALLS_SHARE)) {
+      log.warning("a ping of --max-message-size " + ServerFlags.formatByteSize(maxMessageBytes) + " and its echo"
+          + " do not fit in --max-inflight-bytes " + ServerFlags.formatByteSize(maxInFlightBytes)
+          + " (less its 1/8 for small calls): such pings will be refused");
+    }
     // a Unix socket needs epoll's own channel and loops; TCP takes gRPC's shared ones
     EventLoopGroup[] socketLoops = address instanceof DomainSocketAddress ? ServerFlags.unixSocketLoops() : null;
 
@@ -286,7 +300,9 @@ class PingServer implements Callable<Integer> {
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .addService(legacyReflection())
-        .intercept(drain);
+        .addStreamTracerFactory(budget.tracerFactory())
+        .intercept(drain)
+        .intercept(budget);
     if (verbose.length > 0) {
       builder.intercept(new CallLogger());
     }
@@ -306,7 +322,7 @@ class PingServer implements Callable<Integer> {
           "cannot listen on " + ServerFlags.describe(address) + ": " + ServerFlags.bindFailure(e));
     }
     Path socketPath = address instanceof DomainSocketAddress socket ? Path.of(socket.path()) : null;
-    return new RunningServer(server, health, drain, socketPath, socketLoops,
+    return new RunningServer(server, health, drain, budget, socketPath, socketLoops,
         new PingService(maxDelay, false).bindService(), maxMessageBytes);
   }
 

@@ -16,6 +16,7 @@ final class RunningServer implements AutoCloseable {
   private final Server server;
   private final HealthStatusManager health;
   final Drain drain;
+  private final InFlightBudget budget;
   private final Path socketPath;
   private final EventLoopGroup[] socketLoops;
   private final ServerServiceDefinition warmUpService;
@@ -27,11 +28,12 @@ final class RunningServer implements AutoCloseable {
    * The handle of {@code server}, listening; {@code warmUpService} is what {@link #warmUp} calls (the ping
    * service), {@code socketLoops} and {@code socketPath} what a Unix socket server releases when it stops.
    */
-  RunningServer(Server server, HealthStatusManager health, Drain drain, Path socketPath,
+  RunningServer(Server server, HealthStatusManager health, Drain drain, InFlightBudget budget, Path socketPath,
       EventLoopGroup[] socketLoops, ServerServiceDefinition warmUpService, int maxMessageBytes) {
     this.server = server;
     this.health = health;
     this.drain = drain;
+    this.budget = budget;
     this.socketPath = socketPath;
     this.socketLoops = socketLoops;
     this.warmUpService = warmUpService;
@@ -71,6 +73,16 @@ final class RunningServer implements AutoCloseable {
   /** Unary calls (pings, health checks) received and not yet answered. */
   int callsInFlight() {
     return drain.callsInFlight();
+  }
+
+  /** Bytes that calls in flight hold against --max-inflight-bytes. */
+  long inFlightBytes() {
+    return budget.usedBytes();
+  }
+
+  /** Calls refused because --max-inflight-bytes was full. */
+  long refusedForBytes() {
+    return budget.refusals();
   }
 
   /**

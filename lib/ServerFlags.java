@@ -140,6 +140,12 @@ final class ServerFlags {
     return (int) bytes;
   }
 
+  /** {@code bytes} as the flags take it: 4MiB, 64KiB, or a number of bytes. */
+  static String formatByteSize(long bytes) {
+    return bytes % (1 << 20) == 0 ? bytes / (1 << 20) + "MiB" : bytes % (1 << 10) == 0 ? bytes / (1 << 10) + "KiB"
+        : Long.toString(bytes);
+  }
+
   static final class ByteSizeConverter implements CommandLine.ITypeConverter<Integer> {
     @Override
     public Integer convert(String value) {

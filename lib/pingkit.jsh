@@ -5,6 +5,6 @@
 //SOURCES ../health-check.java ../ping-client.java ../ping-server.java Load.java LoadEngine.java LoadResult.java
 //SOURCES Pacer.java LoadRun.java Session.java Dialer.java Connection.java ServerStream.java EventLoops.java
 //SOURCES Diagnosis.java Overhead.java WireClock.java FrameTap.java ArrivalWatch.java SampleHistogram.java
-//SOURCES ReportOptions.java ConnectionOptions.java Target.java RunningServer.java ServerWarmUp.java CallLogger.java
-//SOURCES HealthCommands.java Drain.java ServerFlags.java Pem.java Pingkit.java
+//SOURCES ReportOptions.java ConnectionOptions.java Target.java RunningServer.java ServerWarmUp.java
+//SOURCES InFlightBudget.java CallLogger.java HealthCommands.java Drain.java ServerFlags.java Pem.java Pingkit.java
 import java.time.Duration;

@@ -1,0 +1,205 @@
+// ping-server's budget for the bytes of calls in flight (ping-server.java pulls this file with //SOURCES): memory
+// is what a client can take from an echo server, so what calls hold is counted, and a call beyond it is refused.
+
+import io.grpc.Context;
+import io.grpc.ForwardingServerCall;
+import io.grpc.ForwardingServerCallListener;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerStreamTracer;
+import io.grpc.Status;
+import io.grpc.netty.shaded.io.netty.util.internal.ThreadExecutorMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Logger;
+
+/**
+ * The bytes of calls in flight, against a budget. A call's request counts from the moment its bytes are read off
+ * the connection (gRPC tells a stream tracer as a message's body comes in, before the message is whole) until the
+ * call ends; a ping's reply, an echo, counts as much again from when its request is whole (it is held for its
+ * delay, then until the client has read it). A call that would go over the budget is refused at once with
+ * RESOURCE_EXHAUSTED, and what it had read is let go. The last {@link #SMALL_CALLS_SHARE} of the budget is kept
+ * for small calls (up to {@link #SMALL_CALL_BYTES}): while big pings fill the rest, small pings, health checks
+ * and reflection are still answered.
+ */
+final class InFlightBudget implements ServerInterceptor {
+  static final long SMALL_CALL_BYTES = 64 << 10;
+  static final double SMALL_CALLS_SHARE = 0.125;
+  private static final Logger log = Logger.getLogger("pingkit.server");
+  private static final Context.Key<CallBytes> CALL_BYTES = Context.key("pingkit-call-bytes");
+
+  private final long limitBytes;
+  private final long bigCallsLimitBytes;
+  private final String flag;
+  private final String echoMethod;
+  private final AtomicLong usedBytes = new AtomicLong();
+  private final AtomicLong refusals = new AtomicLong();
+  private final AtomicLong refusalsToReport = new AtomicLong();
+
+  /**
+   * A budget of {@code limitBytes}, named {@code flag} in refusals (e.g. "--max-inflight-bytes 256MiB"); replies
+   * of {@code echoMethod} (a full method name) are counted as the size of their request.
+   */
+  InFlightBudget(long limitBytes, String flag, String echoMethod) {
+    this.limitBytes = limitBytes;
+    this.bigCallsLimitBytes = (long) (limitBytes * (1 - SMALL_CALLS_SHARE));
+    this.flag = flag;
+    this.echoMethod = echoMethod;
+  }
+
+  /** The tracer factory the server must carry: it counts each call's bytes as they are read. */
+  ServerStreamTracer.Factory tracerFactory() {
+    return new ServerStreamTracer.Factory() {
+      @Override
+      public ServerStreamTracer newServerStreamTracer(String fullMethodName, Metadata headers) {
+        return new CallBytes();
+      }
+    };
+  }
+
+  /** Bytes held by calls in flight now. */
+  long usedBytes() {
+    return usedBytes.get();
+  }
+
+  /** Calls refused so far. */
+  long refusals() {
+    return refusals.get();
+  }
+
+  @Override
+  public <Q, R> ServerCall.Listener<Q> interceptCall(
+      ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+    CallBytes bytes = CALL_BYTES.get();
+    if (bytes == null) {
+      return next.startCall(call, headers); // not one of this server's streams (a test's in-process call)
+    }
+    OnceClosed<Q, R> guarded = new OnceClosed<>(call);
+    bytes.attach(guarded, ThreadExecutorMap.currentExecutor());
+    boolean echo = call.getMethodDescriptor().getFullMethodName().equals(echoMethod);
+    return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(next.startCall(guarded, headers)) {
+      @Override
+      public void onMessage(Q message) {
+        // the reply of an echo is as big as its request: counted now, so that a delayed echo is refused at once
+        if (!bytes.refused() && (!echo || bytes.take(bytes.heldBytes()))) {
+          super.onMessage(message);
+        }
+      }
+
+      @Override
+      public void onHalfClose() {
+        if (!bytes.refused()) {
+          super.onHalfClose();
+        }
+      }
+    };
+  }
+
+  /** One call's bytes: taken from the budget as they come, given back when the stream closes, whatever the end. */
+  private final class CallBytes extends ServerStreamTracer {
+    private final AtomicLong heldBytes = new AtomicLong();
+    private final AtomicBoolean refused = new AtomicBoolean();
+    private volatile OnceClosed<?, ?> call;
+    private volatile Executor callThread;
+
+    @Override
+    public Context filterContext(Context context) {
+      return context.withValue(CALL_BYTES, this);
+    }
+
+    void attach(OnceClosed<?, ?> call, Executor callThread) {
+      this.call = call;
+      this.callThread = callThread;
+    }
+
+    @Override
+    public void inboundWireSize(long bytes) {
+      take(bytes);
+    }
+
+    @Override
+    public void streamClosed(Status status) {
+      usedBytes.addAndGet(-heldBytes.getAndSet(0));
+    }
+
+    long heldBytes() {
+      return heldBytes.get();
+    }
+
+    boolean refused() {
+      return refused.get();
+    }
+
+    /** Takes {@code bytes} for this call, or refuses it (false). */
+    boolean take(long bytes) {
+      if (refused.get()) {
+        return false;
+      }
+      long limit = heldBytes.get() + bytes <= SMALL_CALL_BYTES ? limitBytes : bigCallsLimitBytes;
+      for (long used = usedBytes.get(); used + bytes <= limit; used = usedBytes.get()) {
+        if (usedBytes.compareAndSet(used, used + bytes)) {
+          heldBytes.addAndGet(bytes);
+          return true;
+        }
+      }
+      refuse();
+      return false;
+    }
+
+    private void refuse() {
+      if (refused.getAndSet(true)) {
+        return;
+      }
+      refusals.incrementAndGet();
+      if (refusalsToReport.getAndIncrement() == 0) {
+        reportRefusalsLater();
+      }
+      String why = "ping-server's in-flight byte budget is full (" + flag + "): try again later";
+      log.info(() -> "refused a call (" + heldBytes.get() + " of its bytes read): " + why);
+      OnceClosed<?, ?> refusedCall = call;
+      Executor thread = callThread;
+      if (refusedCall != null) {
+        // not from inside gRPC's reading of this very stream: on the call's own thread, once it is done
+        Runnable close = () -> refusedCall.closeOnce(Status.RESOURCE_EXHAUSTED.withDescription(why));
+        if (thread != null) {
+          thread.execute(close);
+        } else {
+          close.run();
+        }
+      }
+    }
+  }
+
+  /** One line on stderr for the refusals of the last second, at most once a second. */
+  private void reportRefusalsLater() {
+    java.util.concurrent.CompletableFuture.delayedExecutor(1, TimeUnit.SECONDS).execute(() -> {
+      long count = refusalsToReport.getAndSet(0);
+      log.warning("refused " + count + " call(s) in the last second: the in-flight byte budget (" + flag
+          + ") was full");
+    });
+  }
+
+  /** A call closed at most once, whoever closes it first: the budget's refusal, or the service's answer. */
+  private static final class OnceClosed<Q, R> extends ForwardingServerCall.SimpleForwardingServerCall<Q, R> {
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    OnceClosed(ServerCall<Q, R> call) {
+      super(call);
+    }
+
+    @Override
+    public void close(Status status, Metadata trailers) {
+      if (!closed.getAndSet(true)) {
+        super.close(status, trailers);
+      }
+    }
+
+    void closeOnce(Status status) {
+      close(status, new Metadata());
+    }
+  }
+}
