@@ -1,7 +1,8 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
 //SOURCES lib/Pingkit.java lib/Pem.java lib/ServerFlags.java lib/Drain.java lib/HealthCommands.java
-//SOURCES lib/CallLogger.java lib/InFlightBudget.java lib/ServerWarmUp.java lib/RunningServer.java
+//SOURCES lib/CallLogger.java lib/MemoryReturn.java lib/InFlightBudget.java lib/ServerWarmUp.java
+//SOURCES lib/RunningServer.java
 // class-data sharing: a cached run starts sooner (bench/startup.sh); its JVM notes stay off stdout
 //CDS
 //JAVA_OPTIONS -Xlog:cds=off -Xlog:cds+dynamic=off
@@ -9,7 +10,8 @@
 // GC threads) with a fixed young generation (smaller collects too often under load; larger only adds resident
 // memory) in a heap that starts small: the JVM's default start is filled by the first burst and stays resident.
 // The maximum stays the JVM's default, so that --max-message-size echoes are never refused for want of heap.
-//JAVA_OPTIONS -XX:+UseSerialGC -Xms48m -Xmn32m
+// After a burst of big calls, the free heap is given back in one full collection, not a step per collection.
+//JAVA_OPTIONS -XX:+UseSerialGC -Xms48m -Xmn32m -XX:-ShrinkHeapInSteps
 
 import io.grpc.BindableService;
 import io.grpc.Server;
@@ -280,7 +282,8 @@ class PingServer implements Callable<Integer> {
         HealthCommands.status(status, "--health-status")));
     Drain drain = new Drain();
     InFlightBudget budget = new InFlightBudget(maxInFlightBytes, "--max-inflight-bytes "
-        + ServerFlags.formatByteSize(maxInFlightBytes), PingServerGrpc.getPingMethod().getFullMethodName());
+        + ServerFlags.formatByteSize(maxInFlightBytes), PingServerGrpc.getPingMethod().getFullMethodName(),
+        new MemoryReturn()::changed);
     if (2L * maxMessageBytes > maxInFlightBytes * (1 - InFlightBudget.SMALL_CALLS_SHARE)) {
       log.warning("a ping of --max-message-size " + ServerFlags.formatByteSize(maxMessageBytes) + " and its echo"
           + " do not fit in --max-inflight-bytes " + ServerFlags.formatByteSize(maxInFlightBytes)

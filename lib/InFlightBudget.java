@@ -15,16 +15,18 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
 import java.util.logging.Logger;
 
 /**
  * The bytes of calls in flight, against a budget. A call's request counts from the moment its bytes are read off
- * the connection (gRPC tells a stream tracer as a message's body comes in, before the message is whole) until the
- * call ends; a ping's reply, an echo, counts as much again from when its request is whole (it is held for its
- * delay, then until the client has read it). A call that would go over the budget is refused at once with
- * RESOURCE_EXHAUSTED, and what it had read is let go. The last {@link #SMALL_CALLS_SHARE} of the budget is kept
- * for small calls (up to {@link #SMALL_CALL_BYTES}): while big pings fill the rest, small pings, health checks
- * and reflection are still answered.
+ * the connection (gRPC tells a stream tracer as a message's body comes in, before the message is whole; a
+ * compressed one counts its size whole once it is parsed) until the call ends; a ping's reply, an echo, counts
+ * as much again from when its request is whole (it is held for its delay, then until the client has read it).
+ * Other calls' messages (health, reflection) are handled at once and count only while they are read. A call that
+ * would go over the budget is refused at once with RESOURCE_EXHAUSTED, and what it had read is let go. The last
+ * {@link #SMALL_CALLS_SHARE} of the budget is kept for small calls (up to {@link #SMALL_CALL_BYTES}): while big
+ * pings fill the rest, small pings, health checks and reflection are still answered.
  */
 final class InFlightBudget implements ServerInterceptor {
   static final long SMALL_CALL_BYTES = 64 << 10;
@@ -39,16 +41,19 @@ final class InFlightBudget implements ServerInterceptor {
   private final AtomicLong usedBytes = new AtomicLong();
   private final AtomicLong refusals = new AtomicLong();
   private final AtomicLong refusalsToReport = new AtomicLong();
+  private final LongConsumer changed;
 
   /**
    * A budget of {@code limitBytes}, named {@code flag} in refusals (e.g. "--max-inflight-bytes 256MiB"); replies
-   * of {@code echoMethod} (a full method name) are counted as the size of their request.
+   * of {@code echoMethod} (a full method name) are counted as the size of their request; {@code changed} is told
+   * the bytes in flight after each change.
    */
-  InFlightBudget(long limitBytes, String flag, String echoMethod) {
+  InFlightBudget(long limitBytes, String flag, String echoMethod, LongConsumer changed) {
     this.limitBytes = limitBytes;
     this.bigCallsLimitBytes = (long) (limitBytes * (1 - SMALL_CALLS_SHARE));
     this.flag = flag;
     this.echoMethod = echoMethod;
+    this.changed = changed;
   }
 
   /** The tracer factory the server must carry: it counts each call's bytes as they are read. */
@@ -79,14 +84,26 @@ final class InFlightBudget implements ServerInterceptor {
       return next.startCall(call, headers); // not one of this server's streams (a test's in-process call)
     }
     OnceClosed<Q, R> guarded = new OnceClosed<>(call);
-    bytes.attach(guarded, ThreadExecutorMap.currentExecutor());
+    // with the server's direct executor, a call's callbacks run on its connection's event loop
+    bytes.attach(guarded, java.util.Objects.requireNonNull(ThreadExecutorMap.currentExecutor(),
+        "the call runs on its event loop"));
     boolean echo = call.getMethodDescriptor().getFullMethodName().equals(echoMethod);
     return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(next.startCall(guarded, headers)) {
       @Override
       public void onMessage(Q message) {
-        // the reply of an echo is as big as its request: counted now, so that a delayed echo is refused at once
-        if (!bytes.refused() && (!echo || bytes.take(bytes.heldBytes()))) {
-          super.onMessage(message);
+        if (bytes.refused()) {
+          return;
+        }
+        // the message whole is more than its wire bytes when it came compressed; and the reply of an echo is as
+        // big as its request: both counted now, so that a delayed echo is refused at once
+        long messageBytes = message instanceof com.google.protobuf.MessageLite m ? m.getSerializedSize() : 0;
+        long uncounted = Math.max(0, messageBytes - bytes.heldBytes());
+        if (!bytes.take(uncounted + (echo ? messageBytes : 0))) {
+          return;
+        }
+        super.onMessage(message);
+        if (!echo) {
+          bytes.release(); // handled at once (health, reflection): a stream's earlier messages are not held
         }
       }
 
@@ -123,7 +140,15 @@ final class InFlightBudget implements ServerInterceptor {
 
     @Override
     public void streamClosed(Status status) {
-      usedBytes.addAndGet(-heldBytes.getAndSet(0));
+      release();
+    }
+
+    /** Gives back what this call holds. */
+    void release() {
+      long held = heldBytes.getAndSet(0);
+      if (held > 0) {
+        changed.accept(usedBytes.addAndGet(-held));
+      }
     }
 
     long heldBytes() {
@@ -143,6 +168,7 @@ final class InFlightBudget implements ServerInterceptor {
       for (long used = usedBytes.get(); used + bytes <= limit; used = usedBytes.get()) {
         if (usedBytes.compareAndSet(used, used + bytes)) {
           heldBytes.addAndGet(bytes);
+          changed.accept(used + bytes);
           return true;
         }
       }
@@ -160,17 +186,11 @@ final class InFlightBudget implements ServerInterceptor {
       }
       String why = "ping-server's in-flight byte budget is full (" + flag + "): try again later";
       log.info(() -> "refused a call (" + heldBytes.get() + " of its bytes read): " + why);
+      release(); // what it read is let go now, not when its stream has closed
+      // not from inside gRPC's reading of this very stream: on the call's own thread, once that is done (a call
+      // reads no bytes before the interceptor has attached it)
       OnceClosed<?, ?> refusedCall = call;
-      Executor thread = callThread;
-      if (refusedCall != null) {
-        // not from inside gRPC's reading of this very stream: on the call's own thread, once it is done
-        Runnable close = () -> refusedCall.closeOnce(Status.RESOURCE_EXHAUSTED.withDescription(why));
-        if (thread != null) {
-          thread.execute(close);
-        } else {
-          close.run();
-        }
-      }
+      callThread.execute(() -> refusedCall.closeOnce(Status.RESOURCE_EXHAUSTED.withDescription(why)));
     }
   }
 

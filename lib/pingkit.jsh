@@ -6,5 +6,6 @@
 //SOURCES Pacer.java LoadRun.java Session.java Dialer.java Connection.java ServerStream.java EventLoops.java
 //SOURCES Diagnosis.java Overhead.java WireClock.java FrameTap.java ArrivalWatch.java SampleHistogram.java
 //SOURCES ReportOptions.java ConnectionOptions.java Target.java RunningServer.java ServerWarmUp.java
-//SOURCES InFlightBudget.java CallLogger.java HealthCommands.java Drain.java ServerFlags.java Pem.java Pingkit.java
+//SOURCES InFlightBudget.java MemoryReturn.java CallLogger.java HealthCommands.java Drain.java ServerFlags.java
+//SOURCES Pem.java Pingkit.java
 import java.time.Duration;

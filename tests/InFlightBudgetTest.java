@@ -55,31 +55,37 @@ class InFlightBudgetTest {
 
   @Test
   void bigDelayedPingsBeyondTheBudgetAreRefusedAtOnceWhileSmallCallsAreStillAnswered() throws Exception {
-    // 8 MiB, of which 7 MiB for big calls; a 1 MiB ping holds 2 MiB (its request, then its echo): 3 fit
-    try (RunningServer server = PingServer.start("--max-inflight-bytes", "8MiB", "--warmup", "0s", "127.0.0.1:0")) {
+    // 8 MiB, of which 7 MiB for big calls. A ping holds its request (the payload and 10 bytes of fields) and its
+    // echo as much again: three of this size hold 4 bytes less than 7 MiB, so that what comes after them can only
+    // be answered from the part kept for small calls
+    int payloadBytes = 1_223_328;
+    long heldByThree = 3 * 2 * (payloadBytes + 10L);
+    try (RunningServer server = PingServer.start("--max-inflight-bytes", "8MiB", "--max-delay", "60s",
+        "--warmup", "0s", "127.0.0.1:0")) {
       ManagedChannel channel = TestSupport.plaintext(server.target());
       try {
         List<CompletableFuture<Status>> accepted = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-          accepted.add(ping(channel, MIB, 10_000));
+          accepted.add(ping(channel, payloadBytes, 12_000));
         }
-        await(() -> server.inFlightBytes() >= 6L * MIB, 30, "3 pings of 1 MiB held");
+        await(() -> server.inFlightBytes() == heldByThree, 30, "3 big pings held");
 
         List<CompletableFuture<Status>> beyond = new ArrayList<>();
         for (int i = 0; i < 7; i++) {
-          beyond.add(ping(channel, MIB, 10_000));
+          beyond.add(ping(channel, payloadBytes, 12_000));
         }
         for (CompletableFuture<Status> call : beyond) {
-          // at once: long before the accepted pings' 10 s delay is over
-          Status status = call.get(9, TimeUnit.SECONDS);
+          // at once: long before the accepted pings' delay is over
+          Status status = call.get(11, TimeUnit.SECONDS);
           assertEquals(Status.Code.RESOURCE_EXHAUSTED, status.getCode(), status.toString());
           assertTrue(status.getDescription().contains("--max-inflight-bytes 8MiB"), status.toString());
         }
         assertEquals(7, server.refusedForBytes());
-        assertTrue(server.inFlightBytes() <= 7L * MIB, server.inFlightBytes() + " bytes held");
+        // what the refused ones had read is given back: only the three accepted ones are held
+        await(() -> server.inFlightBytes() == heldByThree, 10, "the refused pings' bytes given back");
 
-        // the budget is full of big calls: a small ping and a health check are answered all the same
-        assertEquals(Status.OK, ping(channel, 100, 0).get(30, TimeUnit.SECONDS));
+        // no room is left for big calls: a small ping and a health check are answered all the same
+        assertEquals(Status.OK, ping(channel, 100, 0).get(10, TimeUnit.SECONDS));
         assertEquals(ServingStatus.SERVING, TestSupport.health(channel, "ping"));
         assertFalse(accepted.stream().anyMatch(CompletableFuture::isDone), "the accepted pings are still delayed");
 
@@ -91,6 +97,123 @@ class InFlightBudgetTest {
         TestSupport.close(channel);
       }
       await(() -> server.inFlightBytes() == 0, 10, "nothing held once every call has ended");
+    }
+  }
+
+  @Test
+  void aCompressedPingCountsAsBigAsItIsWhole() throws Exception {
+    // 4 MiB of one letter compresses to a few KiB on the wire; in the server it is 4 MiB, and so is its echo
+    try (RunningServer server = PingServer.start("--max-inflight-bytes", "4MiB", "--warmup", "0s", "127.0.0.1:0")) {
+      ManagedChannel channel = TestSupport.plaintext(server.target());
+      try {
+        CompletableFuture<Status> ended = new CompletableFuture<>();
+        PingMessage request = PingMessage.newBuilder().setPayload("x".repeat(3 * MIB))
+            .setDelayNanos(TimeUnit.SECONDS.toNanos(1)).build();
+        PingServerGrpc.newStub(channel).withCompression("gzip").withDeadlineAfter(60, TimeUnit.SECONDS)
+            .ping(request, new StreamObserver<>() {
+              @Override
+              public void onNext(PingMessage reply) {}
+
+              @Override
+              public void onError(Throwable t) {
+                ended.complete(Status.fromThrowable(t));
+              }
+
+              @Override
+              public void onCompleted() {
+                ended.complete(Status.OK);
+              }
+            });
+        Status status = ended.get(30, TimeUnit.SECONDS);
+        assertEquals(Status.Code.RESOURCE_EXHAUSTED, status.getCode(), status.toString());
+      } finally {
+        TestSupport.close(channel);
+      }
+      await(() -> server.inFlightBytes() == 0, 10, "nothing held once the call has ended");
+    }
+  }
+
+  private static final String BURST = """
+      import sys, json, grpc, ping_pb2, ping_pb2_grpc, health_pb2, health_pb2_grpc
+      target, calls, payload_bytes = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+      options = [("grpc.max_receive_message_length", 8 << 20), ("grpc.max_send_message_length", 8 << 20),
+                 ("grpc.use_local_subchannel_pool", 1)]
+      stubs = [ping_pb2_grpc.PingServerStub(grpc.insecure_channel(target, options=options)) for _ in range(20)]
+      big = ping_pb2.PingMessage(payload="x" * payload_bytes, delayNanos=5_000_000_000)
+      pending = [stubs[i % 20].Ping.future(big, timeout=120) for i in range(calls)]
+      # meanwhile, on a connection of their own: a small ping and a health check
+      own = grpc.insecure_channel(target, options=options)
+      small = ping_pb2_grpc.PingServerStub(own).Ping(ping_pb2.PingMessage(payload="small"), timeout=60).payload
+      health = health_pb2_grpc.HealthStub(own).Check(health_pb2.HealthCheckRequest(service="ping"), timeout=60)
+      codes, refusal = {}, ""
+      for call in pending:
+          try:
+              reply = call.result()
+              code = "OK" if reply.payload == big.payload else "WRONG_ECHO"
+          except grpc.RpcError as e:
+              code = e.code().name
+              refusal = refusal or e.details()
+          codes[code] = codes.get(code, 0) + 1
+      print(json.dumps({"codes": codes, "refusal": refusal, "small": small, "health": health.status}))
+      """;
+
+  /** The resident memory of {@code process} and of the processes it started, in bytes (Linux). */
+  private static long residentBytes(ProcessHandle process) {
+    return java.util.stream.Stream.concat(java.util.stream.Stream.of(process), process.descendants())
+        .mapToLong(handle -> {
+          try {
+            return java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc", "" + handle.pid(), "status"))
+                .stream().filter(line -> line.startsWith("VmRSS:"))
+                .mapToLong(line -> Long.parseLong(line.replaceAll("\\D+", "")) * 1024).sum();
+          } catch (java.io.IOException e) {
+            return 0; // gone
+          }
+        }).sum();
+  }
+
+  @Test
+  void aThousandConcurrentMaxSizeDelayedPingsLeaveTheServerUpUnder512MiBAndItsMemoryComesBack() throws Exception {
+    java.nio.file.Path dir = TestSupport.pythonGrpc();
+    java.nio.file.Files.writeString(dir.resolve("burst.py"), BURST);
+    // the server as a user runs it, with its default settings and JVM options
+    try (var server = TestSupport.ScriptProcess.start(List.of(TestSupport.repo().resolve("jbang").toString(),
+        "ping-server.java", "127.0.0.1:0"), TestSupport.repo())) {
+      int port = server.awaitListeningPort();
+      server.awaitStderr(line -> line.contains("warmed up"), 60);
+      ProcessHandle process = server.process.toHandle();
+      long idleBytes = residentBytes(process);
+      java.util.concurrent.atomic.AtomicLong peakBytes = new java.util.concurrent.atomic.AtomicLong();
+      java.util.concurrent.ScheduledExecutorService sampler = java.util.concurrent.Executors
+          .newSingleThreadScheduledExecutor();
+      sampler.scheduleAtFixedRate(() -> peakBytes.accumulateAndGet(residentBytes(process), Math::max),
+          0, 20, TimeUnit.MILLISECONDS);
+      String result;
+      try {
+        // the largest ping --max-message-size (4 MiB) lets in: its payload and 11 bytes of fields (a 5 s delay)
+        result = TestSupport.run(dir, TestSupport.PYTHON, "burst.py", "127.0.0.1:" + port, "1000",
+            "" + ((4 << 20) - 11));
+      } finally {
+        sampler.shutdownNow();
+      }
+      assertTrue(server.process.isAlive(), "the server is up");
+      assertTrue(peakBytes.get() < 512L * MIB, "resident memory peaked at " + peakBytes.get() / MIB + " MiB");
+      String lastLine = result.strip().lines().reduce((first, second) -> second).orElse("");
+      var json = com.google.gson.JsonParser.parseString(lastLine).getAsJsonObject();
+      var codes = json.getAsJsonObject("codes");
+      assertEquals(1000, codes.entrySet().stream().mapToInt(code -> code.getValue().getAsInt()).sum(), result);
+      assertTrue(codes.has("OK") && codes.has("RESOURCE_EXHAUSTED") && codes.size() == 2, result);
+      assertTrue(json.get("refusal").getAsString().contains("--max-inflight-bytes 128MiB"), result);
+      assertEquals("small", json.get("small").getAsString(), result);
+      assertEquals(1, json.get("health").getAsInt(), "SERVING: " + result);
+
+      // within a minute of the burst, the server is back near its idle size
+      long boundBytes = idleBytes + 64L * MIB;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (residentBytes(process) > boundBytes && System.nanoTime() < deadline) {
+        java.util.concurrent.locks.LockSupport.parkNanos(100_000_000);
+      }
+      assertTrue(residentBytes(process) <= boundBytes, "resident " + residentBytes(process) / MIB + " MiB a minute"
+          + " after the burst; idle it was " + idleBytes / MIB + " MiB");
     }
   }
 }

@@ -1,6 +1,5 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import java.nio.file.Files;
@@ -17,8 +16,7 @@ import org.junit.jupiter.api.Test;
  * unless PINGKIT_REQUIRE_PYTHON=1 (CI).
  */
 class IndependentServerTest {
-  static final String PYTHON = "/usr/bin/python3";
-  static final Path HEALTH_PROTO = Path.of("/usr/share/grpc-proto/grpc/health/v1/health.proto");
+  private static final String PYTHON = TestSupport.PYTHON;
 
   private static final String SERVER = """
       import sys, time, threading, grpc
@@ -57,15 +55,7 @@ class IndependentServerTest {
 
   @BeforeAll
   static void startPythonServers() throws Exception {
-    boolean available = Files.isExecutable(Path.of(PYTHON)) && Files.exists(HEALTH_PROTO)
-        && new ProcessBuilder(PYTHON, "-c", "import grpc, grpc_tools").start().waitFor() == 0;
-    assumeTrue(available || "1".equals(System.getenv("PINGKIT_REQUIRE_PYTHON")),
-        "python3-grpcio, python3-grpc-tools and grpc-proto are not installed");
-    dir = Files.createTempDirectory("pingkit-python-server");
-    // health.proto is copied out of its grpc/ folder: generated as grpc.health.v1 it would hide the grpc module
-    Files.copy(HEALTH_PROTO, dir.resolve("health.proto"));
-    TestSupport.run(dir, PYTHON, "-m", "grpc_tools.protoc", "-I" + TestSupport.repo().resolve("proto"), "-I.",
-        "--python_out=.", "--grpc_python_out=.", "ping.proto", "health.proto");
+    dir = TestSupport.pythonGrpc();
     Files.writeString(dir.resolve("server.py"), SERVER);
     withHealth = TestSupport.ScriptProcess.start(List.of(PYTHON, "server.py"), dir);
     withoutHealth = TestSupport.ScriptProcess.start(List.of(PYTHON, "server.py", "--no-health"), dir);

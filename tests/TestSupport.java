@@ -106,6 +106,27 @@ final class TestSupport {
     return "localhost:" + server.port();
   }
 
+  static final String PYTHON = "/usr/bin/python3";
+
+  /**
+   * A new folder holding Python stubs of proto/ping.proto and of grpc.health.v1 (Debian's grpc-proto), generated
+   * now by python3-grpc-tools: an independent gRPC implementation (C core) for a test to run there with
+   * {@link #PYTHON}. The test is skipped without them, unless PINGKIT_REQUIRE_PYTHON=1 (CI).
+   */
+  static Path pythonGrpc() throws IOException, InterruptedException {
+    Path healthProto = Path.of("/usr/share/grpc-proto/grpc/health/v1/health.proto");
+    boolean available = Files.isExecutable(Path.of(PYTHON)) && Files.exists(healthProto)
+        && new ProcessBuilder(PYTHON, "-c", "import grpc, grpc_tools").start().waitFor() == 0;
+    assumeTrue(available || "1".equals(System.getenv("PINGKIT_REQUIRE_PYTHON")),
+        "python3-grpcio, python3-grpc-tools and grpc-proto are not installed");
+    Path dir = Files.createTempDirectory("pingkit-python");
+    // health.proto is copied out of its grpc/ folder: generated as grpc.health.v1 it would hide the grpc module
+    Files.copy(healthProto, dir.resolve("health.proto"));
+    run(dir, PYTHON, "-m", "grpc_tools.protoc", "-I" + repo().resolve("proto"), "-I.", "--python_out=.",
+        "--grpc_python_out=.", "ping.proto", "health.proto");
+    return dir;
+  }
+
   /** The repository: PINGKIT_HOME, or the first folder at or above the working directory with ping-server.java. */
   static Path repo() {
     String home = System.getenv("PINGKIT_HOME");

@@ -1,5 +1,4 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,7 +10,7 @@ import org.junit.jupiter.api.Test;
  * Skipped where python3-grpcio is missing, unless PINGKIT_REQUIRE_PYTHON=1 (CI sets it).
  */
 class WireCompatibilityTest {
-  private static final String PYTHON = "/usr/bin/python3";
+  private static final String PYTHON = TestSupport.PYTHON;
 
   private static final String CLIENT = """
       import sys, time, grpc, ping_pb2, ping_pb2_grpc
@@ -25,13 +24,7 @@ class WireCompatibilityTest {
 
   @Test
   void pythonGrpcClientPingsOurServerWithStubsGeneratedFromProto() throws Exception {
-    boolean available = Files.isExecutable(Path.of(PYTHON)) && new ProcessBuilder(PYTHON, "-c",
-        "import grpc, grpc_tools").start().waitFor() == 0;
-    assumeTrue(available || "1".equals(System.getenv("PINGKIT_REQUIRE_PYTHON")),
-        "python3-grpcio and python3-grpc-tools are not installed");
-    Path dir = Files.createTempDirectory("pingkit-python");
-    TestSupport.run(dir, PYTHON, "-m", "grpc_tools.protoc", "-I" + TestSupport.repo().resolve("proto"),
-        "--python_out=.", "--grpc_python_out=.", "ping.proto");
+    Path dir = TestSupport.pythonGrpc();
     Files.writeString(dir.resolve("client.py"), CLIENT);
     try (RunningServer server = PingServer.start("127.0.0.1:0")) {
       String output = TestSupport.run(dir, PYTHON, "client.py", server.target()).trim();

@@ -1,0 +1,76 @@
+// ping-server's memory given back after a burst (ping-server.java pulls this file with //SOURCES): a server left
+// running on a shared host or in a pod should not keep what one burst of big calls made it take.
+
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Logger;
+import javax.management.ObjectName;
+
+/**
+ * Gives memory back once a burst is over: when the bytes in flight, having reached {@link #BURST_BYTES}, fall
+ * back to nothing and stay so for {@link #QUIET_SECONDS}, a full collection (which, with the server's heap
+ * settings, uncommits the free heap at once) and a trim of the C heap (where freed direct buffers stay) return
+ * what the burst took. Nothing runs while calls are small: a ping server's latency is not touched by it.
+ */
+final class MemoryReturn {
+  static final long BURST_BYTES = 32 << 20;
+  static final int QUIET_SECONDS = 2;
+  private static final Logger log = Logger.getLogger("pingkit.server");
+
+  private volatile long bytesInFlight;
+  private final AtomicBoolean burst = new AtomicBoolean();
+  private final AtomicBoolean scheduled = new AtomicBoolean();
+
+  /** The bytes in flight (the budget's count) are now {@code bytes}: a burst begins at {@link #BURST_BYTES}. */
+  void changed(long bytes) {
+    bytesInFlight = bytes;
+    if (bytes >= BURST_BYTES) {
+      burst.set(true);
+    } else if (bytes == 0 && burst.get() && !scheduled.getAndSet(true)) {
+      CompletableFuture.delayedExecutor(QUIET_SECONDS, TimeUnit.SECONDS).execute(this::giveBack);
+    }
+  }
+
+  private void giveBack() {
+    scheduled.set(false);
+    if (bytesInFlight != 0) {
+      return; // not over yet: the next time the count reaches 0 schedules this again
+    }
+    burst.set(false);
+    long beforeKilobytes = residentKilobytes();
+    System.gc();
+    trimNativeHeap();
+    long afterKilobytes = residentKilobytes();
+    log.info(() -> "a burst of big calls is over: memory given back" + (beforeKilobytes < 0 ? ""
+        : " (resident " + beforeKilobytes / 1024 + " MB -> " + afterKilobytes / 1024 + " MB)"));
+  }
+
+  /** glibc keeps freed memory in its arenas until trimmed; the JVM's own command does it (JDK 17.0.9 and later). */
+  private static void trimNativeHeap() {
+    try {
+      ManagementFactory.getPlatformMBeanServer().invoke(
+          new ObjectName("com.sun.management:type=DiagnosticCommand"), "systemTrimNativeHeap",
+          new Object[] {new String[0]}, new String[] {String[].class.getName()});
+    } catch (Exception | LinkageError e) {
+      log.fine(() -> "no native heap trim here: " + Pingkit.oneLine(e));
+    }
+  }
+
+  /** This process's resident memory (Linux), or -1. */
+  static long residentKilobytes() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmRSS:")) {
+          return Long.parseLong(line.replaceAll("\\D+", ""));
+        }
+      }
+    } catch (java.io.IOException | RuntimeException e) {
+      // not Linux: no figure
+    }
+    return -1;
+  }
+}
