@@ -2,7 +2,6 @@
 // is what a client can take from an echo server, so what calls hold is counted, and a call beyond it is refused.
 
 import io.grpc.Context;
-import io.grpc.ForwardingServerCall;
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -83,12 +82,11 @@ final class InFlightBudget implements ServerInterceptor {
     if (bytes == null) {
       return next.startCall(call, headers); // not one of this server's streams (a test's in-process call)
     }
-    OnceClosed<Q, R> guarded = new OnceClosed<>(call);
     // with the server's direct executor, a call's callbacks run on its connection's event loop
-    bytes.attach(guarded, java.util.Objects.requireNonNull(ThreadExecutorMap.currentExecutor(),
+    bytes.attach(call, java.util.Objects.requireNonNull(ThreadExecutorMap.currentExecutor(),
         "the call runs on its event loop"));
     boolean echo = call.getMethodDescriptor().getFullMethodName().equals(echoMethod);
-    return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(next.startCall(guarded, headers)) {
+    return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(next.startCall(call, headers)) {
       @Override
       public void onMessage(Q message) {
         if (bytes.refused()) {
@@ -120,7 +118,7 @@ final class InFlightBudget implements ServerInterceptor {
   private final class CallBytes extends ServerStreamTracer {
     private final AtomicLong heldBytes = new AtomicLong();
     private final AtomicBoolean refused = new AtomicBoolean();
-    private volatile OnceClosed<?, ?> call;
+    private volatile ServerCall<?, ?> call;
     private volatile Executor callThread;
 
     @Override
@@ -128,7 +126,7 @@ final class InFlightBudget implements ServerInterceptor {
       return context.withValue(CALL_BYTES, this);
     }
 
-    void attach(OnceClosed<?, ?> call, Executor callThread) {
+    void attach(ServerCall<?, ?> call, Executor callThread) {
       this.call = call;
       this.callThread = callThread;
     }
@@ -187,10 +185,11 @@ final class InFlightBudget implements ServerInterceptor {
       String why = "ping-server's in-flight byte budget is full (" + flag + "): try again later";
       log.info(() -> "refused a call (" + heldBytes.get() + " of its bytes read): " + why);
       release(); // what it read is let go now, not when its stream has closed
-      // not from inside gRPC's reading of this very stream: on the call's own thread, once that is done (a call
-      // reads no bytes before the interceptor has attached it)
-      OnceClosed<?, ?> refusedCall = call;
-      callThread.execute(() -> refusedCall.closeOnce(Status.RESOURCE_EXHAUSTED.withDescription(why)));
+      // closed on the call's own thread once gRPC's reading of this very stream is done (a call reads no bytes
+      // before the interceptor has attached it); the service never sees a refused call (its message and
+      // half-close are held back), so this close is the call's only one
+      ServerCall<?, ?> refusedCall = call;
+      callThread.execute(() -> refusedCall.close(Status.RESOURCE_EXHAUSTED.withDescription(why), new Metadata()));
     }
   }
 
@@ -201,25 +200,5 @@ final class InFlightBudget implements ServerInterceptor {
       log.warning("refused " + count + " call(s) in the last second: the in-flight byte budget (" + flag
           + ") was full");
     });
-  }
-
-  /** A call closed at most once, whoever closes it first: the budget's refusal, or the service's answer. */
-  private static final class OnceClosed<Q, R> extends ForwardingServerCall.SimpleForwardingServerCall<Q, R> {
-    private final AtomicBoolean closed = new AtomicBoolean();
-
-    OnceClosed(ServerCall<Q, R> call) {
-      super(call);
-    }
-
-    @Override
-    public void close(Status status, Metadata trailers) {
-      if (!closed.getAndSet(true)) {
-        super.close(status, trailers);
-      }
-    }
-
-    void closeOnce(Status status) {
-      close(status, new Metadata());
-    }
   }
 }
