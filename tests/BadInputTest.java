@@ -226,6 +226,8 @@ class BadInputTest {
         row("ping-server --handshake-timeout 0", 1, "--handshake-timeout must be more than 0",
             "--handshake-timeout", "0", local),
         row("ping-server --max-message-size 0", 1, "'0' is out of range", "--max-message-size", "0", local),
+        row("ping-server --max-inflight-bytes lots", 1, "'lots' is not a size in bytes", "--max-inflight-bytes",
+            "lots", local),
         row("ping-server <port in use>", 2, "address already in use", "127.0.0.1:" + occupied.getLocalPort()),
         row("ping-server <socket path exists>", 2, "cannot listen on unix " + existingPath + ": the path exists",
             existingPath),
