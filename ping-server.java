@@ -260,20 +260,13 @@ class PingServer implements Callable<Integer> {
 
   /** The server the flags describe, listening: one builder chain, then the handle. */
   private RunningServer start() {
-    if ((certFile == null) != (keyFile == null)) {
-      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--cert and --key go together: give both, or neither");
-    }
-    if ((clientCaFile != null || requireClientCert) && certFile == null) {
-      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--cacert and --mtls need TLS: add --cert FILE --key FILE");
-    }
     if (maxStreams < 0) {
       throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--max-streams must be 0 (no limit) or more");
     }
     if (handshakeTimeout.isZero()) {
       throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--handshake-timeout must be more than 0");
     }
-    SslContext tls = certFile == null ? null
-        : ServerFlags.serverTls(certFile, keyFile, clientCaFile, requireClientCert);
+    SslContext tls = ServerFlags.serverTls(certFile, keyFile, clientCaFile, requireClientCert);
     SocketAddress address = ServerFlags.listenAddress(listen);
     HealthStatusManager health = new HealthStatusManager();
     health.setStatus(healthServiceName, ServingStatus.SERVING);
@@ -281,14 +274,8 @@ class PingServer implements Callable<Integer> {
     initialHealth.forEach((service, status) -> health.setStatus(service,
         HealthCommands.status(status, "--health-status")));
     Drain drain = new Drain();
-    InFlightBudget budget = new InFlightBudget(maxInFlightBytes, "--max-inflight-bytes "
-        + ServerFlags.formatByteSize(maxInFlightBytes), PingServerGrpc.getPingMethod().getFullMethodName(),
-        new MemoryReturn()::changed);
-    if (2L * maxMessageBytes > maxInFlightBytes * (1 - InFlightBudget.SMALL_CALLS_SHARE)) {
-      log.warning("a ping of --max-message-size " + ServerFlags.formatByteSize(maxMessageBytes) + " and its echo"
-          + " do not fit in --max-inflight-bytes " + ServerFlags.formatByteSize(maxInFlightBytes)
-          + " (less its 1/8 for small calls): such pings will be refused");
-    }
+    InFlightBudget budget = new InFlightBudget(maxInFlightBytes, maxMessageBytes,
+        PingServerGrpc.getPingMethod().getFullMethodName(), new MemoryReturn()::changed);
     // a Unix socket needs epoll's own channel and loops; TCP takes gRPC's shared ones
     EventLoopGroup[] socketLoops = address instanceof DomainSocketAddress ? ServerFlags.unixSocketLoops() : null;
 

@@ -43,16 +43,20 @@ final class InFlightBudget implements ServerInterceptor {
   private final LongConsumer changed;
 
   /**
-   * A budget of {@code limitBytes}, named {@code flag} in refusals (e.g. "--max-inflight-bytes 256MiB"); replies
-   * of {@code echoMethod} (a full method name) are counted as the size of their request; {@code changed} is told
-   * the bytes in flight after each change.
+   * A budget of {@code limitBytes} (--max-inflight-bytes) for requests of up to {@code maxMessageBytes}; replies of
+   * {@code echoMethod} (a full method name) are counted as the size of their request; {@code changed} is told the
+   * bytes in flight after each change.
    */
-  InFlightBudget(long limitBytes, String flag, String echoMethod, LongConsumer changed) {
+  InFlightBudget(long limitBytes, long maxMessageBytes, String echoMethod, LongConsumer changed) {
     this.limitBytes = limitBytes;
     this.bigCallsLimitBytes = (long) (limitBytes * (1 - SMALL_CALLS_SHARE));
-    this.flag = flag;
+    this.flag = "--max-inflight-bytes " + ServerFlags.formatByteSize(limitBytes);
     this.echoMethod = echoMethod;
     this.changed = changed;
+    if (2 * maxMessageBytes > bigCallsLimitBytes) {
+      log.warning("a ping of --max-message-size " + ServerFlags.formatByteSize(maxMessageBytes) + " and its echo"
+          + " do not fit in " + flag + " (less its 1/8 for small calls): such pings will be refused");
+    }
   }
 
   /** The tracer factory the server must carry: it counts each call's bytes as they are read. */

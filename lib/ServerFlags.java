@@ -97,8 +97,20 @@ final class ServerFlags {
     return Pingkit.oneLine(e);
   }
 
-  /** A server TLS context; with {@code clientCa} (or {@code requireClientCert}) clients must present a cert. */
+  /**
+   * The server's TLS context of --cert and --key (null: none, plaintext); with --cacert {@code clientCaFile} (or
+   * --mtls {@code requireClientCert}) clients must present a certificate.
+   */
   static SslContext serverTls(Path certFile, Path keyFile, Path clientCaFile, boolean requireClientCert) {
+    if ((certFile == null) != (keyFile == null)) {
+      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--cert and --key go together: give both, or neither");
+    }
+    if ((clientCaFile != null || requireClientCert) && certFile == null) {
+      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--cacert and --mtls need TLS: add --cert FILE --key FILE");
+    }
+    if (certFile == null) {
+      return null;
+    }
     List<X509Certificate> chain = Pem.readCertificates("--cert", certFile);
     PrivateKey key = Pem.readPrivateKey("--key", keyFile);
     Pem.checkKeyMatches(chain.get(0), key, certFile, keyFile);
