@@ -8,6 +8,7 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.Server;
 import io.grpc.ServerInterceptor;
+import io.grpc.Status;
 import io.grpc.protobuf.services.HealthStatusManager;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -33,6 +34,13 @@ final class Drain implements ServerInterceptor {
       ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
     if (!called) {
       called = true;
+    }
+    if (draining.get()) {
+      // gRPC's graceful GOAWAY lets a connection start streams until the client has acknowledged it: a call
+      // that slips in then is refused here, as the drain promises
+      call.close(Status.UNAVAILABLE.withDescription("the server is draining: new calls are refused"),
+          new Metadata());
+      return new ServerCall.Listener<>() {};
     }
     if (call.getMethodDescriptor().getType() != MethodDescriptor.MethodType.UNARY) {
       return next.startCall(call, headers);
