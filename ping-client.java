@@ -3,7 +3,7 @@
 //SOURCES lib/Pingkit.java lib/Pem.java lib/Target.java lib/ConnectionOptions.java lib/ReportOptions.java
 //SOURCES lib/SampleHistogram.java lib/ArrivalWatch.java lib/FrameTap.java lib/WireClock.java lib/Overhead.java
 //SOURCES lib/Diagnosis.java lib/EventLoops.java lib/ServerStream.java lib/Connection.java lib/Dialer.java
-//SOURCES lib/Session.java
+//SOURCES lib/Session.java lib/PingMeasurement.java
 //SOURCES lib/LoadRun.java lib/Pacer.java lib/LoadResult.java lib/LoadEngine.java lib/Load.java
 // class-data sharing: a cached run starts sooner (B5, bench/startup.sh); its JVM notes stay off stdout
 //CDS
@@ -11,9 +11,6 @@
 
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -88,7 +85,7 @@ class PingClient implements Callable<Integer> {
 
   /** Pings {@code target} n times (Fortio's way) and returns the average RTT in seconds. */
   static double ping(String target, int n, String payload, Duration delay) {
-    Result result = run("-n", "" + n, "--payload", payload, "--delay", delay.toNanos() + "ns", target);
+    PingMeasurement.Result result = run("-n", "" + n, "--payload", payload, "--delay", delay.toNanos() + "ns", target);
     if (result.failure() != null) {
       throw result.failure();
     }
@@ -99,47 +96,12 @@ class PingClient implements Callable<Integer> {
    * Runs with command-line arguments, e.g. {@code run("-n", "5", "--cacert", "ca.pem", "host:8443")}. A run
    * that fails after its first iteration returns what it measured, and the failure.
    */
-  static Result run(String... args) {
+  static PingMeasurement.Result run(String... args) {
     PingClient command = Pingkit.parse(new PingClient(), args);
     if (command.iterations() == 0) {
       throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "-n 0 (continuous) is for the command line");
     }
     return command.measure(new CountDownLatch(1), null);
-  }
-
-  /** The measurements of one run, and what cut it short (null: nothing). */
-  record Result(String target, long iterations, int payloadBytes, Duration delay,
-      SampleHistogram rttHistogram, SampleHistogram clockSkewHistogram, Overhead clientOverhead,
-      Pingkit.UserError failure) implements Session.Report {
-
-    double averageRttSeconds() {
-      return rttHistogram.avg(SampleHistogram.Unit.SECONDS);
-    }
-
-    /** Fortio's text, with the client's overhead (by phase: -v) before the average. */
-    @Override
-    public String format(List<Double> percentiles, boolean overheadByPhase) {
-      SampleHistogram.Unit micros = SampleHistogram.Unit.MICROS;
-      return clockSkewHistogram.format("Clock skew histogram usec", percentiles, micros)
-          + rttHistogram.format("RTT histogram usec", percentiles, micros)
-          + clientOverhead.format(micros, overheadByPhase)
-          + String.format(java.util.Locale.ROOT, "Average RTT %s usec over %d samples (%d iterations) to %s%n",
-              SampleHistogram.number(rttHistogram.avg(micros)), rttHistogram.count(), iterations, target);
-    }
-
-    @Override
-    public Map<String, Object> toJson(List<Double> percentiles) {
-      Map<String, Object> json = new LinkedHashMap<>();
-      json.put("target", target);
-      json.put("iterations", iterations);
-      json.put("payloadBytes", payloadBytes);
-      json.put("delaySeconds", delay.toNanos() / 1e9);
-      json.put("averageRttSeconds", averageRttSeconds());
-      json.put("rttMicros", rttHistogram.toJson(percentiles));
-      json.put("clockSkewMicros", clockSkewHistogram.toJson(percentiles));
-      clientOverhead.putJson(json, percentiles);
-      return json;
-    }
   }
 
   // ---- the measurement ------------------------------------------------------------------------------------
@@ -149,7 +111,7 @@ class PingClient implements Callable<Integer> {
   }
 
   /** Pings as the flags say; {@code eachIteration} gets a line per iteration (null: no lines are made). */
-  private Result measure(CountDownLatch stop, Consumer<String> eachIteration) {
+  private PingMeasurement.Result measure(CountDownLatch stop, Consumer<String> eachIteration) {
     int iterations = iterations();
     if (iterations < 0) {
       throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "-n must be 0 (until Ctrl-C) or more");
@@ -170,7 +132,7 @@ class PingClient implements Callable<Integer> {
           more = await(run.start(pause.isZero() ? Long.MAX_VALUE : 1));
         } while (more && !awaitStop(stop, pause));
       } catch (Pingkit.UserError e) {
-        if (run.done == 0) {
+        if (run.measurement.iterations() == 0) {
           throw e;
         }
         return run.result(payloadText, delay, e); // what was measured before the failure
@@ -190,11 +152,8 @@ class PingClient implements Callable<Integer> {
     private final long lastIteration; // 0: until stopped
     private final CountDownLatch stop;
     private final Consumer<String> eachIteration;
-    private final SampleHistogram rttHistogram = new SampleHistogram();
-    private final SampleHistogram clockSkewHistogram = new SampleHistogram();
-    private final Overhead overhead = new Overhead();
+    private final PingMeasurement measurement = new PingMeasurement();
     private PingMessage message;
-    private long done;
     private long leftInRun;
     private CompletableFuture<Boolean> running;
 
@@ -217,53 +176,23 @@ class PingClient implements Callable<Integer> {
     }
 
     private void next() {
-      if (done == lastIteration && lastIteration != 0 || stop.getCount() == 0) {
+      if (measurement.iterations() == lastIteration && lastIteration != 0 || stop.getCount() == 0) {
         running.complete(false);
       } else if (leftInRun-- == 0) {
         running.complete(true);
       } else {
-        long seq = done + 1;
+        long seq = measurement.iterations() + 1;
         PingMessage sent = message.toBuilder().setSeq(seq).setTs(Pingkit.wallClockNanos()).build();
         call(sent, seq, (first, firstClock) -> call(sent, seq, (second, secondClock) -> {
-          record(seq, firstClock, secondClock, first.getTs(), second.getTs(), sent.getDelayNanos());
+          PingMeasurement.Iteration iteration =
+              measurement.record(seq, firstClock, secondClock, first.getTs(), second.getTs(), sent.getDelayNanos());
+          if (eachIteration != null) { // the line is not made otherwise: this is the network thread
+            eachIteration.accept(iteration.line());
+          }
           message = second;
           next();
         }));
       }
-    }
-
-    /**
-     * Fortio's three RTT samples and one skew sample, from times taken at the socket: t1a and t2a are when the
-     * first ping left and its answer came back, t1b and t2b the server's stamps at its two receipts.
-     */
-    private void record(long seq, WireClock.CallClock first, WireClock.CallClock second, long t1b, long t2b,
-        long delayNanos) {
-      long rtt1Nanos = first.rttNanos();
-      long rtt2Nanos = second.rttNanos();
-      // between its two receipts the server waited for our turnaround too: the first answer's arrival to the
-      // second ping's departure is the client's own time, not the path's
-      long serverRttNanos = t2b - t1b - (second.wireOutNanos() - first.wireInNanos());
-      long t2a = first.wireInNanos() + Pingkit.wallClockNanos() - System.nanoTime();
-      // The server stamped t1b at receipt and answered delayNanos later: it "saw" our t2a half the
-      // server-measured round trip (which holds that delay) plus half the delay after t1b. With no
-      // delay this is Fortio's (t1b + rtR/2) - t2a.
-      long clockSkewNanos = t1b + (serverRttNanos + delayNanos) / 2 - t2a;
-      rttHistogram.record(rtt1Nanos);
-      rttHistogram.record(rtt2Nanos);
-      rttHistogram.record(serverRttNanos);
-      clockSkewHistogram.record(clockSkewNanos);
-      overhead.record(first);
-      overhead.record(second);
-      done = seq;
-      if (eachIteration == null) {
-        return; // the line is not made: this runs on the network thread, between two calls
-      }
-      eachIteration.accept(String.format(java.util.Locale.ROOT,
-          "seq %d: rtt %s usec (avg of %s, %s, %s) clock skew %s usec", seq,
-          SampleHistogram.number((rtt1Nanos + rtt2Nanos + serverRttNanos) / 3e3),
-          SampleHistogram.number(rtt1Nanos / 1e3), SampleHistogram.number(serverRttNanos / 1e3),
-          SampleHistogram.number(rtt2Nanos / 1e3),
-          SampleHistogram.number(clockSkewNanos / 1e3)));
     }
 
     private void call(PingMessage request, long seq, BiConsumer<PingMessage, WireClock.CallClock> then) {
@@ -280,9 +209,8 @@ class PingClient implements Callable<Integer> {
       });
     }
 
-    Result result(String payloadText, Duration delay, Pingkit.UserError failure) {
-      return new Result(server.target.display(), done, utf8Bytes(payloadText), delay, rttHistogram,
-          clockSkewHistogram, overhead, failure);
+    PingMeasurement.Result result(String payloadText, Duration delay, Pingkit.UserError failure) {
+      return measurement.result(server.target.display(), utf8Bytes(payloadText), delay, failure);
     }
   }
 

@@ -41,7 +41,7 @@ class rtt {
       double[][] ourMicros = new double[rounds][];
       double[][] theirMicros = new double[rounds][];
       for (int round = 0; round < rounds; round++) {
-        PingClient.Result result = PingClient.run("-n", "" + iterations, ourTarget);
+        PingMeasurement.Result result = PingClient.run("-n", "" + iterations, ourTarget);
         ourMicros[round] = new double[] {result.rttHistogram().percentile(50, SampleHistogram.Unit.MICROS),
             result.rttHistogram().percentile(99, SampleHistogram.Unit.MICROS)};
         theirMicros[round] = asyncClient(theirPort, seconds);

@@ -3,8 +3,9 @@
 // the lib/ files are listed after the scripts, each before the files it uses (the scripts list them in the order
 // JShell needs).
 //SOURCES ../health-check.java ../ping-client.java ../ping-server.java Load.java LoadEngine.java LoadResult.java
-//SOURCES Pacer.java LoadRun.java Session.java Dialer.java Connection.java ServerStream.java EventLoops.java
-//SOURCES Diagnosis.java Overhead.java WireClock.java FrameTap.java ArrivalWatch.java SampleHistogram.java
+//SOURCES Pacer.java LoadRun.java PingMeasurement.java Session.java Dialer.java Connection.java ServerStream.java
+//SOURCES EventLoops.java Diagnosis.java Overhead.java WireClock.java FrameTap.java ArrivalWatch.java
+//SOURCES SampleHistogram.java
 //SOURCES ReportOptions.java ConnectionOptions.java Target.java RunningServer.java ServerWarmUp.java
 //SOURCES InFlightBudget.java MemoryReturn.java CallLogger.java HealthCommands.java Drain.java ServerFlags.java
 //SOURCES Pem.java Pingkit.java

@@ -72,7 +72,7 @@ class IndependentServerTest {
   @Test
   void pingClientMeasuresAPythonServer() {
     String target = "127.0.0.1:" + withHealth.awaitListeningPort();
-    PingClient.Result result = PingClient.run("-n", "5", "--payload", "hi", "--delay", "1ms", target);
+    PingMeasurement.Result result = PingClient.run("-n", "5", "--payload", "hi", "--delay", "1ms", target);
     assertEquals(15, result.rttHistogram().count());
     assertEquals(5, result.clockSkewHistogram().count());
   }

@@ -40,7 +40,7 @@ class PingClientTest {
   class InProcess {
     @Test
     void eachIterationGivesThreeRttSamplesAndOneClockSkewSample() {
-      PingClient.Result result = PingClient.run("-n", "7", "--payload", "abc", servers.plaintext().target());
+      PingMeasurement.Result result = PingClient.run("-n", "7", "--payload", "abc", servers.plaintext().target());
       assertEquals(7, result.iterations());
       assertEquals(21, result.rttHistogram().count());
       assertEquals(7, result.clockSkewHistogram().count());
@@ -51,7 +51,7 @@ class PingClientTest {
     @Test
     void clockSkewOnOneMachineIsSmallComparedWithTheRoundTrip() {
       // one clock on both ends: the skew estimate is only measurement noise, well under a round trip
-      PingClient.Result result = PingClient.run("-n", "300", servers.plaintext().target());
+      PingMeasurement.Result result = PingClient.run("-n", "300", servers.plaintext().target());
       double medianSkewMicros = result.clockSkewHistogram().percentile(50, SampleHistogram.Unit.MICROS);
       double medianRttMicros = result.rttHistogram().percentile(50, SampleHistogram.Unit.MICROS);
       assertTrue(Math.abs(medianSkewMicros) < medianRttMicros,
@@ -66,13 +66,13 @@ class PingClientTest {
 
     @Test
     void payloadSizeSendsExactlyThatManyAsciiBytes() {
-      PingClient.Result result = PingClient.run("--payload-size", "100000", servers.plaintext().target());
+      PingMeasurement.Result result = PingClient.run("--payload-size", "100000", servers.plaintext().target());
       assertEquals(100000, result.payloadBytes());
     }
 
     @Test
     void pingsOverTlsMutualTlsAndAUnixSocket() throws Exception {
-      PingClient.Result result = PingClient.run("-n", "2", "--cacert", servers.certs().caCert().toString(),
+      PingMeasurement.Result result = PingClient.run("-n", "2", "--cacert", servers.certs().caCert().toString(),
           "--cert", servers.certs().clientCert().toString(), "--key", servers.certs().clientKey().toString(),
           "--authority", "localhost", servers.mtls().target());
       assertEquals(6, result.rttHistogram().count());
@@ -173,7 +173,7 @@ class PingClientTest {
 
     @Test
     void jsonOfAPingRunHasTheDocumentedFields() {
-      PingClient.Result result = PingClient.run("-n", "4", "--payload-size", "10", servers.plaintext().target());
+      PingMeasurement.Result result = PingClient.run("-n", "4", "--payload-size", "10", servers.plaintext().target());
       JsonObject json = JsonParser.parseString(ReportOptions.toJson(
           result.toJson(ReportOptions.parsePercentiles("50,99")))).getAsJsonObject();
       assertEquals(servers.plaintext().target(), json.get("target").getAsString());

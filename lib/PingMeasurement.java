@@ -1,0 +1,103 @@
+// The measurement of Fortio's grpcping (ping-client.java pulls this file with //SOURCES): what an iteration of
+// two pings gives, and the report the iterations add up to.
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Per iteration, two pings give three RTT samples and one clock-skew sample, from times taken at the socket.
+ * One writer: the iterations run one after the other.
+ */
+final class PingMeasurement {
+  private final SampleHistogram rttHistogram = new SampleHistogram();
+  private final SampleHistogram clockSkewHistogram = new SampleHistogram();
+  private final Overhead overhead = new Overhead();
+  private long iterations;
+
+  /** One iteration's samples, in nanoseconds. */
+  record Iteration(long seq, long rtt1Nanos, long serverRttNanos, long rtt2Nanos, long clockSkewNanos) {
+    /** The line ping-client prints for it with -n 0 or -v. */
+    String line() {
+      return String.format(Locale.ROOT, "seq %d: rtt %s usec (avg of %s, %s, %s) clock skew %s usec", seq,
+          number((rtt1Nanos + rtt2Nanos + serverRttNanos) / 3e3), number(rtt1Nanos / 1e3),
+          number(serverRttNanos / 1e3), number(rtt2Nanos / 1e3), number(clockSkewNanos / 1e3));
+    }
+  }
+
+  /**
+   * Records iteration {@code seq}: the first ping left at t1a and its answer came back at t2a (the client's
+   * clock); the server stamped t1b and t2b at its two receipts, and answered each {@code delayNanos} later.
+   */
+  Iteration record(long seq, WireClock.CallClock first, WireClock.CallClock second, long t1b, long t2b,
+      long delayNanos) {
+    long rtt1Nanos = first.rttNanos();
+    long rtt2Nanos = second.rttNanos();
+    // between its two receipts the server waited for our turnaround too: the first answer's arrival to the
+    // second ping's departure is the client's own time, not the path's
+    long serverRttNanos = t2b - t1b - (second.wireOutNanos() - first.wireInNanos());
+    long t2a = first.wireInNanos() + Pingkit.wallClockNanos() - System.nanoTime();
+    // The server "saw" our t2a half the server-measured round trip (which holds the delay) plus half the delay
+    // after t1b. With no delay this is Fortio's (t1b + rtR/2) - t2a.
+    long clockSkewNanos = t1b + (serverRttNanos + delayNanos) / 2 - t2a;
+    rttHistogram.record(rtt1Nanos);
+    rttHistogram.record(rtt2Nanos);
+    rttHistogram.record(serverRttNanos);
+    clockSkewHistogram.record(clockSkewNanos);
+    overhead.record(first);
+    overhead.record(second);
+    iterations = seq;
+    return new Iteration(seq, rtt1Nanos, serverRttNanos, rtt2Nanos, clockSkewNanos);
+  }
+
+  /** Iterations recorded. */
+  long iterations() {
+    return iterations;
+  }
+
+  Result result(String target, int payloadBytes, Duration delay, Pingkit.UserError failure) {
+    return new Result(target, iterations, payloadBytes, delay, rttHistogram, clockSkewHistogram, overhead,
+        failure);
+  }
+
+  /** The measurements of one run, and what cut it short (null: nothing). */
+  record Result(String target, long iterations, int payloadBytes, Duration delay,
+      SampleHistogram rttHistogram, SampleHistogram clockSkewHistogram, Overhead clientOverhead,
+      Pingkit.UserError failure) implements Session.Report {
+
+    double averageRttSeconds() {
+      return rttHistogram.avg(SampleHistogram.Unit.SECONDS);
+    }
+
+    /** Fortio's text, with the client's overhead (by phase: -v) before the average. */
+    @Override
+    public String format(List<Double> percentiles, boolean overheadByPhase) {
+      SampleHistogram.Unit micros = SampleHistogram.Unit.MICROS;
+      return clockSkewHistogram.format("Clock skew histogram usec", percentiles, micros)
+          + rttHistogram.format("RTT histogram usec", percentiles, micros)
+          + clientOverhead.format(micros, overheadByPhase)
+          + String.format(Locale.ROOT, "Average RTT %s usec over %d samples (%d iterations) to %s%n",
+              number(rttHistogram.avg(micros)), rttHistogram.count(), iterations, target);
+    }
+
+    @Override
+    public Map<String, Object> toJson(List<Double> percentiles) {
+      Map<String, Object> json = new LinkedHashMap<>();
+      json.put("target", target);
+      json.put("iterations", iterations);
+      json.put("payloadBytes", payloadBytes);
+      json.put("delaySeconds", delay.toNanos() / 1e9);
+      json.put("averageRttSeconds", averageRttSeconds());
+      json.put("rttMicros", rttHistogram.toJson(percentiles));
+      json.put("clockSkewMicros", clockSkewHistogram.toJson(percentiles));
+      clientOverhead.putJson(json, percentiles);
+      return json;
+    }
+  }
+
+  private static String number(double value) {
+    return SampleHistogram.number(value);
+  }
+}
