@@ -9,9 +9,10 @@
 // Memory (B6) and throughput (B2): a ping server's live data is a few MB, so the serial collector (no concurrent
 // GC threads) with a fixed young generation (smaller collects too often under load; larger only adds resident
 // memory) in a heap that starts small: the JVM's default start is filled by the first burst and stays resident.
-// The maximum stays the JVM's default, so that --max-message-size echoes are never refused for want of heap.
-// After a burst of big calls, the free heap is given back in one full collection, not a step per collection.
-//JAVA_OPTIONS -XX:+UseSerialGC -Xms48m -Xmn32m -XX:-ShrinkHeapInSteps
+// The heap's maximum is 40% of the container's (or machine's) memory, and network buffers may take as much: with
+// the in-flight budget's default (an eighth), calls fit in both (with the JVM's default, a quarter, the network
+// buffers a full budget needs are refused). After a burst, the free heap is given back in one full collection.
+//JAVA_OPTIONS -XX:+UseSerialGC -Xms48m -Xmn32m -XX:MaxRAMPercentage=40 -XX:-ShrinkHeapInSteps
 
 import io.grpc.BindableService;
 import io.grpc.Server;
@@ -146,12 +147,11 @@ class PingServer implements Callable<Integer> {
       description = "largest request accepted, e.g. 65536, 512KiB, 4MiB (default: ${DEFAULT-VALUE})")
   int maxMessageBytes;
 
-  @Option(names = "--max-inflight-bytes", paramLabel = "BYTES", defaultValue = "128MiB",
-      converter = ServerFlags.ByteSizeConverter.class,
+  @Option(names = "--max-inflight-bytes", paramLabel = "BYTES", converter = ServerFlags.ByteSizeConverter.class,
       description = "what all calls in flight may hold: requests as they are read, echoes until sent; a call"
           + " beyond it is refused with RESOURCE_EXHAUSTED, and its last 1/8 is kept for calls of up to 64KiB"
-          + " (default: ${DEFAULT-VALUE})")
-  int maxInFlightBytes;
+          + " (default: an eighth of the container's or machine's memory, at most 128MiB)")
+  Integer maxInFlightBytes;
 
   @Option(names = "--max-delay", paramLabel = "DURATION", defaultValue = "10s",
       description = "longer requested delays are clamped to this (default: ${DEFAULT-VALUE})")
@@ -274,7 +274,8 @@ class PingServer implements Callable<Integer> {
     initialHealth.forEach((service, status) -> health.setStatus(service,
         HealthCommands.status(status, "--health-status")));
     Drain drain = new Drain();
-    InFlightBudget budget = new InFlightBudget(maxInFlightBytes, maxMessageBytes,
+    InFlightBudget budget = new InFlightBudget(
+        maxInFlightBytes != null ? maxInFlightBytes : ServerFlags.defaultInFlightBytes(), maxMessageBytes,
         PingServerGrpc.getPingMethod().getFullMethodName(), new MemoryReturn()::changed);
     // a Unix socket needs epoll's own channel and loops; TCP takes gRPC's shared ones
     EventLoopGroup[] socketLoops = address instanceof DomainSocketAddress ? ServerFlags.unixSocketLoops() : null;

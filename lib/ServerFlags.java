@@ -158,6 +158,16 @@ final class ServerFlags {
         : Long.toString(bytes);
   }
 
+  /**
+   * --max-inflight-bytes when not given: an eighth of the memory this process may use (the container's limit, or
+   * the machine's), at most 128 MiB: a burst that fills it takes the JVM about 1.5 times the budget more.
+   */
+  static long defaultInFlightBytes() {
+    long totalBytes = ((com.sun.management.OperatingSystemMXBean)
+        java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getTotalMemorySize();
+    return Math.min(128L << 20, totalBytes / 8 >> 20 << 20);
+  }
+
   static final class ByteSizeConverter implements CommandLine.ITypeConverter<Integer> {
     @Override
     public Integer convert(String value) {

@@ -171,13 +171,35 @@ class InFlightBudgetTest {
         }).sum();
   }
 
-  @Test
-  void aThousandConcurrentMaxSizeDelayedPingsLeaveTheServerUpUnder512MiBAndItsMemoryComesBack() throws Exception {
+  /** ping-server as a user runs it: the script, its default settings and JVM options. */
+  private static List<String> serverCommand() {
+    return List.of(TestSupport.repo().resolve("jbang").toString(), "ping-server.java", "127.0.0.1:0");
+  }
+
+  /**
+   * Sends {@code calls} concurrent delayed pings of the largest size --max-message-size (4 MiB) lets in, with a
+   * small ping and a health check meanwhile, from Python; checks that each was answered or refused by the
+   * budget {@code budget} (e.g. "128MiB"), exactly once, and that the small calls were answered.
+   */
+  private static void burst(int port, int calls, String budget) throws Exception {
     java.nio.file.Path dir = TestSupport.pythonGrpc();
     java.nio.file.Files.writeString(dir.resolve("burst.py"), BURST);
-    // the server as a user runs it, with its default settings and JVM options
-    try (var server = TestSupport.ScriptProcess.start(List.of(TestSupport.repo().resolve("jbang").toString(),
-        "ping-server.java", "127.0.0.1:0"), TestSupport.repo())) {
+    // its payload and 11 bytes of fields (a 5 s delay)
+    String result = TestSupport.run(dir, TestSupport.PYTHON, "burst.py", "127.0.0.1:" + port, "" + calls,
+        "" + ((4 << 20) - 11));
+    String lastLine = result.strip().lines().reduce((first, second) -> second).orElse("");
+    var json = com.google.gson.JsonParser.parseString(lastLine).getAsJsonObject();
+    var codes = json.getAsJsonObject("codes");
+    assertEquals(calls, codes.entrySet().stream().mapToInt(code -> code.getValue().getAsInt()).sum(), result);
+    assertTrue(codes.has("OK") && codes.has("RESOURCE_EXHAUSTED") && codes.size() == 2, result);
+    assertTrue(json.get("refusal").getAsString().contains("--max-inflight-bytes " + budget), result);
+    assertEquals("small", json.get("small").getAsString(), result);
+    assertEquals(1, json.get("health").getAsInt(), "SERVING: " + result);
+  }
+
+  @Test
+  void aThousandConcurrentMaxSizeDelayedPingsLeaveTheServerUpUnder512MiBAndItsMemoryComesBack() throws Exception {
+    try (var server = TestSupport.ScriptProcess.start(serverCommand(), TestSupport.repo())) {
       int port = server.awaitListeningPort();
       server.awaitStderr(line -> line.contains("warmed up"), 60);
       ProcessHandle process = server.process.toHandle();
@@ -187,24 +209,13 @@ class InFlightBudgetTest {
           .newSingleThreadScheduledExecutor();
       sampler.scheduleAtFixedRate(() -> peakBytes.accumulateAndGet(residentBytes(process), Math::max),
           0, 20, TimeUnit.MILLISECONDS);
-      String result;
       try {
-        // the largest ping --max-message-size (4 MiB) lets in: its payload and 11 bytes of fields (a 5 s delay)
-        result = TestSupport.run(dir, TestSupport.PYTHON, "burst.py", "127.0.0.1:" + port, "1000",
-            "" + ((4 << 20) - 11));
+        burst(port, 1000, "128MiB");
       } finally {
         sampler.shutdownNow();
       }
       assertTrue(server.process.isAlive(), "the server is up");
       assertTrue(peakBytes.get() < 512L * MIB, "resident memory peaked at " + peakBytes.get() / MIB + " MiB");
-      String lastLine = result.strip().lines().reduce((first, second) -> second).orElse("");
-      var json = com.google.gson.JsonParser.parseString(lastLine).getAsJsonObject();
-      var codes = json.getAsJsonObject("codes");
-      assertEquals(1000, codes.entrySet().stream().mapToInt(code -> code.getValue().getAsInt()).sum(), result);
-      assertTrue(codes.has("OK") && codes.has("RESOURCE_EXHAUSTED") && codes.size() == 2, result);
-      assertTrue(json.get("refusal").getAsString().contains("--max-inflight-bytes 128MiB"), result);
-      assertEquals("small", json.get("small").getAsString(), result);
-      assertEquals(1, json.get("health").getAsInt(), "SERVING: " + result);
 
       // within a minute of the burst, the server is back near its idle size
       long boundBytes = idleBytes + 64L * MIB;
@@ -214,6 +225,35 @@ class InFlightBudgetTest {
       }
       assertTrue(residentBytes(process) <= boundBytes, "resident " + residentBytes(process) / MIB + " MiB a minute"
           + " after the burst; idle it was " + idleBytes / MIB + " MiB");
+    }
+  }
+
+  @Test
+  void inAPodOf512MiBTheDefaultsHoldABurstOfMaxSizePings() throws Exception {
+    burstInAPod(512, "64MiB");
+  }
+
+  @Test
+  void inAPodOf256MiBTheBudgetIsAnEighthOfItAndHoldsABurst() throws Exception {
+    burstInAPod(256, "32MiB");
+  }
+
+  /**
+   * In a pod (a memory cgroup), the server sizes its budget and its JVM from the pod's limit: a burst is answered
+   * or refused by the budget {@code budget}, never failed for want of heap or network buffers, and the kernel
+   * kills nothing.
+   */
+  private static void burstInAPod(long podMiB, String budget) throws Exception {
+    try (var pod = TestSupport.MemoryCgroup.create(podMiB * MIB)) {
+      try (var server = TestSupport.ScriptProcess.start(pod.wrap(serverCommand()), TestSupport.repo())) {
+        int port = server.awaitListeningPort();
+        server.awaitStderr(line -> line.contains("warmed up"), 60);
+        burst(port, 300, budget);
+        assertTrue(server.process.isAlive(), "the server is up");
+        assertEquals(0, pod.oomKills(), "the kernel's OOM killer killed a process of the pod");
+        server.process.destroy();
+        server.process.waitFor();
+      }
     }
   }
 }

@@ -412,4 +412,68 @@ final class TestSupport {
       process.destroyForcibly();
     }
   }
+
+  /**
+   * A memory cgroup (v1 or v2) of {@code limitBytes}, as a pod's limit: the processes {@link #wrap}ped run in it,
+   * and the JVM sizes itself from it. Needs root and a writable cgroup tree; the test is skipped otherwise.
+   */
+  static final class MemoryCgroup implements AutoCloseable {
+    private static final Path V1 = Path.of("/sys/fs/cgroup/memory");
+    private static final Path V2 = Path.of("/sys/fs/cgroup");
+    final Path dir;
+    private final boolean v2;
+
+    private MemoryCgroup(Path dir, boolean v2) {
+      this.dir = dir;
+      this.v2 = v2;
+    }
+
+    static MemoryCgroup create(long limitBytes) throws IOException {
+      boolean v2 = !Files.exists(V1.resolve("memory.limit_in_bytes"))
+          && Files.exists(V2.resolve("cgroup.subtree_control"))
+          && Files.readString(V2.resolve("cgroup.subtree_control")).contains("memory");
+      Path root = v2 ? V2 : V1;
+      assumeTrue(Files.isWritable(root), "no writable memory cgroup tree (needs root and " + V1 + " or " + V2
+          + " with the memory controller)");
+      Path dir = root.resolve("pingkit-test-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
+      Files.createDirectory(dir);
+      MemoryCgroup cgroup = new MemoryCgroup(dir, v2);
+      Files.writeString(dir.resolve(v2 ? "memory.max" : "memory.limit_in_bytes"), "" + limitBytes);
+      if (!v2) {
+        Files.writeString(dir.resolve("memory.swappiness"), "0"); // a pod has no swap: the limit is the limit
+      }
+      return cgroup;
+    }
+
+    /** {@code command}, run in this cgroup (a shell moves itself in, then becomes the command). */
+    List<String> wrap(List<String> command) {
+      List<String> wrapped = new ArrayList<>(List.of("sh", "-c", "echo $$ > \"$0\" && exec \"$@\"",
+          dir.resolve("cgroup.procs").toString()));
+      wrapped.addAll(command);
+      return wrapped;
+    }
+
+    /** How many times the kernel's OOM killer has killed a process of this cgroup. */
+    long oomKills() throws IOException {
+      return Files.readAllLines(dir.resolve(v2 ? "memory.events" : "memory.oom_control")).stream()
+          .filter(line -> line.startsWith("oom_kill ")).mapToLong(line -> Long.parseLong(line.substring(9).trim()))
+          .sum();
+    }
+
+    /** Removes the cgroup; its processes must have ended (the kernel refuses otherwise). */
+    @Override
+    public void close() throws IOException {
+      for (int attempt = 0; ; attempt++) {
+        try {
+          Files.delete(dir);
+          return;
+        } catch (IOException e) {
+          if (attempt == 50) {
+            throw e;
+          }
+          java.util.concurrent.locks.LockSupport.parkNanos(100_000_000); // its last process is being reaped
+        }
+      }
+    }
+  }
 }
