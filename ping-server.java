@@ -2,7 +2,7 @@
 //JAVA 17+
 //SOURCES lib/Pingkit.java lib/Pem.java lib/ServerFlags.java lib/Drain.java lib/HealthCommands.java
 //SOURCES lib/CallLogger.java lib/MemoryReturn.java lib/InFlightBudget.java lib/ServerWarmUp.java
-//SOURCES lib/RunningServer.java
+//SOURCES lib/PingStreamService.java lib/RunningServer.java
 // class-data sharing: a cached run starts sooner (bench/startup.sh); its JVM notes stay off stdout
 //CDS
 //JAVA_OPTIONS -Xlog:cds=off -Xlog:cds+dynamic=off
@@ -47,15 +47,17 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import pingkit.fgrpc.PingMessage;
 import pingkit.fgrpc.PingServerGrpc;
+import pingkit.stream.PingStreamGrpc;
 
 @Command(name = "ping-server", mixinStandardHelpOptions = true, sortOptions = false,
     versionProvider = Pingkit.Version.class,
     description = {
-        "Serves Fortio's gRPC ping (/fgrpc.PingServer/Ping), grpc.health.v1 and",
-        "server reflection (v1, v1alpha). Once listening it prints one line,",
-        "'listening on tcp HOST:PORT' or 'listening on unix PATH'; logs go to stderr.",
-        "SIGINT/SIGTERM drain: new calls are refused, health turns NOT_SERVING, calls",
-        "in flight are answered, then it exits 0 (a second signal stops at once).", ""},
+        "Serves Fortio's gRPC ping (/fgrpc.PingServer/Ping), pingkit's streaming ping",
+        "(/pingkit.PingStream/Echo), grpc.health.v1 and server reflection (v1, v1alpha).",
+        "Once listening it prints one line, 'listening on tcp HOST:PORT' or 'listening",
+        "on unix PATH'; logs go to stderr. SIGINT/SIGTERM drain: new calls are refused,",
+        "health turns NOT_SERVING, calls in flight are answered and streams end after",
+        "their replies due, then it exits 0 (a second signal stops at once).", ""},
     footer = {"", "Examples:",
         "  ping-server 0                              a free port on all interfaces",
         "  ping-server 127.0.0.1:8079 -v              loopback only, logging each call",
@@ -273,10 +275,12 @@ class PingServer implements Callable<Integer> {
     health.setStatus(healthServiceName + "_down", ServingStatus.NOT_SERVING);
     initialHealth.forEach((service, status) -> health.setStatus(service,
         HealthCommands.status(status, "--health-status")));
-    Drain drain = new Drain();
+    PingStreamService streams = new PingStreamService(maxDelay, verbose.length > 0);
+    String streamMethod = PingStreamGrpc.getEchoMethod().getFullMethodName();
+    Drain drain = new Drain(streamMethod, streams::drain);
     InFlightBudget budget = new InFlightBudget(
         maxInFlightBytes != null ? maxInFlightBytes : ServerFlags.defaultInFlightBytes(), maxMessageBytes,
-        PingServerGrpc.getPingMethod().getFullMethodName(), new MemoryReturn()::changed);
+        PingServerGrpc.getPingMethod().getFullMethodName(), streamMethod, new MemoryReturn()::changed);
     // a Unix socket needs epoll's own channel and loops; TCP takes gRPC's shared ones
     EventLoopGroup[] socketLoops = address instanceof DomainSocketAddress ? ServerFlags.unixSocketLoops() : null;
 
@@ -288,6 +292,7 @@ class PingServer implements Callable<Integer> {
         .handshakeTimeout(handshakeTimeout.toNanos(), TimeUnit.NANOSECONDS)
         .maxConcurrentCallsPerConnection(maxStreams > 0 ? maxStreams : Integer.MAX_VALUE)
         .addService(new PingService(maxDelay, verbose.length > 0))
+        .addService(streams)
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .addService(legacyReflection())

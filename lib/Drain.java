@@ -19,15 +19,24 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Counts unary calls (pings, health checks) from their start until their status is sent or they are cancelled:
- * what a drain must wait for. Streams (health watches, reflection) are long-lived and are ended by the drain.
- * It also notes that a client has called at all (the warm-up gives way then).
+ * Counts unary calls (pings, health checks) and streams of echoes from their start until their status is sent or
+ * they are cancelled: what a drain must wait for (the streams are told to end once their replies due are sent).
+ * Other streams (health watches, reflection) are long-lived and are cut by the drain. It also notes that a
+ * client has called at all (the warm-up gives way then).
  */
 final class Drain implements ServerInterceptor {
   private final AtomicInteger callsInFlight = new AtomicInteger();
   private final CompletableFuture<Void> drained = new CompletableFuture<>();
   private final AtomicBoolean draining = new AtomicBoolean();
+  private final String echoStreamMethod;
+  private final Runnable endEchoStreams;
   private volatile boolean called;
+
+  /** A drain that waits for the streams of {@code echoStreamMethod} (a full name) too, ended by the hook given. */
+  Drain(String echoStreamMethod, Runnable endEchoStreams) {
+    this.echoStreamMethod = echoStreamMethod;
+    this.endEchoStreams = endEchoStreams;
+  }
 
   @Override
   public <Q, R> ServerCall.Listener<Q> interceptCall(
@@ -35,17 +44,24 @@ final class Drain implements ServerInterceptor {
     if (!called) {
       called = true;
     }
+    boolean counted = call.getMethodDescriptor().getType() == MethodDescriptor.MethodType.UNARY
+        || call.getMethodDescriptor().getFullMethodName().equals(echoStreamMethod);
+    if (counted) {
+      callsInFlight.incrementAndGet(); // before the check: a drain that begins now waits for it
+    }
     if (draining.get()) {
       // gRPC's graceful GOAWAY lets a connection start streams until the client has acknowledged it: a call
       // that slips in then is refused here, as the drain promises
+      if (counted) {
+        ended();
+      }
       call.close(Status.UNAVAILABLE.withDescription("the server is draining: new calls are refused"),
           new Metadata());
       return new ServerCall.Listener<>() {};
     }
-    if (call.getMethodDescriptor().getType() != MethodDescriptor.MethodType.UNARY) {
+    if (!counted) {
       return next.startCall(call, headers);
     }
-    callsInFlight.incrementAndGet();
     return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(next.startCall(call, headers)) {
       @Override
       public void onComplete() {
@@ -70,7 +86,7 @@ final class Drain implements ServerInterceptor {
     return draining.get();
   }
 
-  /** Unary calls received and not yet answered. */
+  /** Unary calls received and not yet answered, and streams of echoes open. */
   int callsInFlight() {
     return callsInFlight.get();
   }
@@ -78,8 +94,8 @@ final class Drain implements ServerInterceptor {
   /**
    * Drains {@code server}: new calls are refused (GOAWAY on every connection), then {@code health} turns
    * NOT_SERVING (a watcher told so finds new calls on its connection already refused), the calls in flight are
-   * answered within {@code timeout}, and what is left (long-lived streams, late calls) is cut. Returns how many
-   * calls were cut; a second drain returns 0 at once.
+   * answered and the streams of echoes ended within {@code timeout}, and what is left (long-lived streams, late
+   * calls) is cut. Returns how many calls were cut; a second drain returns 0 at once.
    */
   int drain(Server server, HealthStatusManager health, Duration timeout) {
     if (!draining.compareAndSet(false, true)) {
@@ -87,6 +103,7 @@ final class Drain implements ServerInterceptor {
     }
     server.shutdown();
     health.enterTerminalState();
+    endEchoStreams.run();
     if (callsInFlight.get() > 0) {
       try {
         drained.get(timeout.toNanos(), TimeUnit.NANOSECONDS);

@@ -2,6 +2,7 @@
 // is what a client can take from an echo server, so what calls hold is counted, and a call beyond it is refused.
 
 import io.grpc.Context;
+import io.grpc.ForwardingServerCall;
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -23,7 +24,9 @@ import java.util.logging.Logger;
  * compressed one counts its size whole once it is parsed) until the call ends; a ping's reply, an echo, counts
  * as much again from when its request is whole (it is held for its delay, then until the client has read it).
  * Other calls' messages (health, reflection) are handled at once and count only while they are read. A call that
- * would go over the budget is refused at once with RESOURCE_EXHAUSTED, and what it had read is let go. The last
+ * would go over the budget is refused at once with RESOURCE_EXHAUSTED, and what it had read is let go. A stream of
+ * echoes counts each message like a ping, and its service gives the message's bytes back once its reply is sent
+ * ({@link #currentCall}); a message beyond the budget ends the stream with RESOURCE_EXHAUSTED. The last
  * {@link #SMALL_CALLS_SHARE} of the budget is kept for small calls (up to {@link #SMALL_CALL_BYTES}): while big
  * pings fill the rest, small pings, health checks and reflection are still answered.
  */
@@ -37,6 +40,7 @@ final class InFlightBudget implements ServerInterceptor {
   private final long bigCallsLimitBytes;
   private final String flag;
   private final String echoMethod;
+  private final String streamEchoMethod;
   private final AtomicLong usedBytes = new AtomicLong();
   private final AtomicLong refusals = new AtomicLong();
   private final AtomicLong refusalsToReport = new AtomicLong();
@@ -44,14 +48,16 @@ final class InFlightBudget implements ServerInterceptor {
 
   /**
    * A budget of {@code limitBytes} (--max-inflight-bytes) for requests of up to {@code maxMessageBytes}; replies of
-   * {@code echoMethod} (a full method name) are counted as the size of their request; {@code changed} is told the
-   * bytes in flight after each change.
+   * {@code echoMethod} and {@code streamEchoMethod} (full method names) are counted as the size of their request;
+   * {@code changed} is told the bytes in flight after each change.
    */
-  InFlightBudget(long limitBytes, long maxMessageBytes, String echoMethod, LongConsumer changed) {
+  InFlightBudget(long limitBytes, long maxMessageBytes, String echoMethod, String streamEchoMethod,
+      LongConsumer changed) {
     this.limitBytes = limitBytes;
     this.bigCallsLimitBytes = (long) (limitBytes * (1 - SMALL_CALLS_SHARE));
     this.flag = "--max-inflight-bytes " + ServerFlags.formatByteSize(limitBytes);
     this.echoMethod = echoMethod;
+    this.streamEchoMethod = streamEchoMethod;
     this.changed = changed;
     if (2 * maxMessageBytes > bigCallsLimitBytes) {
       log.warning("a ping of --max-message-size " + ServerFlags.formatByteSize(maxMessageBytes) + " and its echo"
@@ -66,6 +72,43 @@ final class InFlightBudget implements ServerInterceptor {
       public ServerStreamTracer newServerStreamTracer(String fullMethodName, Metadata headers) {
         return new CallBytes();
       }
+    };
+  }
+
+  /** What a stream's service needs of the budget: its call's bytes. */
+  interface StreamBytes {
+    /** What the message being handed to the service holds: to be given back once its reply is sent. */
+    long messageBytes();
+
+    /** Gives back {@code bytes} of the stream's messages, once their replies are sent. */
+    void release(long bytes);
+
+    /** Whether the budget refused the stream (and closed it): nothing more may be sent on it. */
+    boolean refused();
+
+    /** Runs {@code hook} on the stream's thread if the budget refuses the stream. */
+    void onRefused(Runnable hook);
+  }
+
+  /** The bytes of the call whose handler runs now (for a call outside this budget: nothing counted). */
+  static StreamBytes currentCall() {
+    CallBytes bytes = CALL_BYTES.get();
+    return bytes != null ? bytes : new StreamBytes() {
+      @Override
+      public long messageBytes() {
+        return 0;
+      }
+
+      @Override
+      public void release(long bytes) {}
+
+      @Override
+      public boolean refused() {
+        return false;
+      }
+
+      @Override
+      public void onRefused(Runnable hook) {}
     };
   }
 
@@ -86,11 +129,26 @@ final class InFlightBudget implements ServerInterceptor {
     if (bytes == null) {
       return next.startCall(call, headers); // not one of this server's streams (a test's in-process call)
     }
+    String method = call.getMethodDescriptor().getFullMethodName();
+    boolean echo = method.equals(echoMethod); // held until the call ends
+    boolean streamEcho = method.equals(streamEchoMethod); // each message held until its service gives it back
+    // a stream's service may have closed it (a drain) when a later message is refused: one close only
+    ServerCall<Q, R> closingOnce = streamEcho ? new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
+      private boolean closed; // touched on the call's thread only
+
+      @Override
+      public void close(Status status, Metadata trailers) {
+        if (!closed) {
+          closed = true;
+          super.close(status, trailers);
+        }
+      }
+    } : call;
     // with the server's direct executor, a call's callbacks run on its connection's event loop
-    bytes.attach(call, java.util.Objects.requireNonNull(ThreadExecutorMap.currentExecutor(),
+    bytes.attach(closingOnce, java.util.Objects.requireNonNull(ThreadExecutorMap.currentExecutor(),
         "the call runs on its event loop"));
-    boolean echo = call.getMethodDescriptor().getFullMethodName().equals(echoMethod);
-    return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(next.startCall(call, headers)) {
+    return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(
+        next.startCall(closingOnce, headers)) {
       @Override
       public void onMessage(Q message) {
         if (bytes.refused()) {
@@ -99,12 +157,15 @@ final class InFlightBudget implements ServerInterceptor {
         // the message whole is more than its wire bytes when it came compressed; and the reply of an echo is as
         // big as its request: both counted now, so that a delayed echo is refused at once
         long messageBytes = message instanceof com.google.protobuf.MessageLite m ? m.getSerializedSize() : 0;
-        long uncounted = Math.max(0, messageBytes - bytes.heldBytes());
-        if (!bytes.take(uncounted + (echo ? messageBytes : 0))) {
+        long wireBytes = bytes.messageWireBytes();
+        long uncounted = Math.max(0, messageBytes - wireBytes);
+        long echoBytes = echo || streamEcho ? messageBytes : 0;
+        if (!bytes.take(uncounted + echoBytes)) {
           return;
         }
+        bytes.messageBytes = wireBytes + uncounted + echoBytes;
         super.onMessage(message);
-        if (!echo) {
+        if (!echo && !streamEcho) {
           bytes.release(); // handled at once (health, reflection): a stream's earlier messages are not held
         }
       }
@@ -119,11 +180,14 @@ final class InFlightBudget implements ServerInterceptor {
   }
 
   /** One call's bytes: taken from the budget as they come, given back when the stream closes, whatever the end. */
-  private final class CallBytes extends ServerStreamTracer {
+  private final class CallBytes extends ServerStreamTracer implements StreamBytes {
     private final AtomicLong heldBytes = new AtomicLong();
+    private final AtomicLong messageWireBytes = new AtomicLong();
     private final AtomicBoolean refused = new AtomicBoolean();
     private volatile ServerCall<?, ?> call;
     private volatile Executor callThread;
+    private volatile Runnable onRefused;
+    private long messageBytes; // of the message being handed to the service, on the call's thread
 
     @Override
     public Context filterContext(Context context) {
@@ -137,7 +201,13 @@ final class InFlightBudget implements ServerInterceptor {
 
     @Override
     public void inboundWireSize(long bytes) {
+      messageWireBytes.addAndGet(bytes);
       take(bytes);
+    }
+
+    /** The bytes read off the connection for the message now whole (a message is read only once asked for). */
+    long messageWireBytes() {
+      return messageWireBytes.getAndSet(0);
     }
 
     @Override
@@ -153,11 +223,29 @@ final class InFlightBudget implements ServerInterceptor {
       }
     }
 
-    long heldBytes() {
-      return heldBytes.get();
+    @Override
+    public long messageBytes() {
+      return messageBytes;
     }
 
-    boolean refused() {
+    @Override
+    public void onRefused(Runnable hook) {
+      onRefused = hook;
+    }
+
+    @Override
+    public void release(long bytes) {
+      for (long held = heldBytes.get(); held > 0; held = heldBytes.get()) {
+        long given = Math.min(held, bytes);
+        if (heldBytes.compareAndSet(held, held - given)) {
+          changed.accept(usedBytes.addAndGet(-given));
+          return;
+        }
+      }
+    }
+
+    @Override
+    public boolean refused() {
       return refused.get();
     }
 
@@ -193,7 +281,13 @@ final class InFlightBudget implements ServerInterceptor {
       // before the interceptor has attached it); the service never sees a refused call (its message and
       // half-close are held back), so this close is the call's only one
       ServerCall<?, ?> refusedCall = call;
-      callThread.execute(() -> refusedCall.close(Status.RESOURCE_EXHAUSTED.withDescription(why), new Metadata()));
+      Runnable hook = onRefused;
+      callThread.execute(() -> {
+        refusedCall.close(Status.RESOURCE_EXHAUSTED.withDescription(why), new Metadata());
+        if (hook != null) {
+          hook.run();
+        }
+      });
     }
   }
 

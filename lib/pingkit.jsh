@@ -6,7 +6,8 @@
 //SOURCES Pacer.java LoadRun.java PingMeasurement.java Session.java Dialer.java Connection.java ServerStream.java
 //SOURCES EventLoops.java Diagnosis.java Overhead.java WireClock.java FrameTap.java ArrivalWatch.java
 //SOURCES SampleHistogram.java
-//SOURCES ReportOptions.java ConnectionOptions.java Target.java RunningServer.java ServerWarmUp.java
+//SOURCES ReportOptions.java ConnectionOptions.java Target.java RunningServer.java PingStreamService.java
+//SOURCES ServerWarmUp.java
 //SOURCES InFlightBudget.java MemoryReturn.java CallLogger.java HealthCommands.java Drain.java ServerFlags.java
 //SOURCES Pem.java Pingkit.java
 import java.time.Duration;

@@ -44,15 +44,6 @@ class InFlightBudgetTest {
     return ended;
   }
 
-  /** Waits for {@code condition}, checking it every millisecond, for at most {@code seconds}. */
-  private static void await(java.util.function.BooleanSupplier condition, int seconds, String what) {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    while (!condition.getAsBoolean()) {
-      assertTrue(System.nanoTime() < deadline, "not within " + seconds + " s: " + what);
-      java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
-    }
-  }
-
   @Test
   void bigDelayedPingsBeyondTheBudgetAreRefusedAtOnceWhileSmallCallsAreStillAnswered() throws Exception {
     // 8 MiB, of which 7 MiB for big calls. A ping holds its request (the payload and 10 bytes of fields) and its
@@ -68,7 +59,7 @@ class InFlightBudgetTest {
         for (int i = 0; i < 3; i++) {
           accepted.add(ping(channel, payloadBytes, 12_000));
         }
-        await(() -> server.inFlightBytes() == heldByThree, 30, "3 big pings held");
+        TestSupport.await(() -> server.inFlightBytes() == heldByThree, 30, "3 big pings held");
 
         List<CompletableFuture<Status>> beyond = new ArrayList<>();
         for (int i = 0; i < 7; i++) {
@@ -82,7 +73,7 @@ class InFlightBudgetTest {
         }
         assertEquals(7, server.refusedForBytes());
         // what the refused ones had read is given back: only the three accepted ones are held
-        await(() -> server.inFlightBytes() == heldByThree, 10, "the refused pings' bytes given back");
+        TestSupport.await(() -> server.inFlightBytes() == heldByThree, 10, "the refused pings' bytes given back");
 
         // no room is left for big calls: a small ping and a health check are answered all the same
         assertEquals(Status.OK, ping(channel, 100, 0).get(10, TimeUnit.SECONDS));
@@ -96,7 +87,60 @@ class InFlightBudgetTest {
       } finally {
         TestSupport.close(channel);
       }
-      await(() -> server.inFlightBytes() == 0, 10, "nothing held once every call has ended");
+      TestSupport.await(() -> server.inFlightBytes() == 0, 10, "nothing held once every call has ended");
+    }
+  }
+
+  @Test
+  void aClientThatNeverReadsItsRepliesCannotPushTheServerOverItsBudget() throws Exception {
+    int payloadBytes = 1_223_328; // as above: three pings and their echoes fill the 7 MiB for big calls
+    long heldByThree = 3 * 2 * (payloadBytes + 4L); // no delay: the payload and 4 bytes of fields
+    try (RunningServer server = PingServer.start("--max-inflight-bytes", "8MiB", "--warmup", "0s", "127.0.0.1:0")) {
+      // a gRPC client that grants 64 KiB of window and never asks for a message: the server's echoes (no delay)
+      // go out until the window is used up, and the rest waits in the server
+      ManagedChannel nonReader = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forTarget(server.target())
+          .usePlaintext().flowControlWindow(65_535).build();
+      ManagedChannel other = TestSupport.plaintext(server.target());
+      List<io.grpc.ClientCall<PingMessage, PingMessage>> calls = new ArrayList<>();
+      List<CompletableFuture<Status>> ends = new ArrayList<>();
+      try {
+        PingMessage big = PingMessage.newBuilder().setPayload("x".repeat(payloadBytes)).build();
+        for (int i = 0; i < 10; i++) {
+          var call = nonReader.newCall(PingServerGrpc.getPingMethod(), io.grpc.CallOptions.DEFAULT);
+          CompletableFuture<Status> ended = new CompletableFuture<>();
+          call.start(new io.grpc.ClientCall.Listener<>() {
+            @Override
+            public void onClose(Status status, io.grpc.Metadata trailers) {
+              ended.complete(status);
+            }
+          }, new io.grpc.Metadata());
+          call.sendMessage(big);
+          call.halfClose(); // and no call.request(): its reply is never read
+          calls.add(call);
+          ends.add(ended);
+          if (i == 2) {
+            TestSupport.await(() -> server.inFlightBytes() == heldByThree, 30, "3 big pings held, their echoes unread");
+          }
+        }
+        for (CompletableFuture<Status> ended : ends.subList(3, 10)) {
+          Status status = ended.get(30, TimeUnit.SECONDS);
+          assertEquals(Status.Code.RESOURCE_EXHAUSTED, status.getCode(), status.toString());
+        }
+        assertEquals(heldByThree, server.inFlightBytes(), "the server holds the three unread echoes, no more");
+        assertFalse(ends.subList(0, 3).stream().anyMatch(CompletableFuture::isDone), "unread echoes, calls open");
+
+        // meanwhile another client is served: small calls answered, big ones refused while the budget is full
+        assertEquals(Status.OK, ping(other, 100, 0).get(10, TimeUnit.SECONDS));
+        assertEquals(ServingStatus.SERVING, TestSupport.health(other, "ping"));
+        assertEquals(Status.Code.RESOURCE_EXHAUSTED, ping(other, payloadBytes, 0).get(30, TimeUnit.SECONDS).getCode());
+
+        // the non-reader gives up: what its calls held is given back
+        calls.forEach(call -> call.cancel("the test gives up", null));
+        TestSupport.await(() -> server.inFlightBytes() == 0, 10, "nothing held once the unread calls are cancelled");
+      } finally {
+        TestSupport.close(nonReader);
+        TestSupport.close(other);
+      }
     }
   }
 
@@ -129,7 +173,7 @@ class InFlightBudgetTest {
       } finally {
         TestSupport.close(channel);
       }
-      await(() -> server.inFlightBytes() == 0, 10, "nothing held once the call has ended");
+      TestSupport.await(() -> server.inFlightBytes() == 0, 10, "nothing held once the call has ended");
     }
   }
 

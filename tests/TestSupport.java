@@ -123,7 +123,7 @@ final class TestSupport {
     // health.proto is copied out of its grpc/ folder: generated as grpc.health.v1 it would hide the grpc module
     Files.copy(healthProto, dir.resolve("health.proto"));
     run(dir, PYTHON, "-m", "grpc_tools.protoc", "-I" + repo().resolve("proto"), "-I.", "--python_out=.",
-        "--grpc_python_out=.", "ping.proto", "health.proto");
+        "--grpc_python_out=.", "ping.proto", "ping_stream.proto", "health.proto");
     return dir;
   }
 
@@ -139,6 +139,15 @@ final class TestSupport {
       }
     }
     throw new IllegalStateException("run the tests from the repository (or set PINGKIT_HOME)");
+  }
+
+  /** Waits for {@code condition}, checking it every millisecond, for at most {@code seconds}. */
+  static void await(java.util.function.BooleanSupplier condition, int seconds, String what) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (!condition.getAsBoolean()) {
+      assertTrue(System.nanoTime() < deadline, "not within " + seconds + " s: " + what);
+      java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+    }
   }
 
   static boolean onPath(String command) {
