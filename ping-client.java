@@ -2,21 +2,17 @@
 //JAVA 17+
 //SOURCES lib/Pingkit.java lib/Pem.java lib/Target.java lib/ConnectionOptions.java lib/ReportOptions.java
 //SOURCES lib/SampleHistogram.java lib/ArrivalWatch.java lib/FrameTap.java lib/WireClock.java lib/Overhead.java
-//SOURCES lib/Diagnosis.java lib/EventLoops.java lib/ServerStream.java lib/Connection.java lib/Dialer.java
-//SOURCES lib/Session.java lib/PingMeasurement.java
+//SOURCES lib/Diagnosis.java lib/EventLoops.java lib/ServerStream.java lib/EchoStream.java lib/Connection.java
+//SOURCES lib/Dialer.java
+//SOURCES lib/Session.java lib/PingMeasurement.java lib/PingIterations.java
 //SOURCES lib/LoadRun.java lib/Pacer.java lib/LoadResult.java lib/LoadEngine.java lib/Load.java
 // class-data sharing: a cached run starts sooner (B5, bench/startup.sh); its JVM notes stay off stdout
 //CDS
 //JAVA_OPTIONS -Xlog:cds=off -Xlog:cds+dynamic=off
 
-import io.grpc.StatusRuntimeException;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -36,6 +32,7 @@ import pingkit.fgrpc.PingServerGrpc;
         "  ping-client -n 0 --delay 100ms 127.0.0.1:8079      continuous, until Ctrl-C",
         "  ping-client --cacert ca.pem -H 'x-user: me' https://server:8443",
         "  ping-client --payload-size 1024 --json unix:/tmp/ping.sock",
+        "  ping-client --stream -n 100 localhost:8079              over one stream of messages",
         Pingkit.EXIT_CODES_FOOTER})
 class PingClient implements Callable<Integer> {
   @Mixin
@@ -60,6 +57,10 @@ class PingClient implements Callable<Integer> {
       description = "wait between iterations (default: 1s with -n 0, like ICMP ping; none otherwise)")
   Duration interval;
 
+  @Option(names = "--stream", description = "ping over one long-lived stream (/pingkit.PingStream/Echo of"
+      + " ping-server) instead of a call a ping; the time to open the stream is reported on its own line")
+  boolean stream;
+
   @Mixin
   ReportOptions report = new ReportOptions();
 
@@ -74,6 +75,10 @@ class PingClient implements Callable<Integer> {
   public Integer call() {
     Session session = Session.start("ping-client", connection, report);
     if (load.active()) {
+      if (stream) {
+        throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--stream does not take load-mode flags (-c, -s, -qps, -t)"
+            + " yet: it pings over one stream");
+      }
       return runLoad(session);
     }
     boolean lineEach = iterations() == 0 || connection.verbose();
@@ -123,94 +128,8 @@ class PingClient implements Callable<Integer> {
     try (Connection server = new Dialer(connection).connect(maxMessageBytes, true)) {
       PingMessage message = PingMessage.newBuilder()
           .setPayload(payloadText).setDelayNanos(delay.toNanos()).build();
-      call(server, message, callTimeout, "warm-up ping");
-      Iterations run = new Iterations(server, message, callTimeout, iterations, stop, eachIteration);
-      try {
-        // without a pause the iterations follow each other on the event loop; with one, this thread waits it
-        boolean more;
-        do {
-          more = await(run.start(pause.isZero() ? Long.MAX_VALUE : 1));
-        } while (more && !awaitStop(stop, pause));
-      } catch (Pingkit.UserError e) {
-        if (run.measurement.iterations() == 0) {
-          throw e;
-        }
-        return run.result(payloadText, delay, e); // what was measured before the failure
-      }
-      return run.result(payloadText, delay, null);
-    }
-  }
-
-  /**
-   * Fortio's iterations, each call started from the previous one's callback on the connection's event loop:
-   * no call waits for a thread to wake up, which a blocking call does twice (B1, bench/rtt.java).
-   * Only one call is in flight at a time, so the fields need no lock; {@link #start}'s future publishes them.
-   */
-  private static final class Iterations {
-    private final Connection server;
-    private final Duration callTimeout;
-    private final long lastIteration; // 0: until stopped
-    private final CountDownLatch stop;
-    private final Consumer<String> eachIteration;
-    private final PingMeasurement measurement = new PingMeasurement();
-    private PingMessage message;
-    private long leftInRun;
-    private CompletableFuture<Boolean> running;
-
-    Iterations(Connection server, PingMessage message, Duration callTimeout, long lastIteration,
-        CountDownLatch stop, Consumer<String> eachIteration) {
-      this.server = server;
-      this.message = message;
-      this.callTimeout = callTimeout;
-      this.lastIteration = lastIteration;
-      this.stop = stop;
-      this.eachIteration = eachIteration;
-    }
-
-    /** Runs up to {@code iterations}; the future tells whether more are due (false: all done, or stopped). */
-    CompletableFuture<Boolean> start(long iterations) {
-      running = new CompletableFuture<>();
-      leftInRun = iterations;
-      next();
-      return running;
-    }
-
-    private void next() {
-      if (measurement.iterations() == lastIteration && lastIteration != 0 || stop.getCount() == 0) {
-        running.complete(false);
-      } else if (leftInRun-- == 0) {
-        running.complete(true);
-      } else {
-        long seq = measurement.iterations() + 1;
-        PingMessage sent = message.toBuilder().setSeq(seq).setTs(Pingkit.wallClockNanos()).build();
-        call(sent, seq, (first, firstClock) -> call(sent, seq, (second, secondClock) -> {
-          PingMeasurement.Iteration iteration =
-              measurement.record(seq, firstClock, secondClock, first.getTs(), second.getTs(), sent.getDelayNanos());
-          if (eachIteration != null) { // the line is not made otherwise: this is the network thread
-            eachIteration.accept(iteration.line());
-          }
-          message = second;
-          next();
-        }));
-      }
-    }
-
-    private void call(PingMessage request, long seq, BiConsumer<PingMessage, WireClock.CallClock> then) {
-      server.call(PingServerGrpc.getPingMethod(), request, callTimeout, (reply, failure, clock) -> {
-        if (failure != null) {
-          running.completeExceptionally(server.failure("ping " + seq, failure));
-          return;
-        }
-        try {
-          then.accept(reply, clock);
-        } catch (RuntimeException | Error e) {
-          running.completeExceptionally(e); // never leave the waiting thread hanging
-        }
-      });
-    }
-
-    PingMeasurement.Result result(String payloadText, Duration delay, Pingkit.UserError failure) {
-      return measurement.result(server.target.display(), utf8Bytes(payloadText), delay, failure);
+      var plan = new PingIterations.Plan(message, callTimeout, iterations, pause, stop, eachIteration);
+      return stream ? PingIterations.overStream(server, plan) : PingIterations.byCalls(server, plan);
     }
   }
 
@@ -227,39 +146,6 @@ class PingClient implements Callable<Integer> {
     LoadRun.Calls pings = new LoadRun.Calls("Ping", LoadRun.unaryCall(PingServerGrpc.getPingMethod(), message,
         connection.callTimeout(delay), reply -> "SERVING"), "SERVING", true);
     return Load.execute(session, load, new LoadRun(plan, dialer, utf8Bytes(payloadText) + 1024, pings));
-  }
-
-  /** Waits {@code pause}, or less when stopped; returns whether a stop was asked for. */
-  private static boolean awaitStop(CountDownLatch stop, Duration pause) {
-    try {
-      return stop.await(pause.toNanos(), TimeUnit.NANOSECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return true;
-    }
-  }
-
-  /** The outcome of {@code running}, rethrowing its failure as it was thrown. */
-  private static boolean await(CompletableFuture<Boolean> running) {
-    try {
-      return running.get();
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof RuntimeException failure) {
-        throw failure;
-      }
-      throw (Error) e.getCause();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new Pingkit.UserError(Pingkit.EXIT_INTERRUPTED, "interrupted");
-    }
-  }
-
-  private static PingMessage call(Connection server, PingMessage message, Duration timeout, String what) {
-    try {
-      return server.callBlocking(PingServerGrpc.getPingMethod(), message, timeout).reply();
-    } catch (StatusRuntimeException e) {
-      throw server.failure(what, e);
-    }
   }
 
   private static int utf8Bytes(String text) {

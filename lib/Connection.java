@@ -169,6 +169,13 @@ final class Connection implements AutoCloseable {
     return stream;
   }
 
+  /** Opens a stream of echoes on {@code method}, used one message at a time; its answers count as the server's. */
+  <M> EchoStream<M> echoStream(MethodDescriptor<M, M> method) {
+    WireClock.CallClock streamClock = new WireClock.CallClock();
+    return new EchoStream<>(channel.newCall(method, CallOptions.DEFAULT.withStreamTracerFactory(
+        streamClock.factory())), streamClock, this::answered);
+  }
+
   /** Records that the server answered a call: later failures are the RPC's, not the connection's. */
   void answered() {
     if (!answered && phases != null) {

@@ -65,7 +65,8 @@ final class FrameTap extends ChannelDuplexHandler {
         headersEnded = opening;
         opening = null;
       }
-      if ((type == HEADERS || type == DATA) && (flags & END_STREAM) != 0) {
+      // a request's last frame; on a stream of messages, each message's (the latest flush is its time out)
+      if (type == DATA || type == HEADERS && (flags & END_STREAM) != 0) {
         StreamTimes times = streams.get(streamId);
         if (times != null) {
           endedSinceFlush.add(times);
@@ -85,7 +86,9 @@ final class FrameTap extends ChannelDuplexHandler {
       }
       StreamTimes times = streams.get(streamId);
       if (times != null) {
-        if (times.inNanos == 0 && !answersBegun.contains(times)) {
+        // an answer begins: the first frame back, or on a stream of messages the first since the last went out
+        boolean begins = times.inNanos == 0 || type == DATA && times.inNanos < times.outNanos;
+        if (begins && !answersBegun.contains(times)) {
           answersBegun.add(times);
         }
         if (type == RST_STREAM || (flags & END_STREAM) != 0 && (type == HEADERS || type == DATA)) {
@@ -236,7 +239,8 @@ final class FrameTap extends ChannelDuplexHandler {
 
   /**
    * What the socket saw of one stream: when its request's last bytes went out, when its answer began, and when
-   * it was let out by another stream's end (it had waited for the server's limit on streams), if it was.
+   * it was let out by another stream's end (it had waited for the server's limit on streams), if it was. On a
+   * stream of messages, one in flight at a time, the first two are those of its latest message.
    */
   static final class StreamTimes {
     volatile long outNanos;

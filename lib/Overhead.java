@@ -28,7 +28,7 @@ final class Overhead {
   }
 
   /** An answered call's times. */
-  void record(WireClock.CallClock clock) {
+  void record(WireClock.Timed clock) {
     long before = clock.sendOverheadNanos();
     long after = clock.receiveOverheadNanos();
     total.record(before + after);
@@ -52,11 +52,16 @@ final class Overhead {
 
   /** One line (two with {@code byPhase}, -v): the client's time per call, apart from the RTT. */
   String format(SampleHistogram.Unit unit, boolean byPhase) {
+    return format(unit, byPhase, "calls");
+  }
+
+  /** The same, of {@code timed} ("calls", "messages"). */
+  String format(SampleHistogram.Unit unit, boolean byPhase, String timed) {
     String name = unit == SampleHistogram.Unit.MICROS ? "usec" : "seconds";
-    String line = String.format(Locale.ROOT, "Client overhead %s : avg %s p50 %s p99 %s max %s over %d calls"
+    String line = String.format(Locale.ROOT, "Client overhead %s : avg %s p50 %s p99 %s max %s over %d %s"
         + " (not in the RTT)%n", name, SampleHistogram.number(total.avg(unit)),
         SampleHistogram.number(total.percentile(50, unit)), SampleHistogram.number(total.percentile(99, unit)),
-        SampleHistogram.number(total.max(unit)), total.count());
+        SampleHistogram.number(total.max(unit)), total.count(), timed);
     return !byPhase ? line : line + String.format(Locale.ROOT, "Client overhead %s by phase : before the wire"
         + " avg %s, after the wire avg %s%n", name, SampleHistogram.number(beforeWireAvg(unit)),
         SampleHistogram.number(afterWireAvg(unit)));

@@ -31,7 +31,7 @@ final class PingMeasurement {
    * Records iteration {@code seq}: the first ping left at t1a and its answer came back at t2a (the client's
    * clock); the server stamped t1b and t2b at its two receipts, and answered each {@code delayNanos} later.
    */
-  Iteration record(long seq, WireClock.CallClock first, WireClock.CallClock second, long t1b, long t2b,
+  Iteration record(long seq, WireClock.Timed first, WireClock.Timed second, long t1b, long t2b,
       long delayNanos) {
     long rtt1Nanos = first.rttNanos();
     long rtt2Nanos = second.rttNanos();
@@ -57,13 +57,17 @@ final class PingMeasurement {
     return iterations;
   }
 
-  Result result(String target, int payloadBytes, Duration delay, Pingkit.UserError failure) {
-    return new Result(target, iterations, payloadBytes, delay, rttHistogram, clockSkewHistogram, overhead,
-        failure);
+  /** The run's result; {@code streamOpenNanos}: over one stream, the time it took to open (else -1). */
+  Result result(String target, int payloadBytes, Duration delay, long streamOpenNanos, Pingkit.UserError failure) {
+    return new Result(target, iterations, payloadBytes, delay, streamOpenNanos, rttHistogram, clockSkewHistogram,
+        overhead, failure);
   }
 
-  /** The measurements of one run, and what cut it short (null: nothing). */
-  record Result(String target, long iterations, int payloadBytes, Duration delay,
+  /**
+   * The measurements of one run, and what cut it short (null: nothing). Over a stream, {@code streamOpenNanos} is
+   * from its first message sent to that message's echo back, the stream's setup included (else -1).
+   */
+  record Result(String target, long iterations, int payloadBytes, Duration delay, long streamOpenNanos,
       SampleHistogram rttHistogram, SampleHistogram clockSkewHistogram, Overhead clientOverhead,
       Pingkit.UserError failure) implements Session.Report {
 
@@ -77,7 +81,9 @@ final class PingMeasurement {
       SampleHistogram.Unit micros = SampleHistogram.Unit.MICROS;
       return clockSkewHistogram.format("Clock skew histogram usec", percentiles, micros)
           + rttHistogram.format("RTT histogram usec", percentiles, micros)
-          + clientOverhead.format(micros, overheadByPhase)
+          + clientOverhead.format(micros, overheadByPhase, streamOpenNanos < 0 ? "calls" : "messages")
+          + (streamOpenNanos < 0 ? "" : String.format(Locale.ROOT, "Stream opened in %s usec (first message sent"
+              + " to its echo back, the stream's setup included)%n", number(streamOpenNanos / 1e3)))
           + String.format(Locale.ROOT, "Average RTT %s usec over %d samples (%d iterations) to %s%n",
               number(rttHistogram.avg(micros)), rttHistogram.count(), iterations, target);
     }
@@ -90,6 +96,9 @@ final class PingMeasurement {
       json.put("payloadBytes", payloadBytes);
       json.put("delaySeconds", delay.toNanos() / 1e9);
       json.put("averageRttSeconds", averageRttSeconds());
+      if (streamOpenNanos >= 0) {
+        json.put("streamOpenSeconds", streamOpenNanos / 1e9);
+      }
       json.put("rttMicros", rttHistogram.toJson(percentiles));
       json.put("clockSkewMicros", clockSkewHistogram.toJson(percentiles));
       clientOverhead.putJson(json, percentiles);

@@ -38,8 +38,31 @@ final class WireClock {
     return channel;
   }
 
-  /** One call's times, in {@link System#nanoTime()} nanoseconds: at the application and at the socket. */
-  static final class CallClock extends ClientStreamTracer {
+  /** A call's or a message's times, in {@link System#nanoTime()} nanoseconds: at the application and the socket. */
+  interface Timed {
+    /** Whether the socket's times were taken: the request went out, and an answer came back. */
+    boolean onWire();
+
+    /** When the request's last bytes were handed to the socket (without wire times: when it was sent). */
+    long wireOutNanos();
+
+    /** When the answer's first bytes came back (without wire times: when it was handed over). */
+    long wireInNanos();
+
+    /** The network's and the server's time: from the request handed to the socket to the answer back. */
+    default long rttNanos() {
+      return wireInNanos() - wireOutNanos();
+    }
+
+    /** The client's own time before the wire: building, encoding and queueing the request. */
+    long sendOverheadNanos();
+
+    /** The client's own time after the wire: reading, decoding and handing over the answer. */
+    long receiveOverheadNanos();
+  }
+
+  /** One call's times. */
+  static final class CallClock extends ClientStreamTracer implements Timed {
     final long appSendNanos = System.nanoTime();
     private FrameTap.StreamTimes stream;
     private long appReceiveNanos;
@@ -62,33 +85,33 @@ final class WireClock {
     /** The call ended for the application (answered: with a reply): its end is being handed over now. */
     void received(boolean answered) {
       appReceiveNanos = System.nanoTime();
-      if (answered && !onWire() && unavailableSaid.compareAndSet(false, true)) {
-        log.warning("no wire times on this connection: its RTTs include the client's own time");
+      if (answered && !onWire()) {
+        sayUnavailable();
       }
     }
 
-    /** Whether the socket's times were taken: the request went out, and an answer came back. */
-    boolean onWire() {
+    /** The socket's times of the call's stream (null: not known yet, or not on the wire). */
+    FrameTap.StreamTimes stream() {
+      return stream;
+    }
+
+    @Override
+    public boolean onWire() {
       return stream != null && stream.outNanos != 0 && stream.inNanos != 0;
     }
 
-    /** When the request's last bytes were handed to the socket (without wire times: when the call started). */
-    long wireOutNanos() {
+    @Override
+    public long wireOutNanos() {
       return onWire() ? stream.outNanos : appSendNanos;
     }
 
-    /** When the answer's first bytes came back (without wire times: when the call ended). */
-    long wireInNanos() {
+    @Override
+    public long wireInNanos() {
       return onWire() ? stream.inNanos : appReceiveNanos;
     }
 
     long appReceiveNanos() {
       return appReceiveNanos;
-    }
-
-    /** The network's and the server's time: from the request handed to the socket to the answer back. */
-    long rttNanos() {
-      return wireInNanos() - wireOutNanos();
     }
 
     /**
@@ -104,14 +127,70 @@ final class WireClock {
       return serverQueueNanos() + rttNanos();
     }
 
-    /** The client's own time before the wire: building, encoding and queueing the request. */
-    long sendOverheadNanos() {
+    @Override
+    public long sendOverheadNanos() {
       return wireOutNanos() - appSendNanos - serverQueueNanos();
     }
 
-    /** The client's own time after the wire: reading, decoding and handing over the answer. */
-    long receiveOverheadNanos() {
+    @Override
+    public long receiveOverheadNanos() {
       return appReceiveNanos - wireInNanos();
+    }
+  }
+
+  /**
+   * One message's times on a stream of messages, one in flight at a time: the stream's socket times, read when
+   * its answer is handed over, are this message's when they are later than its sending.
+   */
+  static final class MessageClock implements Timed {
+    final long appSendNanos = System.nanoTime();
+    private long wireOutNanos;
+    private long wireInNanos;
+    private long appReceiveNanos;
+    private boolean onWire;
+
+    /** Its answer is being handed over now; {@code stream}: the stream's socket times (null: none). */
+    void received(FrameTap.StreamTimes stream) {
+      appReceiveNanos = System.nanoTime();
+      long outNanos = stream == null ? 0 : stream.outNanos;
+      long inNanos = stream == null ? 0 : stream.inNanos;
+      onWire = outNanos >= appSendNanos && inNanos >= outNanos;
+      wireOutNanos = onWire ? outNanos : appSendNanos;
+      wireInNanos = onWire ? inNanos : appReceiveNanos;
+      if (!onWire) {
+        sayUnavailable();
+      }
+    }
+
+    @Override
+    public boolean onWire() {
+      return onWire;
+    }
+
+    @Override
+    public long wireOutNanos() {
+      return wireOutNanos;
+    }
+
+    @Override
+    public long wireInNanos() {
+      return wireInNanos;
+    }
+
+    @Override
+    public long sendOverheadNanos() {
+      return wireOutNanos - appSendNanos;
+    }
+
+    @Override
+    public long receiveOverheadNanos() {
+      return appReceiveNanos - wireInNanos;
+    }
+  }
+
+  private static void sayUnavailable() {
+    if (unavailableSaid.compareAndSet(false, true)) {
+      log.warning("no wire times on this connection: its RTTs include the client's own time");
     }
   }
 }

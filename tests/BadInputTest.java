@@ -144,6 +144,7 @@ class BadInputTest {
         row("ping-client [::1", 1, "target '[::1': '[' without ']'", "[::1"),
         row("ping-client 127.0.0.1:70000", 1, "port '70000' is not 1-65535", "127.0.0.1:70000"),
         row("ping-client -n -1", 1, "-n must be 0", "-n", "-1", target),
+        row("ping-client --stream -c 2", 1, "--stream does not take load-mode flags", "--stream", "-c", "2", target),
         row("ping-client -n ten", 1, "'ten' is not an int", "-n", "ten", target),
         row("ping-client -c 0", 1, "-c must be 1 to 10000", "-c", "0", target),
         row("ping-client -qps -5", 1, "-qps must be 0", "-qps", "-5", target),

@@ -11,8 +11,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Our clients against an independent server: Debian's python3-grpcio serving fgrpc.PingServer and
- * grpc.health.v1 from stubs generated at test time (proto/ and Debian's grpc-proto). Skipped without them,
+ * Our clients against an independent server: Debian's python3-grpcio serving fgrpc.PingServer, pingkit.PingStream
+ * and grpc.health.v1 from stubs generated at test time (proto/ and Debian's grpc-proto). Skipped without them,
  * unless PINGKIT_REQUIRE_PYTHON=1 (CI).
  */
 class IndependentServerTest {
@@ -21,7 +21,7 @@ class IndependentServerTest {
   private static final String SERVER = """
       import sys, time, threading, grpc
       from concurrent import futures
-      import ping_pb2, ping_pb2_grpc
+      import ping_pb2, ping_pb2_grpc, ping_stream_pb2_grpc
       import health_pb2, health_pb2_grpc
 
       class Ping(ping_pb2_grpc.PingServerServicer):
@@ -32,6 +32,15 @@ class IndependentServerTest {
               return ping_pb2.PingMessage(seq=request.seq, ts=received, payload=request.payload,
                                           delayNanos=request.delayNanos)
 
+      class Stream(ping_stream_pb2_grpc.PingStreamServicer):
+          def Echo(self, requests, context):
+              for request in requests:
+                  received = time.time_ns()
+                  if request.delayNanos > 0:
+                      time.sleep(request.delayNanos / 1e9)
+                  yield ping_pb2.PingMessage(seq=request.seq, ts=received, payload=request.payload,
+                                             delayNanos=request.delayNanos)
+
       class Health(health_pb2_grpc.HealthServicer):
           STATUSES = {"": 1, "ping": 1, "ping_down": 2}
           def Check(self, request, context):
@@ -41,8 +50,9 @@ class IndependentServerTest {
 
       server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
       ping_pb2_grpc.add_PingServerServicer_to_server(Ping(), server)
-      if "--no-health" not in sys.argv:
+      if "--ping-only" not in sys.argv:  # like Fortio's server
           health_pb2_grpc.add_HealthServicer_to_server(Health(), server)
+          ping_stream_pb2_grpc.add_PingStreamServicer_to_server(Stream(), server)
       port = server.add_insecure_port("127.0.0.1:0")
       server.start()
       print("listening on tcp 127.0.0.1:%d" % port, flush=True)
@@ -51,21 +61,21 @@ class IndependentServerTest {
 
   private static Path dir;
   private static TestSupport.ScriptProcess withHealth;
-  private static TestSupport.ScriptProcess withoutHealth;
+  private static TestSupport.ScriptProcess pingOnly;
 
   @BeforeAll
   static void startPythonServers() throws Exception {
     dir = TestSupport.pythonGrpc();
     Files.writeString(dir.resolve("server.py"), SERVER);
     withHealth = TestSupport.ScriptProcess.start(List.of(PYTHON, "server.py"), dir);
-    withoutHealth = TestSupport.ScriptProcess.start(List.of(PYTHON, "server.py", "--no-health"), dir);
+    pingOnly = TestSupport.ScriptProcess.start(List.of(PYTHON, "server.py", "--ping-only"), dir);
   }
 
   @AfterAll
   static void stopPythonServers() {
     if (withHealth != null) {
       withHealth.close();
-      withoutHealth.close();
+      pingOnly.close();
     }
   }
 
@@ -75,6 +85,25 @@ class IndependentServerTest {
     PingMeasurement.Result result = PingClient.run("-n", "5", "--payload", "hi", "--delay", "1ms", target);
     assertEquals(15, result.rttHistogram().count());
     assertEquals(5, result.clockSkewHistogram().count());
+  }
+
+  @Test
+  void pingClientMeasuresAPythonStreamingServer() {
+    String target = "127.0.0.1:" + withHealth.awaitListeningPort();
+    PingMeasurement.Result result = PingClient.run("--stream", "-n", "5", "--payload", "hi", "--delay", "1ms",
+        target);
+    assertEquals(5, result.iterations());
+    assertEquals(15, result.rttHistogram().count());
+    assertEquals(5, result.clockSkewHistogram().count());
+    org.junit.jupiter.api.Assertions.assertTrue(result.streamOpenNanos() > 0, result.toString());
+  }
+
+  @Test
+  void aServerWithoutTheStreamingServiceIsReportedAsUnimplemented() {
+    String target = "127.0.0.1:" + pingOnly.awaitListeningPort();
+    Pingkit.UserError e = assertThrows(Pingkit.UserError.class, () -> PingClient.run("--stream", target));
+    assertEquals(Pingkit.EXIT_RPC_FAILED, e.exitCode);
+    org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("UNIMPLEMENTED"), e.getMessage());
   }
 
   @Test
@@ -89,7 +118,7 @@ class IndependentServerTest {
 
   @Test
   void aServerWithoutHealthServiceIsReportedAsUnimplemented() {
-    String target = "127.0.0.1:" + withoutHealth.awaitListeningPort();
+    String target = "127.0.0.1:" + pingOnly.awaitListeningPort();
     Pingkit.UserError e = assertThrows(Pingkit.UserError.class, () -> HealthCheck.check(target, "", 1));
     assertEquals(Pingkit.EXIT_RPC_FAILED, e.exitCode);
     org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("UNIMPLEMENTED"), e.getMessage());

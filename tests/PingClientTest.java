@@ -49,6 +49,35 @@ class PingClientTest {
     }
 
     @Test
+    void overOneStreamEachIterationGivesTheSameSamplesAndTheStreamsOpeningTime() {
+      PingMeasurement.Result result = PingClient.run("--stream", "-n", "7", "--payload", "abc",
+          servers.plaintext().target());
+      assertEquals(7, result.iterations());
+      assertEquals(21, result.rttHistogram().count());
+      assertEquals(7, result.clockSkewHistogram().count());
+      assertEquals(14, result.clientOverhead().total.count(), "two messages an iteration");
+      assertTrue(result.clientOverhead().wireTimes(), "every message timed at the socket");
+      assertTrue(result.rttHistogram().min(SampleHistogram.Unit.MICROS) > 0, "RTTs are positive");
+      assertTrue(result.streamOpenNanos() > 0, "the stream's opening: " + result.streamOpenNanos());
+      String text = result.format(List.of(50.0), false);
+      assertTrue(text.contains("Stream opened in "), text);
+      JsonObject json = JsonParser.parseString(ReportOptions.toJson(result.toJson(List.of(50.0))))
+          .getAsJsonObject();
+      assertEquals(result.streamOpenNanos() / 1e9, json.get("streamOpenSeconds").getAsDouble(), 1e-12);
+    }
+
+    @Test
+    void overAStreamClockSkewOnOneMachineIsSmallComparedWithTheRoundTrip() {
+      PingMeasurement.Result result = PingClient.run("--stream", "-n", "300", "--delay", "1ms",
+          servers.plaintext().target());
+      double medianSkewMicros = result.clockSkewHistogram().percentile(50, SampleHistogram.Unit.MICROS);
+      double medianRttMicros = result.rttHistogram().percentile(50, SampleHistogram.Unit.MICROS);
+      assertTrue(medianRttMicros >= 1000, "a 1 ms delay is in each RTT: " + medianRttMicros);
+      assertTrue(Math.abs(medianSkewMicros) < medianRttMicros,
+          "median skew " + medianSkewMicros + " us vs median RTT " + medianRttMicros + " us");
+    }
+
+    @Test
     void clockSkewOnOneMachineIsSmallComparedWithTheRoundTrip() {
       // one clock on both ends: the skew estimate is only measurement noise, well under a round trip
       PingMeasurement.Result result = PingClient.run("-n", "300", servers.plaintext().target());
@@ -268,6 +297,18 @@ class PingClientTest {
         assertEquals(0, client.awaitExit(30));
         assertTrue(client.stdout.stream().anyMatch(l -> l.startsWith("RTT histogram usec : count")),
             client.stdout + " " + client.stderr);
+        assertTrue(client.stdout.stream().anyMatch(l -> l.startsWith("Average RTT")), client.stdout.toString());
+      }
+    }
+
+    @Test
+    void continuousModeOverAStreamStopsOnASignalAndPrintsItsHistograms() {
+      try (var client = TestSupport.ScriptProcess.java("PingClient", "--stream", "-n", "0", "--interval", "10ms",
+          servers.plaintext().target())) {
+        client.awaitStdout(line -> line.startsWith("seq 3:"), 60);
+        client.signal("TERM");
+        assertEquals(0, client.awaitExit(30));
+        assertTrue(client.stdout.stream().anyMatch(l -> l.startsWith("Stream opened in ")), client.stdout.toString());
         assertTrue(client.stdout.stream().anyMatch(l -> l.startsWith("Average RTT")), client.stdout.toString());
       }
     }
