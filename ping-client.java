@@ -90,7 +90,16 @@ class PingClient implements Callable<Integer> {
 
   /** Pings {@code target} n times (Fortio's way) and returns the average RTT in seconds. */
   static double ping(String target, int n, String payload, Duration delay) {
-    PingMeasurement.Result result = run("-n", "" + n, "--payload", payload, "--delay", delay.toNanos() + "ns", target);
+    return averageRttSeconds(run("-n", "" + n, "--payload", payload, "--delay", delay.toNanos() + "ns", target));
+  }
+
+  /** The same over one stream of messages (pingkit.PingStream/Echo): the average per-message RTT in seconds. */
+  static double stream(String target, int n, String payload, Duration delay) {
+    return averageRttSeconds(run("--stream", "-n", "" + n, "--payload", payload, "--delay", delay.toNanos() + "ns",
+        target));
+  }
+
+  private static double averageRttSeconds(PingMeasurement.Result result) {
     if (result.failure() != null) {
       throw result.failure();
     }

@@ -23,6 +23,7 @@ final class EchoStream<M> implements AutoCloseable {
   // answers as they come, or the status that ended the stream; one message is in flight at a time
   private final LinkedBlockingQueue<Object> arrivals = new LinkedBlockingQueue<>();
   private volatile WireClock.MessageClock inFlight;
+  private volatile boolean closed;
   private boolean ended;
 
   /** Starts {@code call}, timed by {@code streamClock} (its tracer); {@code answered} hears of each answer. */
@@ -45,9 +46,11 @@ final class EchoStream<M> implements AutoCloseable {
 
       @Override
       public void onClose(Status status, Metadata trailers) {
+        closed = true;
         arrivals.add(status.isOk() ? Status.INTERNAL.withDescription("the server ended the stream") : status);
       }
     }, new Metadata());
+    call.request(1); // one answer more than the messages sent: an answer to no message shows, and ends the stream
   }
 
   /**
@@ -58,15 +61,22 @@ final class EchoStream<M> implements AutoCloseable {
     if (ended) {
       throw Status.FAILED_PRECONDITION.withDescription("the stream has ended").asRuntimeException();
     }
-    inFlight = new WireClock.MessageClock();
-    call.request(1);
-    call.sendMessage(message);
-    Object arrival;
-    try {
-      arrival = arrivals.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      arrival = Status.CANCELLED.withDescription("interrupted");
+    Object arrival = closed ? arrivals.poll() : null; // ended by the server while no message was in flight
+    if (arrival == null) {
+      inFlight = new WireClock.MessageClock();
+      call.request(1);
+      try {
+        call.sendMessage(message);
+        arrival = arrivals.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
+      } catch (IllegalStateException endedMeanwhile) {
+        Object queued = arrivals.poll(); // how it ended, if onClose has told already
+        arrival = queued != null ? queued : Status.CANCELLED.withDescription("the stream ended before the message");
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        ended = true;
+        call.cancel("interrupted", null);
+        throw new Pingkit.UserError(Pingkit.EXIT_INTERRUPTED, "interrupted");
+      }
     }
     if (arrival == null) {
       call.cancel("no answer in time", null);

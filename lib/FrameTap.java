@@ -86,9 +86,14 @@ final class FrameTap extends ChannelDuplexHandler {
       }
       StreamTimes times = streams.get(streamId);
       if (times != null) {
-        // an answer begins: the first frame back, or on a stream of messages the first since the last went out
-        boolean begins = times.inNanos == 0 || type == DATA && times.inNanos < times.outNanos;
-        if (begins && !answersBegun.contains(times)) {
+        // an answer begins: the call's first frame back (not a WINDOW_UPDATE of its upload); and on a stream of
+        // messages, each message's answer: the first DATA frame since the latest went out
+        boolean callAnswer = times.inNanos == 0 && (type == HEADERS || type == DATA || type == RST_STREAM);
+        boolean messageAnswer = type == DATA && times.messageInNanos < times.outNanos;
+        if (messageAnswer) {
+          times.messageAnswering = true;
+        }
+        if ((callAnswer || messageAnswer) && !answersBegun.contains(times)) {
           answersBegun.add(times);
         }
         if (type == RST_STREAM || (flags & END_STREAM) != 0 && (type == HEADERS || type == DATA)) {
@@ -150,7 +155,14 @@ final class FrameTap extends ChannelDuplexHandler {
         lose();
       }
       for (StreamTimes times : answersBegun) {
-        times.inNanos = answersBegun.size() == 1 ? clock.arrivedNanos : clock.readNanos;
+        long inNanos = answersBegun.size() == 1 ? clock.arrivedNanos : clock.readNanos;
+        if (times.inNanos == 0) {
+          times.inNanos = inNanos;
+        }
+        if (times.messageAnswering) {
+          times.messageInNanos = inNanos;
+          times.messageAnswering = false;
+        }
       }
       answersBegun.clear();
     }
@@ -240,12 +252,15 @@ final class FrameTap extends ChannelDuplexHandler {
   /**
    * What the socket saw of one stream: when its request's last bytes went out, when its answer began, and when
    * it was let out by another stream's end (it had waited for the server's limit on streams), if it was. On a
-   * stream of messages, one in flight at a time, the first two are those of its latest message.
+   * stream of messages, one in flight at a time, its latest message went out at the latest time out, and its
+   * answer began at {@code messageInNanos}.
    */
   static final class StreamTimes {
     volatile long outNanos;
     volatile long inNanos;
+    volatile long messageInNanos;
     volatile long streamFreedNanos;
+    private boolean messageAnswering; // on the network thread: a message's answer begins in this read
   }
 
   /**

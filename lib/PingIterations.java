@@ -137,8 +137,9 @@ final class PingIterations {
     PingMeasurement measurement = new PingMeasurement();
     PingMessage message = plan.message();
     try (EchoStream<PingMessage> echoes = server.echoStream(PingStreamGrpc.getEchoMethod())) {
-      WireClock.MessageClock opening = exchange(server, echoes, message, plan.callTimeout(),
-          "the stream's first message").clock();
+      // its first message asks for no delay: its round trip is the stream's opening, not the server's wait
+      WireClock.MessageClock opening = exchange(server, echoes, message.toBuilder().setDelayNanos(0).build(),
+          plan.callTimeout(), "the stream's first message").clock();
       long streamOpenNanos = opening.wireInNanos() - opening.appSendNanos;
       try {
         for (long seq = 1; (plan.lastIteration() == 0 || seq <= plan.lastIteration()) && plan.stop().getCount() > 0;

@@ -153,7 +153,7 @@ final class WireClock {
     void received(FrameTap.StreamTimes stream) {
       appReceiveNanos = System.nanoTime();
       long outNanos = stream == null ? 0 : stream.outNanos;
-      long inNanos = stream == null ? 0 : stream.inNanos;
+      long inNanos = stream == null ? 0 : stream.messageInNanos;
       onWire = outNanos >= appSendNanos && inNanos >= outNanos;
       wireOutNanos = onWire ? outNanos : appSendNanos;
       wireInNanos = onWire ? inNanos : appReceiveNanos;

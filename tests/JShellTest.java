@@ -27,7 +27,8 @@ class JShellTest {
       String output = String.join("\n", jshell.stdout) + "\n" + String.join("\n", jshell.stderr);
       assertTrue(!output.contains("Error:") && !output.contains("Exception"), output);
       assertTrue(output.contains("server ==> PingServer listening on tcp 127.0.0.1:"), output);
-      assertTrue(Pattern.compile("\\$\\d+ ==> 0\\.\\d+").matcher(output).find(), "no average RTT: " + output);
+      assertEquals(2, Pattern.compile("\\$\\d+ ==> 0\\.\\d+").matcher(output).results().count(),
+          "an average RTT for the pings and one for the stream: " + output);
       assertTrue(output.contains("==> {SERVING=3}"), output);
     }
   }

@@ -180,6 +180,49 @@ class PingClientTest {
     }
 
     @Test
+    void overAStreamEachMessageIsTimedFromItsOwnEchoEvenWhenTheServerSendsItsHeadersFirst() throws Exception {
+      // a server that answers the stream's headers at once (as some do) and each message 20 ms later: the
+      // headers are no message's answer
+      java.util.concurrent.ScheduledExecutorService later = java.util.concurrent.Executors
+          .newSingleThreadScheduledExecutor();
+      ServerCallHandler<PingMessage, PingMessage> slowEcho = (call, headers) -> {
+        call.sendHeaders(new Metadata());
+        call.request(1);
+        return new ServerCall.Listener<>() {
+          @Override
+          public void onMessage(PingMessage request) {
+            PingMessage reply = request.toBuilder().setTs(Pingkit.wallClockNanos()).build();
+            later.schedule(() -> {
+              call.sendMessage(reply);
+              call.request(1);
+            }, 20, java.util.concurrent.TimeUnit.MILLISECONDS);
+          }
+
+          @Override
+          public void onHalfClose() {
+            later.schedule(() -> call.close(Status.OK, new Metadata()), 40, java.util.concurrent.TimeUnit.MILLISECONDS);
+          }
+        };
+      };
+      Server server = Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create())
+          .addService(ServerServiceDefinition.builder(pingkit.stream.PingStreamGrpc.SERVICE_NAME)
+              .addMethod(pingkit.stream.PingStreamGrpc.getEchoMethod(), slowEcho).build())
+          .build().start();
+      try {
+        PingMeasurement.Result result = PingClient.run("--stream", "-n", "3", "127.0.0.1:" + server.getPort());
+        assertTrue(result.clientOverhead().wireTimes(), "timed at the socket");
+        assertTrue(result.streamOpenNanos() >= 20_000_000, "the opening waited for the echo: "
+            + result.streamOpenNanos());
+        // the two client-measured samples of each iteration hold the server's 20 ms; the third is the server's
+        assertTrue(result.rttHistogram().percentile(50, SampleHistogram.Unit.MICROS) >= 20_000,
+            result.format(List.of(0.0, 50.0), false));
+      } finally {
+        server.shutdownNow();
+        later.shutdownNow();
+      }
+    }
+
+    @Test
     void jsonTakesAFileOnlyWhenTheTargetIsGivenElsewhere() {
       String[][] cases = {
           {"-", "host", "--json", "host"},
