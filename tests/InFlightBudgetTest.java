@@ -20,27 +20,34 @@ class InFlightBudgetTest {
 
   /** Starts a ping of {@code payloadBytes} asking for {@code delayMillis}; the future ends with its status. */
   private static CompletableFuture<Status> ping(ManagedChannel channel, int payloadBytes, long delayMillis) {
+    return ping(channel, payloadBytes, delayMillis, "identity");
+  }
+
+  /** The same, its request compressed with {@code compression} ("identity": not compressed). */
+  private static CompletableFuture<Status> ping(ManagedChannel channel, int payloadBytes, long delayMillis,
+      String compression) {
     CompletableFuture<Status> ended = new CompletableFuture<>();
     PingMessage request = PingMessage.newBuilder().setPayload("x".repeat(payloadBytes))
         .setDelayNanos(TimeUnit.MILLISECONDS.toNanos(delayMillis)).build();
-    PingServerGrpc.newStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS).ping(request, new StreamObserver<>() {
-      private int replies;
+    PingServerGrpc.newStub(channel).withCompression(compression).withDeadlineAfter(60, TimeUnit.SECONDS)
+        .ping(request, new StreamObserver<>() {
+          private int replies;
 
-      @Override
-      public void onNext(PingMessage reply) {
-        replies++;
-      }
+          @Override
+          public void onNext(PingMessage reply) {
+            replies++;
+          }
 
-      @Override
-      public void onError(Throwable t) {
-        ended.complete(Status.fromThrowable(t));
-      }
+          @Override
+          public void onError(Throwable t) {
+            ended.complete(Status.fromThrowable(t));
+          }
 
-      @Override
-      public void onCompleted() {
-        ended.complete(replies == 1 ? Status.OK : Status.INTERNAL.withDescription(replies + " replies"));
-      }
-    });
+          @Override
+          public void onCompleted() {
+            ended.complete(replies == 1 ? Status.OK : Status.INTERNAL.withDescription(replies + " replies"));
+          }
+        });
     return ended;
   }
 
@@ -150,24 +157,8 @@ class InFlightBudgetTest {
     try (RunningServer server = PingServer.start("--max-inflight-bytes", "4MiB", "--warmup", "0s", "127.0.0.1:0")) {
       ManagedChannel channel = TestSupport.plaintext(server.target());
       try {
-        CompletableFuture<Status> ended = new CompletableFuture<>();
-        PingMessage request = PingMessage.newBuilder().setPayload("x".repeat(3 * MIB))
-            .setDelayNanos(TimeUnit.SECONDS.toNanos(1)).build();
-        PingServerGrpc.newStub(channel).withCompression("gzip").withDeadlineAfter(60, TimeUnit.SECONDS)
-            .ping(request, new StreamObserver<>() {
-              @Override
-              public void onNext(PingMessage reply) {}
-
-              @Override
-              public void onError(Throwable t) {
-                ended.complete(Status.fromThrowable(t));
-              }
-
-              @Override
-              public void onCompleted() {
-                ended.complete(Status.OK);
-              }
-            });
+        // 3 MiB of one letter and a second's delay, compressed
+        CompletableFuture<Status> ended = ping(channel, 3 * MIB, 1_000, "gzip");
         Status status = ended.get(30, TimeUnit.SECONDS);
         assertEquals(Status.Code.RESOURCE_EXHAUSTED, status.getCode(), status.toString());
       } finally {

@@ -151,7 +151,7 @@ class PingServerTest {
       var requests = new LinkedBlockingQueue<io.grpc.reflection.v1.ServerReflectionResponse>();
       var done = new CompletableFuture<Void>();
       var call = io.grpc.reflection.v1.ServerReflectionGrpc.newStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
-          .serverReflectionInfo(collector(requests, done));
+          .serverReflectionInfo(TestSupport.collector(requests, done));
       call.onNext(io.grpc.reflection.v1.ServerReflectionRequest.newBuilder().setListServices("").build());
       call.onNext(io.grpc.reflection.v1.ServerReflectionRequest.newBuilder()
           .setFileContainingSymbol("fgrpc.PingServer").build());
@@ -176,7 +176,7 @@ class PingServerTest {
       var responses = new LinkedBlockingQueue<io.grpc.reflection.v1alpha.ServerReflectionResponse>();
       var done = new CompletableFuture<Void>();
       var call = io.grpc.reflection.v1alpha.ServerReflectionGrpc.newStub(channel)
-          .withDeadlineAfter(10, TimeUnit.SECONDS).serverReflectionInfo(collector(responses, done));
+          .withDeadlineAfter(10, TimeUnit.SECONDS).serverReflectionInfo(TestSupport.collector(responses, done));
       call.onNext(io.grpc.reflection.v1alpha.ServerReflectionRequest.newBuilder().setListServices("").build());
       call.onCompleted();
       done.get(10, TimeUnit.SECONDS);
@@ -409,25 +409,6 @@ class PingServerTest {
         }
       }
     }
-  }
-
-  private static <T> StreamObserver<T> collector(LinkedBlockingQueue<T> into, CompletableFuture<Void> done) {
-    return new StreamObserver<>() {
-      @Override
-      public void onNext(T value) {
-        into.add(value);
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        done.completeExceptionally(t);
-      }
-
-      @Override
-      public void onCompleted() {
-        done.complete(null);
-      }
-    };
   }
 
   private static <T, V> StreamObserver<T> collector(LinkedBlockingQueue<V> into, java.util.function.Function<T, V> f) {

@@ -5,7 +5,6 @@ import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
-import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -261,22 +260,7 @@ class PingStreamTest {
     var responses = new LinkedBlockingQueue<io.grpc.reflection.v1.ServerReflectionResponse>();
     var done = new CompletableFuture<Void>();
     var call = io.grpc.reflection.v1.ServerReflectionGrpc.newStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
-        .serverReflectionInfo(new StreamObserver<>() {
-          @Override
-          public void onNext(io.grpc.reflection.v1.ServerReflectionResponse response) {
-            responses.add(response);
-          }
-
-          @Override
-          public void onError(Throwable t) {
-            done.completeExceptionally(t);
-          }
-
-          @Override
-          public void onCompleted() {
-            done.complete(null);
-          }
-        });
+        .serverReflectionInfo(TestSupport.collector(responses, done));
     call.onNext(io.grpc.reflection.v1.ServerReflectionRequest.newBuilder().setListServices("").build());
     call.onNext(io.grpc.reflection.v1.ServerReflectionRequest.newBuilder()
         .setFileContainingSymbol("pingkit.PingStream").build());

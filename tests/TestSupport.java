@@ -141,6 +141,27 @@ final class TestSupport {
     throw new IllegalStateException("run the tests from the repository (or set PINGKIT_HOME)");
   }
 
+  /** A stream's observer that puts its messages {@code into} a queue and ends {@code done} with the stream. */
+  static <T> io.grpc.stub.StreamObserver<T> collector(java.util.concurrent.BlockingQueue<T> into,
+      CompletableFuture<Void> done) {
+    return new io.grpc.stub.StreamObserver<>() {
+      @Override
+      public void onNext(T value) {
+        into.add(value);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        done.completeExceptionally(t);
+      }
+
+      @Override
+      public void onCompleted() {
+        done.complete(null);
+      }
+    };
+  }
+
   /** Waits for {@code condition}, checking it every millisecond, for at most {@code seconds}. */
   static void await(java.util.function.BooleanSupplier condition, int seconds, String what) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
