@@ -19,7 +19,6 @@ final class EchoStream<M> implements AutoCloseable {
   record Echo<M>(M reply, WireClock.MessageClock clock) {}
 
   private final ClientCall<M, M> call;
-  private final WireClock.CallClock streamClock;
   // answers as they come, or the status that ended the stream; one message is in flight at a time
   private final LinkedBlockingQueue<Object> arrivals = new LinkedBlockingQueue<>();
   private volatile WireClock.MessageClock inFlight;
@@ -29,7 +28,6 @@ final class EchoStream<M> implements AutoCloseable {
   /** Starts {@code call}, timed by {@code streamClock} (its tracer); {@code answered} hears of each answer. */
   EchoStream(ClientCall<M, M> call, WireClock.CallClock streamClock, Runnable answered) {
     this.call = call;
-    this.streamClock = streamClock;
     call.start(new ClientCall.Listener<>() {
       @Override
       public void onMessage(M reply) {
