@@ -14,11 +14,14 @@ import javax.management.ObjectName;
  * Gives memory back once a burst is over: when the bytes in flight, having reached {@link #BURST_BYTES}, fall
  * back to nothing and stay so for {@link #QUIET_SECONDS}, a full collection (which, with the server's heap
  * settings, uncommits the free heap at once) and a trim of the C heap (where freed direct buffers stay) return
- * what the burst took. Nothing runs while calls are small: a ping server's latency is not touched by it.
+ * what the burst took. The heap is trimmed once more {@link #ARENA_SECONDS} later: the JIT's arenas, busy compiling
+ * the burst's code, reach the C heap only when the JVM's chunk pool is next cleaned (every 5 s). Nothing runs
+ * while calls are small: a ping server's latency is not touched by it.
  */
 final class MemoryReturn {
   static final long BURST_BYTES = 32 << 20;
   static final int QUIET_SECONDS = 2;
+  static final int ARENA_SECONDS = 6;
   private static final Logger log = Logger.getLogger("pingkit.server");
 
   private volatile long bytesInFlight;
@@ -45,8 +48,18 @@ final class MemoryReturn {
     System.gc();
     trimNativeHeap();
     long afterKilobytes = residentKilobytes();
-    log.info(() -> "a burst of big calls is over: memory given back" + (beforeKilobytes < 0 ? ""
-        : " (resident " + beforeKilobytes / 1024 + " MB -> " + afterKilobytes / 1024 + " MB)"));
+    log.info(() -> "a burst of big calls is over: memory given back" + residentChange(beforeKilobytes, afterKilobytes));
+    CompletableFuture.delayedExecutor(ARENA_SECONDS, TimeUnit.SECONDS).execute(() -> {
+      long arenasKilobytes = residentKilobytes();
+      trimNativeHeap();
+      long trimmedKilobytes = residentKilobytes();
+      log.info(() -> "the JIT's arenas given back" + residentChange(arenasKilobytes, trimmedKilobytes));
+    });
+  }
+
+  private static String residentChange(long beforeKilobytes, long afterKilobytes) {
+    return beforeKilobytes < 0 ? ""
+        : " (resident " + beforeKilobytes / 1024 + " MB -> " + afterKilobytes / 1024 + " MB)";
   }
 
   /** glibc keeps freed memory in its arenas until trimmed; the JVM's own command does it (JDK 17.0.9 and later). */

@@ -192,6 +192,14 @@ class InFlightBudgetTest {
       print(json.dumps({"codes": codes, "refusal": refusal, "small": small, "health": health.status}))
       """;
 
+  /** Pings of 60,000 bytes, one after the other: argv[2] of them. */
+  private static final String SMALL_PINGS = """
+      import sys, grpc, ping_pb2, ping_pb2_grpc
+      stub = ping_pb2_grpc.PingServerStub(grpc.insecure_channel(sys.argv[1]))
+      for _ in range(int(sys.argv[2])):
+          stub.Ping(ping_pb2.PingMessage(payload="x" * 60000), timeout=60)
+      """;
+
   /** The resident memory of {@code process} and of the processes it started, in bytes (Linux). */
   private static long residentBytes(ProcessHandle process) {
     return java.util.stream.Stream.concat(java.util.stream.Stream.of(process), process.descendants())
@@ -238,6 +246,8 @@ class InFlightBudgetTest {
       int port = server.awaitListeningPort();
       server.awaitStderr(line -> line.contains("warmed up"), 60);
       ProcessHandle process = server.process.toHandle();
+      // idle as a server is once it has served: small calls have used its whole young generation
+      TestSupport.run(TestSupport.pythonGrpc(), TestSupport.PYTHON, "-c", SMALL_PINGS, "127.0.0.1:" + port, "1000");
       long idleBytes = residentBytes(process);
       java.util.concurrent.atomic.AtomicLong peakBytes = new java.util.concurrent.atomic.AtomicLong();
       java.util.concurrent.ScheduledExecutorService sampler = java.util.concurrent.Executors
