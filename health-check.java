@@ -185,9 +185,9 @@ class HealthCheck implements Callable<Integer> {
   private int runLoad(Session session) {
     HealthCheckRequest request = HealthCheckRequest.newBuilder().setService(service).build();
     Dialer dialer = new Dialer(connection);
-    LoadRun.Plan plan = Load.plan(load, "GRPC Health for '" + service + "'", dialer.target.display(), checks);
+    LoadRun.Plan plan = Load.plan(load, "GRPC Health for '" + service + "'", dialer.target.display(), checks, 1);
     LoadRun.Calls healthChecks = new LoadRun.Calls("Health", LoadRun.unaryCall(HealthGrpc.getCheckMethod(), request,
-        connection.callTimeout(Duration.ZERO), response -> response.getStatus().name()), "SERVING", false);
+        connection.callTimeout(Duration.ZERO), response -> response.getStatus().name()), "SERVING", false, null);
     return Load.execute(session, load, new LoadRun(plan, dialer, 0, healthChecks));
   }
 

@@ -5,7 +5,7 @@
 //SOURCES lib/Diagnosis.java lib/EventLoops.java lib/ServerStream.java lib/EchoStream.java lib/Connection.java
 //SOURCES lib/Dialer.java
 //SOURCES lib/Session.java lib/PingMeasurement.java lib/PingIterations.java
-//SOURCES lib/LoadRun.java lib/Pacer.java lib/LoadResult.java lib/LoadEngine.java lib/Load.java
+//SOURCES lib/EchoStreams.java lib/LoadRun.java lib/Pacer.java lib/LoadResult.java lib/LoadEngine.java lib/Load.java
 // class-data sharing: a cached run starts sooner (B5, bench/startup.sh); its JVM notes stay off stdout
 //CDS
 //JAVA_OPTIONS -Xlog:cds=off -Xlog:cds+dynamic=off
@@ -19,6 +19,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import pingkit.fgrpc.PingMessage;
 import pingkit.fgrpc.PingServerGrpc;
+import pingkit.stream.PingStreamGrpc;
 
 @Command(name = "ping-client", mixinStandardHelpOptions = true, sortOptions = false,
     versionProvider = Pingkit.Version.class,
@@ -58,8 +59,13 @@ class PingClient implements Callable<Integer> {
   Duration interval;
 
   @Option(names = "--stream", description = "ping over one long-lived stream (/pingkit.PingStream/Echo of"
-      + " ping-server) instead of a call a ping; the time to open the stream is reported on its own line")
+      + " ping-server) instead of a call a ping; the time to open the stream is reported on its own line. Load:"
+      + " messages on -c x -s streams, sent on schedule without waiting for their echoes (open loop)")
   boolean stream;
+
+  @Option(names = "--window", paramLabel = "N", description = "load with --stream at -qps 0: messages each stream"
+      + " keeps in flight (default: 1)")
+  Integer window;
 
   @Mixin
   ReportOptions report = new ReportOptions();
@@ -74,11 +80,11 @@ class PingClient implements Callable<Integer> {
   @Override
   public Integer call() {
     Session session = Session.start("ping-client", connection, report);
+    if (window != null && !(stream && load.active())) {
+      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--window is for load mode over streams: --stream with -c,"
+          + " -s, -qps or -t");
+    }
     if (load.active()) {
-      if (stream) {
-        throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--stream does not take load-mode flags (-c, -s, -qps, -t)"
-            + " yet: it pings over one stream");
-      }
       return runLoad(session);
     }
     boolean lineEach = iterations() == 0 || connection.verbose();
@@ -147,13 +153,29 @@ class PingClient implements Callable<Integer> {
   private int runLoad(Session session) {
     String payloadText = payloadText();
     PingMessage message = PingMessage.newBuilder().setPayload(payloadText).setDelayNanos(delay.toNanos()).build();
-    String runType = "GRPC Ping" + (delay.isZero() ? "" : " Delay=" + Pingkit.formatDuration(delay))
+    int messagesInFlight = window == null ? 1 : window;
+    if (messagesInFlight < 1 || messagesInFlight > 10_000) {
+      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--window must be 1 to 10000 messages");
+    }
+    if (window != null && (load.qps == null || load.qps > 0)) {
+      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--window is for -qps 0 (flat out): at a fixed rate each"
+          + " message goes out on schedule, answered or not");
+    }
+    String runType = "GRPC Ping" + (!stream ? "" : messagesInFlight > 1 ? " Stream Window=" + messagesInFlight
+        : " Stream") + (delay.isZero() ? "" : " Delay=" + Pingkit.formatDuration(delay))
         + (payloadText.isEmpty() ? "" : " PayloadLength=" + utf8Bytes(payloadText));
     Dialer dialer = new Dialer(connection);
-    LoadRun.Plan plan = Load.plan(load, runType, dialer.target.display(), iterationsOrCalls);
-    // every answer of a ping server is an echo: Fortio counts them as "Ping SERVING"
-    LoadRun.Calls pings = new LoadRun.Calls("Ping", LoadRun.unaryCall(PingServerGrpc.getPingMethod(), message,
-        connection.callTimeout(delay), reply -> "SERVING"), "SERVING", true);
+    LoadRun.Plan plan = Load.plan(load, runType, dialer.target.display(), iterationsOrCalls, messagesInFlight);
+    Duration timeout = connection.callTimeout(delay);
+    LoadRun.Calls pings;
+    if (stream) {
+      var echoStreams = new EchoStreams<>(PingStreamGrpc.getEchoMethod(), message, timeout, plan.slots());
+      pings = new LoadRun.Calls("Ping", echoStreams, "SERVING", true, echoStreams);
+    } else {
+      // every answer of a ping server is an echo: Fortio counts them as "Ping SERVING"
+      pings = new LoadRun.Calls("Ping", LoadRun.unaryCall(PingServerGrpc.getPingMethod(), message, timeout,
+          reply -> "SERVING"), "SERVING", true, null);
+    }
     return Load.execute(session, load, new LoadRun(plan, dialer, utf8Bytes(payloadText) + 1024, pings));
   }
 

@@ -48,6 +48,32 @@ final class Bench {
     }
   }
 
+  /** Runs a command to its end (stderr discarded): its stdout; a non-zero exit throws, with that output. */
+  static String output(String... command) throws IOException, InterruptedException {
+    Process process = start(command);
+    String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    if (process.waitFor() != 0) {
+      throw new IllegalStateException(String.join(" ", command) + " failed:\n" + output);
+    }
+    return output;
+  }
+
+  /** The address a ping-server prints once listening ("listening on tcp HOST:PORT"). */
+  static String listeningAddress(Process server) throws IOException {
+    String line = new java.io.BufferedReader(new java.io.InputStreamReader(server.getInputStream(),
+        java.nio.charset.StandardCharsets.UTF_8)).readLine();
+    if (line == null || !line.startsWith("listening on tcp ")) {
+      throw new IllegalStateException("ping-server did not start: " + line);
+    }
+    return line.substring("listening on tcp ".length());
+  }
+
+  /** The median over the rounds of column {@code over} / column {@code under}. */
+  static double medianRatio(double[][] rounds, int over, int under) {
+    double[] ratios = Arrays.stream(rounds).mapToDouble(round -> round[over] / round[under]).sorted().toArray();
+    return ratios[ratios.length / 2];
+  }
+
   static double median(double[][] rounds, int column) {
     double[] sorted = Arrays.stream(rounds).mapToDouble(round -> round[column]).sorted().toArray();
     return sorted[sorted.length / 2];

@@ -5,10 +5,6 @@
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
@@ -47,7 +43,7 @@ class fresh {
     try {
       Process server = Bench.start("./jbang", "ping-server.java", "127.0.0.1:0");
       servers.add(server);
-      String target = listeningTarget(server);
+      String target = Bench.listeningAddress(server);
       h2load(target, "-c", "8", "-m", "10", "-D", smoke ? "2" : "20"); // a warm server: every path compiled
       freshClient(target, rounds, smoke, report);
       fixedRate(target, rounds, smoke, report);
@@ -79,8 +75,8 @@ class fresh {
       }
       report.append(String.format(Locale.ROOT, "| B1c fresh `ping-client -n %d`, RTT p50 | %.0f us | warm %.0f us |"
           + " %.2f | <= 1.2 |%n| B1c the same against python3-grpcio's p50 | %.0f us | python %.0f us | %.2f |"
-          + " <= 1.0 |%n", n, Bench.median(micros, 0), Bench.median(micros, 1), medianRatio(micros, 0, 1),
-          Bench.median(micros, 0), Bench.median(micros, 2), medianRatio(micros, 0, 2)));
+          + " <= 1.0 |%n", n, Bench.median(micros, 0), Bench.median(micros, 1), Bench.medianRatio(micros, 0, 1),
+          Bench.median(micros, 0), Bench.median(micros, 2), Bench.medianRatio(micros, 0, 2)));
     }
   }
 
@@ -90,8 +86,8 @@ class fresh {
     for (int qps : new int[] {2000, 8}) {
       double[][] micros = new double[rounds][4]; // ours p50, p99, h2load p50, p99
       for (int round = 0; round < rounds; round++) {
-        JsonObject json = JsonParser.parseString(run("./jbang", "ping-client.java", "-c", "8", "-qps", "" + qps,
-            "-t", seconds + "s", "--json", target)).getAsJsonObject();
+        JsonObject json = JsonParser.parseString(Bench.output("./jbang", "ping-client.java", "-c", "8", "-qps",
+            "" + qps, "-t", seconds + "s", "--json", target)).getAsJsonObject();
         var percentiles = json.getAsJsonObject("DurationHistogram").getAsJsonArray("Percentiles");
         for (var p : percentiles) {
           double percentile = p.getAsJsonObject().get("Percentile").getAsDouble();
@@ -111,8 +107,8 @@ class fresh {
       }
       report.append(String.format(Locale.ROOT, "| B8 fresh `ping-client -c 8 -qps %d -t %ss`, p50 | %.0f us | h2load"
           + " %.0f us | %.2f | <= 1.2 |%n| B8 the same, p99 | %.0f us | h2load %.0f us | %.2f | <= 1.2 |%n", qps,
-          seconds, Bench.median(micros, 0), Bench.median(micros, 2), medianRatio(micros, 0, 2),
-          Bench.median(micros, 1), Bench.median(micros, 3), medianRatio(micros, 1, 3)));
+          seconds, Bench.median(micros, 0), Bench.median(micros, 2), Bench.medianRatio(micros, 0, 2),
+          Bench.median(micros, 1), Bench.median(micros, 3), Bench.medianRatio(micros, 1, 3)));
     }
   }
 
@@ -123,7 +119,7 @@ class fresh {
       long startNanos = System.nanoTime();
       Process server = Bench.start("./jbang", "ping-server.java", "127.0.0.1:0");
       try {
-        String target = listeningTarget(server);
+        String target = Bench.listeningAddress(server);
         long listeningNanos = System.nanoTime();
         Thread.sleep(Math.max(0, TimeUnit.NANOSECONDS.toMillis(listeningNanos + 2_000_000_000L - System.nanoTime())));
         results[round][0] = h2load(target, "-c", "1", "-m", "1", "-n", "1000")[2];
@@ -138,7 +134,7 @@ class fresh {
     }
     report.append(String.format(Locale.ROOT, "| B7 fresh ping-server 2 s after `listening`, h2load -c1 -m1 -n 1000"
         + " mean | %.0f us | warm %.0f us | %.2f | <= 1.5 |%n| B7 start to `listening` (cached) | %.0f ms | | | as"
-        + " before |%n", Bench.median(results, 0), Bench.median(results, 1), medianRatio(results, 0, 1),
+        + " before |%n", Bench.median(results, 0), Bench.median(results, 1), Bench.medianRatio(results, 0, 1),
         Bench.median(results, 2)));
   }
 
@@ -156,8 +152,8 @@ class fresh {
   // ---- the processes measured ---------------------------------------------------------------------------
 
   private static double freshPingP50(String target, int iterations) throws Exception {
-    JsonObject json = JsonParser.parseString(run("./jbang", "ping-client.java", "-n", "" + iterations, "--json",
-        target)).getAsJsonObject();
+    JsonObject json = JsonParser.parseString(Bench.output("./jbang", "ping-client.java", "-n", "" + iterations,
+        "--json", target)).getAsJsonObject();
     for (var p : json.getAsJsonObject("rttMicros").getAsJsonArray("percentiles")) {
       if (p.getAsJsonObject().get("percentile").getAsDouble() == 50) {
         return p.getAsJsonObject().get("value").getAsDouble();
@@ -168,13 +164,13 @@ class fresh {
 
   /** python3-grpcio's sequential pings on one channel (after one unmeasured): p50 in microseconds. */
   private static double pythonP50(String target, int calls) throws Exception {
-    return Double.parseDouble(run("/usr/bin/python3", python.toString(), target, "" + calls).trim());
+    return Double.parseDouble(Bench.output("/usr/bin/python3", python.toString(), target, "" + calls).trim());
   }
 
   private static Path pythonClient() throws Exception {
     Path dir = Files.createTempDirectory("pingkit-python");
-    run("/usr/bin/python3", "-m", "grpc_tools.protoc", "-Iproto", "--python_out=" + dir, "--grpc_python_out=" + dir,
-        "proto/ping.proto");
+    Bench.output("/usr/bin/python3", "-m", "grpc_tools.protoc", "-Iproto", "--python_out=" + dir,
+        "--grpc_python_out=" + dir, "proto/ping.proto");
     Path client = dir.resolve("sequential.py");
     Files.writeString(client, """
         import statistics, sys, time
@@ -200,7 +196,7 @@ class fresh {
         "content-type: application/grpc", "-H", "te: trailers", "--log-file=" + log));
     command.addAll(Arrays.asList(options));
     command.add("http://" + target + "/fgrpc.PingServer/Ping");
-    run(command.toArray(String[]::new));
+    Bench.output(command.toArray(String[]::new));
     double[] micros = Files.readAllLines(log).stream().map(line -> line.split("\\s+"))
         .filter(fields -> fields.length >= 3).mapToDouble(fields -> Double.parseDouble(fields[2])).sorted()
         .toArray();
@@ -210,28 +206,5 @@ class fresh {
     }
     return new double[] {micros[(micros.length - 1) / 2], micros[(int) Math.ceil(micros.length * 0.99) - 1],
         Arrays.stream(micros).average().orElse(0)};
-  }
-
-  private static String run(String... command) throws IOException, InterruptedException {
-    Process process = Bench.start(command);
-    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (process.waitFor() != 0) {
-      throw new IllegalStateException(String.join(" ", command) + " failed:\n" + output);
-    }
-    return output;
-  }
-
-  private static String listeningTarget(Process server) throws IOException {
-    String line = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8))
-        .readLine();
-    if (line == null || !line.startsWith("listening on tcp ")) {
-      throw new IllegalStateException("ping-server did not start: " + line);
-    }
-    return line.substring("listening on tcp ".length());
-  }
-
-  private static double medianRatio(double[][] rounds, int over, int under) {
-    double[] ratios = Arrays.stream(rounds).mapToDouble(round -> round[over] / round[under]).sorted().toArray();
-    return ratios[ratios.length / 2];
   }
 }

@@ -4,10 +4,7 @@
 //SOURCES ../lib/Pingkit.java
 
 import com.google.gson.JsonParser;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
@@ -47,8 +44,7 @@ class throughput {
     try {
       Process ours = Bench.start("./jbang", "ping-server.java", "127.0.0.1:0");
       servers.add(ours);
-      String ourAddress = new BufferedReader(new InputStreamReader(ours.getInputStream(), StandardCharsets.UTF_8))
-          .readLine().replace("listening on tcp ", "");
+      String ourAddress = Bench.listeningAddress(ours);
       int theirPort = Bench.startAsyncServer(servers);
       String ourUrl = "http://" + ourAddress + "/fgrpc.PingServer/Ping";
       String theirUrl = "http://127.0.0.1:" + theirPort + "/grpc.testing.BenchmarkService/UnaryCall";
@@ -120,7 +116,7 @@ class throughput {
 
   /** h2load's rate over {@code seconds}, after a warm-up of the same length. */
   private static double h2load(String url, Path request, int seconds) throws IOException, InterruptedException {
-    String output = run("h2load", "-c", "" + CONNECTIONS, "-m", "" + STREAMS, "-t", "1", "-D", "" + seconds,
+    String output = Bench.output("h2load", "-c", "" + CONNECTIONS, "-m", "" + STREAMS, "-t", "1", "-D", "" + seconds,
         "--warm-up-time=" + seconds, "-d", request.toString(), "-H", "content-type: application/grpc",
         "-H", "te: trailers", url);
     Matcher failed = H2LOAD_FAILED.matcher(output);
@@ -137,7 +133,7 @@ class throughput {
   /** Our ping-client's load mode flat out: its ActualQPS over {@code seconds}, after {@code warmupSeconds}. */
   private static double ourLoad(String address, int warmupSeconds, int seconds)
       throws IOException, InterruptedException {
-    String json = run("./jbang", "ping-client.java", "-c", "" + CONNECTIONS, "-s", "" + STREAMS, "-qps", "0",
+    String json = Bench.output("./jbang", "ping-client.java", "-c", "" + CONNECTIONS, "-s", "" + STREAMS, "-qps", "0",
         "--warmup", warmupSeconds + "s", "-t", seconds + "s", "--json", address);
     return JsonParser.parseString(json).getAsJsonObject().get("ActualQPS").getAsDouble();
   }
@@ -147,7 +143,7 @@ class throughput {
   /** grpc-java's AsyncClient, closed loop with the same channels and calls in flight, after a warm-up. */
   private static double asyncClient(int port, int warmupSeconds, int seconds)
       throws IOException, InterruptedException {
-    String output = run("./jbang", "--main=io.grpc.benchmarks.qps.AsyncClient", Bench.GRPC_BENCHMARKS,
+    String output = Bench.output("./jbang", "--main=io.grpc.benchmarks.qps.AsyncClient", Bench.GRPC_BENCHMARKS,
         "--address=127.0.0.1:" + port, "--channels=" + CONNECTIONS, "--outstanding_rpcs=" + STREAMS,
         "--client_payload=0", "--server_payload=0", "--duration=" + seconds, "--warmup_duration=" + warmupSeconds,
         "--transport=netty_epoll", "--directexecutor");
@@ -156,14 +152,5 @@ class throughput {
       throw new IllegalStateException("unexpected AsyncClient output:\n" + output);
     }
     return Double.parseDouble(rate.group(1));
-  }
-
-  private static String run(String... command) throws IOException, InterruptedException {
-    Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (process.waitFor() != 0) {
-      throw new IllegalStateException(String.join(" ", command) + " failed:\n" + output);
-    }
-    return output;
   }
 }

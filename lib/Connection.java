@@ -169,11 +169,14 @@ final class Connection implements AutoCloseable {
     return stream;
   }
 
-  /** Opens a stream of echoes on {@code method}, used one message at a time; its answers count as the server's. */
-  <M> EchoStream<M> echoStream(MethodDescriptor<M, M> method) {
+  /**
+   * Opens a stream of echoes on {@code method}; its answers count as the server's; {@code ended} (null: nobody)
+   * hears how it ended.
+   */
+  <M> EchoStream<M> echoStream(MethodDescriptor<M, M> method, EchoStream.Ended ended) {
     WireClock.CallClock streamClock = new WireClock.CallClock();
     return new EchoStream<>(channel.newCall(method, CallOptions.DEFAULT.withStreamTracerFactory(
-        streamClock.factory())), streamClock, this::answered);
+        streamClock.factory())), streamClock, this::answered, ended);
   }
 
   /** Records that the server answered a call: later failures are the RPC's, not the connection's. */

@@ -51,8 +51,11 @@ final class Load {
     }
   }
 
-  /** The plan the flags describe: -n (when given) is an exact count of calls, else -t a duration. */
-  static LoadRun.Plan plan(Options options, String runType, String target, Integer exactCalls) {
+  /**
+   * The plan the flags describe: -n (when given) is an exact count of calls, else -t a duration; flat out, each
+   * stream keeps {@code window} calls in flight.
+   */
+  static LoadRun.Plan plan(Options options, String runType, String target, Integer exactCalls, int window) {
     int connections = options.connections != null ? options.connections : 4;
     int streams = options.streams != null ? options.streams : 1;
     double qps = options.qps != null ? options.qps : 8;
@@ -70,7 +73,7 @@ final class Load {
       throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "-n must be 1 or more calls in load mode");
     }
     return new LoadRun.Plan(runType, target, connections, streams, qps, duration, exactCalls == null ? 0 : exactCalls,
-        options.warmup != null ? options.warmup : Duration.ZERO);
+        options.warmup != null ? options.warmup : Duration.ZERO, window);
   }
 
   /**
@@ -89,8 +92,8 @@ final class Load {
     session.print(result);
     if (result.lateCalls() > Math.max(10, result.measuredCalls() / 100)) {
       log.warning("the client could not keep the schedule: " + result.lateCalls() + " of "
-          + result.measuredCalls() + " calls went out late by its own delay (see 'Client start delay'; not"
-          + " counted as the server's)");
+          + result.measuredCalls() + " " + run.calls().unit() + " went out late by its own delay (see 'Client"
+          + " start delay'; not counted as the server's)");
     }
     if (options.hgrmFile != null) {
       result.writeHgrm(options.hgrmFile);
@@ -98,9 +101,14 @@ final class Load {
     if (result.failure() != null) {
       throw result.failure();
     }
+    String unit = run.calls().unit();
     if (result.failedCalls() > 0 && !options.allowErrors) {
       throw new Pingkit.UserError(Pingkit.EXIT_RPC_FAILED, result.failedCalls() + " of " + result.measuredCalls()
-          + " calls failed (counted above by status; --allow-errors accepts them)");
+          + " " + unit + " failed (counted above by status; --allow-errors accepts them)");
+    }
+    if (result.streams() != null && result.streams().failed() > 0 && !options.allowErrors) {
+      throw new Pingkit.UserError(Pingkit.EXIT_RPC_FAILED, result.streams().failed() + " of "
+          + result.streams().opened() + " streams failed (counted above by status; --allow-errors accepts them)");
     }
     if (result.unexpectedAnswers() > 0) {
       throw new Pingkit.UserError(Pingkit.EXIT_UNHEALTHY, result.unexpectedAnswers() + " of "
@@ -122,9 +130,10 @@ final class Load {
       }
       // the warm-up calls go out together: with --delay, one after the other would take connections × delay
       List<CompletableFuture<String>> warmUps = new ArrayList<>();
-      for (Connection connection : connections) {
+      for (int i = 0; i < connections.size(); i++) {
         CompletableFuture<String> warmUp = new CompletableFuture<>();
-        run.calls().start().start(connection, (answer, failure, clock) -> {
+        // stream i of the run is on connection i
+        run.calls().start().start(connections.get(i), i, (answer, failure, clock) -> {
           if (failure == null) {
             warmUp.complete(answer);
           } else {

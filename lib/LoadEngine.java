@@ -22,7 +22,9 @@ import org.HdrHistogram.SingleWriterRecorder;
 /**
  * The streams of a load run: -c connections times -s streams, each calling one call after the other when its
  * {@link Pacer} says; a call that ends (on its connection's network thread) starts the stream's next one, or hands
- * it to the pacer thread until it is due. Latencies are recorded at the wire, per thread.
+ * it to the pacer thread until it is due. Messages on streams of echoes go out on schedule instead (open loop:
+ * the pacer sends each when due, whether the one before was answered or not), or flat out with --window of them
+ * in flight on each stream. Latencies are recorded at the wire, per thread.
  */
 final class LoadEngine {
   private static final long LATE_NANOS = 1_000_000;
@@ -30,6 +32,7 @@ final class LoadEngine {
   private final LoadRun run;
   private final List<Connection> connections;
   private final Pacer schedule;
+  private final boolean openLoop;
   private final ScheduledExecutorService pacer;
   private final CountDownLatch stop;
   private final Recording latency = new Recording();
@@ -57,7 +60,8 @@ final class LoadEngine {
     this.connections = connections;
     this.stop = stop;
     this.schedule = new Pacer(run.plan(), startNanos);
-    this.streamsDone = new CountDownLatch(run.plan().slots());
+    this.openLoop = run.calls().streams() != null && schedule.paced();
+    this.streamsDone = new CountDownLatch(run.plan().slots() * callsInFlight());
     this.lostAfter = run.dialer().connectTimeout();
     this.lateNanos = Math.max(LATE_NANOS, schedule.periodNanos() / 10);
     this.startTime = OffsetDateTime.now().plus(run.plan().warmup());
@@ -75,16 +79,26 @@ final class LoadEngine {
    */
   void start() {
     for (int slot = 0; slot < run.plan().slots(); slot++) {
-      next(new Stream(connections.get(slot % connections.size())), schedule.firstDueNanos(slot));
+      Stream stream = new Stream(slot, connections.get(slot % connections.size()));
+      for (int i = 0; i < callsInFlight(); i++) {
+        next(stream, schedule.firstDueNanos(slot));
+      }
     }
   }
 
-  /** One of the run's streams of calls: its connection, and when its last call's answer came back. */
+  /** How many calls each stream keeps going, one after the other each: its window, flat out. */
+  private int callsInFlight() {
+    return schedule.paced() ? 1 : run.plan().window();
+  }
+
+  /** One of the run's streams of calls: its number, its connection, and when its last call's answer came back. */
   private static final class Stream {
+    final int slot;
     final Connection connection;
     long lastAnswerNanos;
 
-    Stream(Connection connection) {
+    Stream(int slot, Connection connection) {
+      this.slot = slot;
       this.connection = connection;
     }
   }
@@ -117,6 +131,9 @@ final class LoadEngine {
       }
       stream.lastAnswerNanos = clock == null ? endedNanos : clock.wireInNanos();
       (measuring ? measured : warmUp).count(answer, failure);
+      if (openLoop) {
+        return; // the next message went out on schedule
+      }
       long nextNanos = schedule.nextDueNanos(intendedNanos, endedNanos);
       if (starting[0] && Thread.currentThread() == firing) {
         pacer.execute(() -> next(stream, nextNanos));
@@ -125,11 +142,15 @@ final class LoadEngine {
       }
     };
     try {
-      run.calls().start().start(stream.connection, ended);
+      run.calls().start().start(stream.connection, stream.slot, ended);
     } catch (RuntimeException e) {
       ended.accept(null, e, null);
     }
     starting[0] = false;
+    if (openLoop) {
+      long nextNanos = schedule.nextDueNanos(intendedNanos, 0);
+      pacer.execute(() -> next(stream, nextNanos));
+    }
   }
 
   /**
@@ -137,10 +158,9 @@ final class LoadEngine {
    * wait for a stream the server allowed. At a fixed rate, the latency from its intended start adds the wait
    * the server caused (the stream's previous call still unanswered when this one was due), and leaves out the
    * client's own delay (from when the call was due and its stream free, to its request on the wire: pacing,
-   * pauses, building and sending), which is recorded apart.
+   * pauses, building and sending), which is recorded apart. A message sent in an open loop waits for no answer.
    */
-  private void record(Stream stream, long intendedNanos, long startNanos, long endedNanos,
-      WireClock.CallClock clock) {
+  private void record(Stream stream, long intendedNanos, long startNanos, long endedNanos, WireClock.Timed clock) {
     long latencyNanos = clock == null ? endedNanos - startNanos : clock.latencyNanos();
     latency.record(latencyNanos);
     if (clock != null) {
@@ -150,7 +170,7 @@ final class LoadEngine {
       offWireCalls.add(clock.onWire() ? 0 : 1);
     }
     if (schedule.paced()) {
-      long dueNanos = Math.max(intendedNanos, stream.lastAnswerNanos);
+      long dueNanos = openLoop ? intendedNanos : Math.max(intendedNanos, stream.lastAnswerNanos);
       long onWireNanos = clock == null ? startNanos : clock.wireOutNanos() - clock.serverQueueNanos();
       long delayNanos = Math.max(0, onWireNanos - dueNanos);
       corrected.record(dueNanos - intendedNanos + latencyNanos);
@@ -195,7 +215,7 @@ final class LoadEngine {
           } else {
             Histogram second = latency.sinceLast();
             calls += second.getTotalCount();
-            progress.printf(Locale.ROOT, "\r%d calls, %s qps, p50 %s ms, %d errors   ", calls,
+            progress.printf(Locale.ROOT, "\r%d %s, %s/s, p50 %s ms, %d errors   ", calls, run.calls().unit(),
                 SampleHistogram.number(second.getTotalCount()),
                 SampleHistogram.number(second.getValueAtPercentile(50) / 1e6), measured.failedCalls.sum());
           }
@@ -209,6 +229,9 @@ final class LoadEngine {
       progress.print("\r" + " ".repeat(70) + "\r");
     }
     pacer.shutdownNow();
+    if (run.calls().streams() != null) {
+      run.calls().streams().finish(); // messages still in flight are answered before the report
+    }
     return result();
   }
 
@@ -224,6 +247,7 @@ final class LoadEngine {
         new Overhead(SampleHistogram.of(overhead.total()), beforeWireNanos.sum(), afterWireNanos.sum(),
             offWireCalls.sum()),
         SampleHistogram.of(startDelay.total()), lateCalls.sum(), measured.outcomes(), measured.failedCalls.sum(),
+        run.calls().streams() == null ? null : run.calls().streams().counts(),
         serverLost == null ? null
             : new Pingkit.UserError(Pingkit.EXIT_CONNECTION, serverLost + "; the report above is partial"));
   }

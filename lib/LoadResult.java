@@ -17,12 +17,13 @@ import java.util.Map;
 /**
  * What a load run measured: latencies at the wire (and from each call's intended start at a fixed rate); the
  * client's own time per call, and at a fixed rate how late it put due calls on the wire (start delay) and how
- * many were late; the answers and failures by name; and what cut the run short, if anything did.
+ * many were late; the answers and failures by name; what became of the streams of echoes, when the calls were
+ * their messages (null: calls); and what cut the run short, if anything did.
  */
 record LoadResult(LoadRun.Plan plan, LoadRun.Calls calls, OffsetDateTime startTime, long warmupCalls,
     Duration actualDuration, SampleHistogram latency, SampleHistogram correctedLatency, Overhead overhead,
     SampleHistogram startDelay, long lateCalls, Map<String, Long> outcomes, long failedCalls,
-    Pingkit.UserError failure) implements Session.Report {
+    LoadRun.StreamCounts streams, Pingkit.UserError failure) implements Session.Report {
 
   private static final SampleHistogram.Unit SECONDS = SampleHistogram.Unit.SECONDS;
 
@@ -43,26 +44,40 @@ record LoadResult(LoadRun.Plan plan, LoadRun.Calls calls, OffsetDateTime startTi
   @Override
   public String format(List<Double> percentiles, boolean overheadByPhase) {
     StringBuilder out = new StringBuilder();
-    out.append(String.format(Locale.ROOT, "Ended after %ss : %d calls. qps=%s%n",
-        SampleHistogram.number(actualDuration.toNanos() / 1e9), measuredCalls(),
+    String unit = calls.unit();
+    String rate = streams == null ? "qps" : "messages/s";
+    out.append(String.format(Locale.ROOT, "Ended after %ss : %d %s. %s=%s%n",
+        SampleHistogram.number(actualDuration.toNanos() / 1e9), measuredCalls(), unit, rate,
         SampleHistogram.number(actualQps())));
     out.append(latency.format("Aggregated Function Time", percentiles, SECONDS));
     if (plan.qps() > 0) {
       out.append(correctedLatency.format("Latency from intended start (coordinated omission corrected)",
           percentiles, SECONDS));
     }
-    out.append(overhead.format(SECONDS, overheadByPhase));
+    out.append(overhead.format(SECONDS, overheadByPhase, unit));
+    if (streams != null && overhead.offWireCalls() > 0) {
+      out.append(String.format(Locale.ROOT, "Timed off the wire : %d of %d messages (another was in flight on"
+          + " their stream: their RTT holds the client's own time)%n", overhead.offWireCalls(), measuredCalls()));
+    }
     if (plan.qps() > 0) {
-      out.append(String.format(Locale.ROOT, "Client start delay seconds : avg %s p50 %s p99 %s max %s, %d calls"
+      out.append(String.format(Locale.ROOT, "Client start delay seconds : avg %s p50 %s p99 %s max %s, %d %s"
           + " late (not in the corrected latency)%n", SampleHistogram.number(startDelay.avg(SECONDS)),
           SampleHistogram.number(startDelay.percentile(50, SECONDS)),
           SampleHistogram.number(startDelay.percentile(99, SECONDS)), SampleHistogram.number(startDelay.max(SECONDS)),
-          lateCalls));
+          lateCalls, unit));
     }
     outcomes.forEach((outcome, count) -> out.append(calls.name()).append(' ').append(outcome).append(" : ")
         .append(count).append('\n'));
-    out.append(String.format(Locale.ROOT, "All done %d calls (plus %d warmup) %s ms avg, %s qps%n", measuredCalls(),
-        warmupCalls, SampleHistogram.number(latency.avg(SECONDS) * 1e3), SampleHistogram.number(actualQps())));
+    if (streams != null) {
+      out.append(String.format(Locale.ROOT, "Streams opened : %d%n", streams.opened()));
+      streams.failedByStatus().forEach((status, count) -> out.append("Streams failed ").append(status).append(" : ")
+          .append(count).append('\n'));
+      if (streams.failed() > 0) {
+        out.append(String.format(Locale.ROOT, "Messages lost in flight : %d%n", streams.messagesLost()));
+      }
+    }
+    out.append(String.format(Locale.ROOT, "All done %d %s (plus %d warmup) %s ms avg, %s %s%n", measuredCalls(), unit,
+        warmupCalls, SampleHistogram.number(latency.avg(SECONDS) * 1e3), SampleHistogram.number(actualQps()), rate));
     return out.toString();
   }
 
@@ -92,6 +107,12 @@ record LoadResult(LoadRun.Plan plan, LoadRun.Calls calls, OffsetDateTime startTi
     json.put("Destination", plan.target());
     json.put("Streams", plan.streams());
     json.put("Ping", calls.fortioPing());
+    if (streams != null) {
+      json.put("Window", plan.window());
+      json.put("StreamsOpened", streams.opened());
+      json.put("StreamsFailed", streams.failedByStatus());
+      json.put("MessagesLost", streams.messagesLost());
+    }
     return json;
   }
 

@@ -136,7 +136,7 @@ final class PingIterations {
   static PingMeasurement.Result overStream(Connection server, Plan plan) {
     PingMeasurement measurement = new PingMeasurement();
     PingMessage message = plan.message();
-    try (EchoStream<PingMessage> echoes = server.echoStream(PingStreamGrpc.getEchoMethod())) {
+    try (EchoStream<PingMessage> echoes = server.echoStream(PingStreamGrpc.getEchoMethod(), null)) {
       // its first message asks for no delay: its round trip is the stream's opening, not the server's wait
       WireClock.MessageClock opening = exchange(server, echoes, message.toBuilder().setDelayNanos(0).build(),
           plan.callTimeout(), "the stream's first message").clock();

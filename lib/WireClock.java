@@ -54,6 +54,16 @@ final class WireClock {
       return wireInNanos() - wireOutNanos();
     }
 
+    /** How long the request waited for the server to allow it on the connection (its max concurrent streams). */
+    default long serverQueueNanos() {
+      return 0;
+    }
+
+    /** The time the server is answerable for: waiting for a stream it allowed, then the round trip. */
+    default long latencyNanos() {
+      return serverQueueNanos() + rttNanos();
+    }
+
     /** The client's own time before the wire: building, encoding and queueing the request. */
     long sendOverheadNanos();
 
@@ -118,13 +128,9 @@ final class WireClock {
      * How long the call waited for the server to allow one more stream on the connection (its max concurrent
      * streams): from its start to the answer that freed a stream for it.
      */
-    long serverQueueNanos() {
+    @Override
+    public long serverQueueNanos() {
       return onWire() && stream.streamFreedNanos != 0 ? Math.max(0, stream.streamFreedNanos - appSendNanos) : 0;
-    }
-
-    /** The time the server is answerable for: waiting for a stream it allowed, then the round trip. */
-    long latencyNanos() {
-      return serverQueueNanos() + rttNanos();
     }
 
     @Override
@@ -139,25 +145,33 @@ final class WireClock {
   }
 
   /**
-   * One message's times on a stream of messages, one in flight at a time: the stream's socket times, read when
-   * its answer is handed over, are this message's when they are later than its sending.
+   * One message's times on a stream of messages: the stream's socket times, read when its answer is handed over,
+   * are this message's when they are later than its sending and it was alone in flight. A message that shared
+   * the stream with others in flight (a window, an open loop) cannot tell its frames from theirs: it keeps the
+   * application's times, and counts as timed off the wire.
    */
   static final class MessageClock implements Timed {
     final long appSendNanos = System.nanoTime();
+    private volatile boolean shared;
     private long wireOutNanos;
     private long wireInNanos;
     private long appReceiveNanos;
     private boolean onWire;
 
+    /** Another message was in flight on its stream while it was. */
+    void shared() {
+      shared = true;
+    }
+
     /** Its answer is being handed over now; {@code stream}: the stream's socket times (null: none). */
     void received(FrameTap.StreamTimes stream) {
       appReceiveNanos = System.nanoTime();
-      long outNanos = stream == null ? 0 : stream.outNanos;
-      long inNanos = stream == null ? 0 : stream.messageInNanos;
+      long outNanos = stream == null || shared ? 0 : stream.outNanos;
+      long inNanos = stream == null || shared ? 0 : stream.messageInNanos;
       onWire = outNanos >= appSendNanos && inNanos >= outNanos;
       wireOutNanos = onWire ? outNanos : appSendNanos;
       wireInNanos = onWire ? inNanos : appReceiveNanos;
-      if (!onWire) {
+      if (!onWire && !shared) {
         sayUnavailable();
       }
     }

@@ -3,7 +3,7 @@
 // the lib/ files are listed after the scripts, each before the files it uses (the scripts list them in the order
 // JShell needs).
 //SOURCES ../health-check.java ../ping-client.java ../ping-server.java Load.java LoadEngine.java LoadResult.java
-//SOURCES Pacer.java LoadRun.java PingIterations.java PingMeasurement.java
+//SOURCES Pacer.java EchoStreams.java LoadRun.java PingIterations.java PingMeasurement.java
 //SOURCES Session.java Dialer.java Connection.java EchoStream.java ServerStream.java
 //SOURCES EventLoops.java Diagnosis.java Overhead.java WireClock.java FrameTap.java ArrivalWatch.java
 //SOURCES SampleHistogram.java

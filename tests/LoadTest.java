@@ -193,6 +193,73 @@ class LoadTest {
         decoded.ActualQPS() * 1e-6);
   }
 
+  // ---- over streams of echoes (--stream) ----------------------------------------------------------------------
+
+  @Test
+  void streamLoadSendsExactlyNMessagesOverItsStreamsWithItsWindowInFlight() {
+    JsonObject json = loadJson("--stream", "-c", "2", "-s", "2", "-qps", "0", "--window", "4", "-n", "500", "--json",
+        server.target());
+    assertEquals("GRPC Ping Stream Window=4", json.get("RunType").getAsString());
+    assertEquals(500, json.getAsJsonObject("RetCodes").get("SERVING").getAsInt());
+    assertEquals(500, json.getAsJsonObject("DurationHistogram").get("Count").getAsInt());
+    assertEquals(4, json.get("NumThreads").getAsInt());
+    assertEquals(4, json.get("Window").getAsInt());
+    assertEquals(4, json.get("StreamsOpened").getAsInt(), "one stream each, warm-ups included");
+    assertEquals(0, json.getAsJsonObject("StreamsFailed").size());
+    assertEquals(0, json.get("MessagesLost").getAsInt());
+    assertFalse(json.get("WireTimes").getAsBoolean(), "messages sharing a stream cannot be told apart at the wire");
+  }
+
+  @Test
+  void streamLoadAtAFixedRateSendsOnScheduleWithoutWaitingForEchoes() {
+    // 40 messages a second on one stream, each echoed 100 ms later: sent on schedule, about 80 in 2 s; a stream
+    // that waited for each echo would send 20
+    JsonObject json = loadJson("--stream", "-c", "1", "-qps", "40", "-t", "2s", "--delay", "100ms", "--json",
+        server.target());
+    int messages = json.getAsJsonObject("DurationHistogram").get("Count").getAsInt();
+    assertTrue(messages >= 70 && messages <= 82, messages + " messages at 40 per second for 2 s");
+    assertTrue(json.getAsJsonObject("DurationHistogram").get("Min").getAsDouble() >= 0.1, json.toString());
+    assertTrue(json.getAsJsonObject("CorrectedDurationHistogram").get("Min").getAsDouble() >= 0.1);
+    assertEquals(1, json.get("StreamsOpened").getAsInt());
+  }
+
+  @Test
+  void streamsBrokenByTheServerAreCountedWithTheirLostMessagesReopenedAndExitThreeUnlessAllowed() throws Exception {
+    io.grpc.Server breaker = TestSupport.streamBreaker(10);
+    try {
+      String[] args = {"--stream", "-c", "1", "-qps", "0", "--window", "3", "-n", "100",
+          "127.0.0.1:" + breaker.getPort()};
+      try (var client = TestSupport.ScriptProcess.java("PingClient", args)) {
+        assertEquals(3, client.awaitExit(120), client.stderr.toString());
+        String out = String.join("\n", client.stdout);
+        int failed = count(out, "Streams failed ABORTED");
+        int opened = count(out, "Streams opened");
+        // a stream carries 9 echoes, then loses its window (3): 100 messages (and the warm-up) break 8 at least
+        assertTrue(failed >= 8, out);
+        assertTrue(opened == failed || opened == failed + 1, "reopened after each break: " + out);
+        assertTrue(count(out, "Messages lost in flight") >= failed, "the 10th each time: " + out);
+        assertEquals(100, count(out, "Ping SERVING") + count(out, "Ping ABORTED"), "exactly -n: " + out);
+        assertEquals(count(out, "Messages lost in flight"), count(out, "Ping ABORTED"), out);
+        assertTrue(client.singleStderrLine().contains("failed"), client.stderr.toString());
+      }
+      String[] allowed = java.util.stream.Stream.concat(java.util.stream.Stream.of("--allow-errors"),
+          java.util.Arrays.stream(args)).toArray(String[]::new);
+      try (var client = TestSupport.ScriptProcess.java("PingClient", allowed)) {
+        assertEquals(0, client.awaitExit(120), client.stderr.toString());
+      }
+    } finally {
+      breaker.shutdownNow();
+    }
+  }
+
+  /** The count on the report's line "{@code name} : N". */
+  private static int count(String report, String name) {
+    java.util.regex.Matcher line = java.util.regex.Pattern.compile("(?m)^" + java.util.regex.Pattern.quote(name)
+        + " : (\\d+)$").matcher(report);
+    assertTrue(line.find(), "no line '" + name + " : N' in\n" + report);
+    return Integer.parseInt(line.group(1));
+  }
+
   private static void assertGoInteger(JsonObject object, String field) {
     String literal = object.get(field).getAsJsonPrimitive().getAsString();
     assertTrue(literal.matches("-?\\d+"), field + " = " + literal + ": Go's int would reject it");

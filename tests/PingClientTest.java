@@ -357,6 +357,21 @@ class PingClientTest {
     }
 
     @Test
+    void aStreamBrokenByTheServerMidRunReportsWhatItMeasuredAndExitsThree() throws Exception {
+      // the 10th message of the stream is refused: the warm-up and four iterations were answered
+      io.grpc.Server breaker = TestSupport.streamBreaker(10);
+      try (var client = TestSupport.ScriptProcess.java("PingClient", "--stream", "-n", "20",
+          "127.0.0.1:" + breaker.getPort())) {
+        assertEquals(3, client.awaitExit(60), client.stderr.toString());
+        assertTrue(client.stdout.stream().anyMatch(l -> l.startsWith("Average RTT") && l.contains("(4 iterations)")),
+            client.stdout.toString());
+        assertTrue(client.singleStderrLine().contains("ABORTED"), client.stderr.toString());
+      } finally {
+        breaker.shutdownNow();
+      }
+    }
+
+    @Test
     void plaintextSchemeWithTlsFlagsIsRefused() {
       TestSupport.expectExit(1, "asks for plaintext", "PingClient", "--cacert", servers.certs().caCert().toString(),
           "http://localhost:1");

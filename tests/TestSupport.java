@@ -180,6 +180,39 @@ final class TestSupport {
     return false;
   }
 
+  /**
+   * A streaming ping server on loopback (grpc-java) that echoes each stream's messages, and ends the stream with
+   * ABORTED when its {@code nth} message comes, that one unanswered.
+   */
+  static io.grpc.Server streamBreaker(int nth) throws IOException {
+    io.grpc.stub.ServerCalls.BidiStreamingMethod<PingMessage, PingMessage> echoUntilNth = replies ->
+        new io.grpc.stub.StreamObserver<PingMessage>() {
+          int received;
+
+          @Override
+          public void onNext(PingMessage message) {
+            if (++received == nth) {
+              replies.onError(io.grpc.Status.ABORTED.withDescription("message " + nth).asRuntimeException());
+            } else if (received < nth) {
+              replies.onNext(message.toBuilder().setTs(Pingkit.wallClockNanos()).build());
+            }
+          }
+
+          @Override
+          public void onError(Throwable t) {}
+
+          @Override
+          public void onCompleted() {
+            replies.onCompleted();
+          }
+        };
+    return Grpc.newServerBuilderForPort(0, io.grpc.InsecureServerCredentials.create())
+        .addService(io.grpc.ServerServiceDefinition.builder(pingkit.stream.PingStreamGrpc.SERVICE_NAME)
+            .addMethod(pingkit.stream.PingStreamGrpc.getEchoMethod(),
+                io.grpc.stub.ServerCalls.asyncBidiStreamingCall(echoUntilNth)).build())
+        .build().start();
+  }
+
   static ManagedChannel plaintext(String target) {
     return Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).build();
   }
