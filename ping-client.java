@@ -1,7 +1,8 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
 //SOURCES lib/Pingkit.java lib/Pem.java lib/Target.java lib/ConnectionOptions.java lib/ReportOptions.java
-//SOURCES lib/SampleHistogram.java lib/ArrivalWatch.java lib/FrameTap.java lib/WireClock.java lib/Overhead.java
+//SOURCES lib/SampleHistogram.java lib/ArrivalWatch.java lib/StreamTimes.java lib/FrameTap.java lib/WireClock.java
+//SOURCES lib/Overhead.java
 //SOURCES lib/Diagnosis.java lib/EventLoops.java lib/ServerStream.java lib/EchoStream.java lib/Connection.java
 //SOURCES lib/Dialer.java
 //SOURCES lib/Session.java lib/PingMeasurement.java lib/PingIterations.java

@@ -1,6 +1,7 @@
 // A client's connection (ping-client.java and health-check.java pull this file with //SOURCES): one channel
 // to the target, its calls each timed at the socket, and what a failure means.
 
+import com.google.protobuf.MessageLite;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
 import io.grpc.ConnectivityState;
@@ -173,7 +174,7 @@ final class Connection implements AutoCloseable {
    * Opens a stream of echoes on {@code method}; its answers count as the server's; {@code ended} (null: nobody)
    * hears how it ended.
    */
-  <M> EchoStream<M> echoStream(MethodDescriptor<M, M> method, EchoStream.Ended ended) {
+  <M extends MessageLite> EchoStream<M> echoStream(MethodDescriptor<M, M> method, EchoStream.Ended ended) {
     WireClock.CallClock streamClock = new WireClock.CallClock();
     return new EchoStream<>(channel.newCall(method, CallOptions.DEFAULT.withStreamTracerFactory(
         streamClock.factory())), streamClock, this::answered, ended);

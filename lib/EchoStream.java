@@ -1,6 +1,7 @@
 // A client's stream of echoes (ping-client.java pulls this file with //SOURCES): messages sent on one long-lived
-// call, each answered by one message in the order sent, each timed at the socket when it was alone in flight.
+// call, each answered by one message in the order sent, each timed at the socket.
 
+import com.google.protobuf.MessageLite;
 import io.grpc.ClientCall;
 import io.grpc.Metadata;
 import io.grpc.Status;
@@ -16,9 +17,10 @@ import java.util.concurrent.TimeoutException;
  * (pingkit.PingStream/Echo). {@link #send} is asynchronous: any number of messages may be in flight, and each
  * one's answer, or the status that ended the stream, goes to its own callback. {@link #exchange} sends one and
  * waits for its answer. Each message's times are read from the stream's socket times when its answer comes
- * ({@link WireClock.MessageClock}).
+ * ({@link WireClock.MessageClock}), by where its bytes lie in the stream: each message takes its gRPC prefix (5
+ * bytes) and its encoding (this client compresses nothing).
  */
-final class EchoStream<M> implements AutoCloseable {
+final class EchoStream<M extends MessageLite> implements AutoCloseable {
   /** An answer and the times of the message it answers. */
   record Echo<M>(M reply, WireClock.MessageClock clock) {}
 
@@ -32,7 +34,9 @@ final class EchoStream<M> implements AutoCloseable {
     void accept(Status status, int messagesInFlight);
   }
 
-  private record InFlight<M>(WireClock.MessageClock clock, Answered<M> answered) {}
+  private record InFlight<M>(WireClock.MessageClock clock, long requestEndBytes, Answered<M> answered) {}
+
+  private static final int GRPC_PREFIX_BYTES = 5;
 
   private final ClientCall<M, M> call;
   // the messages sent and not answered, oldest first; the lock also keeps gRPC's calls on the call one at a time
@@ -40,6 +44,8 @@ final class EchoStream<M> implements AutoCloseable {
   private final CompletableFuture<Status> end = new CompletableFuture<>();
   private boolean ending;
   private Status endFailure; // what a message sent after the end fails with
+  private long sentBytes; // the stream's DATA bytes so far, each way
+  private long answerBytes;
 
   /**
    * Starts {@code call}, timed by {@code streamClock} (its tracer); {@code answered} hears of each answer,
@@ -58,7 +64,14 @@ final class EchoStream<M> implements AutoCloseable {
             return;
           }
         }
-        message.clock.received(streamClock.stream());
+        long answerStartBytes = answerBytes;
+        answerBytes += GRPC_PREFIX_BYTES + reply.getSerializedSize();
+        StreamTimes times = streamClock.stream();
+        message.clock.received(times, message.requestEndBytes, answerStartBytes);
+        if (times != null) {
+          times.sent.forgetUpTo(message.requestEndBytes);
+          times.received.forgetBefore(answerBytes);
+        }
         answered.run();
         message.answered.accept(reply, null, message.clock);
       }
@@ -93,12 +106,8 @@ final class EchoStream<M> implements AutoCloseable {
     Status refused;
     synchronized (this) {
       if (!ending) {
-        WireClock.MessageClock clock = new WireClock.MessageClock();
-        if (!inFlight.isEmpty()) {
-          clock.shared();
-          inFlight.forEach(other -> other.clock.shared());
-        }
-        inFlight.add(new InFlight<>(clock, answered));
+        sentBytes += GRPC_PREFIX_BYTES + message.getSerializedSize();
+        inFlight.add(new InFlight<>(new WireClock.MessageClock(), sentBytes, answered));
         try {
           call.request(1);
           call.sendMessage(message);

@@ -1,6 +1,7 @@
 // The streams of echoes of a load run with --stream (ping-client.java pulls this file with //SOURCES): one per
 // stream of the run, opened by its first message and again after a break, and what became of them.
 
+import com.google.protobuf.MessageLite;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import java.time.Duration;
@@ -16,7 +17,7 @@ import java.util.concurrent.atomic.LongAdder;
  * opens a new one. At the end of the run each stream is finished: its messages in flight are answered within the
  * messages' timeout, then the client ends it.
  */
-final class EchoStreams<M> implements LoadRun.CallStarter, LoadRun.MessageStreams {
+final class EchoStreams<M extends MessageLite> implements LoadRun.CallStarter, LoadRun.MessageStreams {
   private final MethodDescriptor<M, M> method;
   private final M message;
   private final Duration timeout;
@@ -26,7 +27,7 @@ final class EchoStreams<M> implements LoadRun.CallStarter, LoadRun.MessageStream
   private final ConcurrentHashMap<String, LongAdder> failedByStatus = new ConcurrentHashMap<>();
   private volatile boolean finishing;
 
-  private static final class Slot<M> {
+  private static final class Slot<M extends MessageLite> {
     EchoStream<M> stream;
   }
 

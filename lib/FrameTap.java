@@ -37,6 +37,8 @@ final class FrameTap extends ChannelDuplexHandler {
   private final IntObjectHashMap<StreamTimes> streams = new IntObjectHashMap<>();
   private final List<StreamTimes> endedSinceFlush = new ArrayList<>();
   private final List<StreamTimes> answersBegun = new ArrayList<>();
+  private StreamTimes dataBegun; // the stream of the latest DATA frame begun in this read
+  private int dataFramesBegun;
   private StreamTimes opening;
   private StreamTimes headersEnded;
   private boolean lost;
@@ -65,10 +67,11 @@ final class FrameTap extends ChannelDuplexHandler {
         headersEnded = opening;
         opening = null;
       }
-      // a request's last frame; on a stream of messages, each message's (the latest flush is its time out)
+      // a request's last frame, or a message's bytes: the flush that carries them is their time out
       if (type == DATA || type == HEADERS && (flags & END_STREAM) != 0) {
         StreamTimes times = streams.get(streamId);
         if (times != null) {
+          times.outBytes += type == DATA ? length : 0;
           endedSinceFlush.add(times);
         }
       }
@@ -86,15 +89,16 @@ final class FrameTap extends ChannelDuplexHandler {
       }
       StreamTimes times = streams.get(streamId);
       if (times != null) {
-        // an answer begins: the call's first frame back (not a WINDOW_UPDATE of its upload); and on a stream of
-        // messages, each message's answer: the first DATA frame since the latest went out
+        // an answer begins: the call's first frame back (not a WINDOW_UPDATE of its upload)
         boolean callAnswer = times.inNanos == 0 && (type == HEADERS || type == DATA || type == RST_STREAM);
-        boolean messageAnswer = type == DATA && times.messageInNanos < times.outNanos;
-        if (messageAnswer) {
-          times.messageAnswering = true;
-        }
-        if ((callAnswer || messageAnswer) && !answersBegun.contains(times)) {
+        if (callAnswer && !answersBegun.contains(times)) {
           answersBegun.add(times);
+        }
+        if (type == DATA) {
+          times.received.add(times.inBytes, clock.readNanos);
+          times.inBytes += length;
+          dataBegun = times;
+          dataFramesBegun++;
         }
         if (type == RST_STREAM || (flags & END_STREAM) != 0 && (type == HEADERS || type == DATA)) {
           streams.remove(streamId);
@@ -144,6 +148,7 @@ final class FrameTap extends ChannelDuplexHandler {
     long outNanos = clock.flushNanos >= tapNanos ? clock.flushNanos : tapNanos;
     for (StreamTimes times : endedSinceFlush) {
       times.outNanos = outNanos;
+      times.sent.add(times.outBytes, outNanos);
     }
     endedSinceFlush.clear();
   }
@@ -155,16 +160,14 @@ final class FrameTap extends ChannelDuplexHandler {
         lose();
       }
       for (StreamTimes times : answersBegun) {
-        long inNanos = answersBegun.size() == 1 ? clock.arrivedNanos : clock.readNanos;
-        if (times.inNanos == 0) {
-          times.inNanos = inNanos;
-        }
-        if (times.messageAnswering) {
-          times.messageInNanos = inNanos;
-          times.messageAnswering = false;
-        }
+        times.inNanos = answersBegun.size() == 1 ? clock.arrivedNanos : clock.readNanos;
       }
       answersBegun.clear();
+      if (dataFramesBegun == 1) {
+        dataBegun.received.retimeLatest(clock.arrivedNanos); // alone in the read: the watched arrival is its
+      }
+      dataBegun = null;
+      dataFramesBegun = 0;
     }
     reading = true;
     try {
@@ -200,6 +203,7 @@ final class FrameTap extends ChannelDuplexHandler {
     int type;
     int flags;
     int streamId;
+    int length;
 
     FrameWalk(int prefaceBytes) {
       this.prefaceLeft = prefaceBytes;
@@ -232,6 +236,7 @@ final class FrameTap extends ChannelDuplexHandler {
           if (headerFill == header.length) {
             headerFill = 0;
             payloadLeft = (header[0] & 0xff) << 16 | (header[1] & 0xff) << 8 | (header[2] & 0xff);
+            length = payloadLeft;
             type = header[3] & 0xff;
             flags = header[4] & 0xff;
             streamId = (header[5] & 0x7f) << 24 | (header[6] & 0xff) << 16 | (header[7] & 0xff) << 8
@@ -247,20 +252,6 @@ final class FrameTap extends ChannelDuplexHandler {
       }
       return true;
     }
-  }
-
-  /**
-   * What the socket saw of one stream: when its request's last bytes went out, when its answer began, and when
-   * it was let out by another stream's end (it had waited for the server's limit on streams), if it was. On a
-   * stream of messages, one in flight at a time, its latest message went out at the latest time out, and its
-   * answer began at {@code messageInNanos}.
-   */
-  static final class StreamTimes {
-    volatile long outNanos;
-    volatile long inNanos;
-    volatile long messageInNanos;
-    volatile long streamFreedNanos;
-    private boolean messageAnswering; // on the network thread: a message's answer begins in this read
   }
 
   /**

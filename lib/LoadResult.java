@@ -55,10 +55,6 @@ record LoadResult(LoadRun.Plan plan, LoadRun.Calls calls, OffsetDateTime startTi
           percentiles, SECONDS));
     }
     out.append(overhead.format(SECONDS, overheadByPhase, unit));
-    if (streams != null && overhead.offWireCalls() > 0) {
-      out.append(String.format(Locale.ROOT, "Timed off the wire : %d of %d messages (another was in flight on"
-          + " their stream: their RTT holds the client's own time)%n", overhead.offWireCalls(), measuredCalls()));
-    }
     if (plan.qps() > 0) {
       out.append(String.format(Locale.ROOT, "Client start delay seconds : avg %s p50 %s p99 %s max %s, %d %s"
           + " late (not in the corrected latency)%n", SampleHistogram.number(startDelay.avg(SECONDS)),

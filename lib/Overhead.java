@@ -37,11 +37,6 @@ final class Overhead {
     offWireCalls += clock.onWire() ? 0 : 1;
   }
 
-  /** How many answered calls were not timed at the wire. */
-  long offWireCalls() {
-    return offWireCalls;
-  }
-
   /** Whether every answered call was timed at the wire (else some RTTs hold the client's own time). */
   boolean wireTimes() {
     return offWireCalls == 0;

@@ -74,7 +74,7 @@ final class WireClock {
   /** One call's times. */
   static final class CallClock extends ClientStreamTracer implements Timed {
     final long appSendNanos = System.nanoTime();
-    private FrameTap.StreamTimes stream;
+    private StreamTimes stream;
     private long appReceiveNanos;
 
     /** What gives gRPC this clock as the call's stream tracer (call options take a factory). */
@@ -101,7 +101,7 @@ final class WireClock {
     }
 
     /** The socket's times of the call's stream (null: not known yet, or not on the wire). */
-    FrameTap.StreamTimes stream() {
+    StreamTimes stream() {
       return stream;
     }
 
@@ -145,33 +145,28 @@ final class WireClock {
   }
 
   /**
-   * One message's times on a stream of messages: the stream's socket times, read when its answer is handed over,
-   * are this message's when they are later than its sending and it was alone in flight. A message that shared
-   * the stream with others in flight (a window, an open loop) cannot tell its frames from theirs: it keeps the
-   * application's times, and counts as timed off the wire.
+   * One message's times on a stream of messages: found in the stream's socket times by where its bytes lie, the
+   * flush that carried its request's last byte and the read that brought the first byte of its answer.
    */
   static final class MessageClock implements Timed {
     final long appSendNanos = System.nanoTime();
-    private volatile boolean shared;
     private long wireOutNanos;
     private long wireInNanos;
     private long appReceiveNanos;
     private boolean onWire;
 
-    /** Another message was in flight on its stream while it was. */
-    void shared() {
-      shared = true;
-    }
-
-    /** Its answer is being handed over now; {@code stream}: the stream's socket times (null: none). */
-    void received(FrameTap.StreamTimes stream) {
+    /**
+     * Its answer is being handed over now; {@code stream}: the stream's socket times (null: none); its request's
+     * bytes ended at {@code requestEndBytes} of the stream's DATA, its answer's began at {@code answerStartBytes}.
+     */
+    void received(StreamTimes stream, long requestEndBytes, long answerStartBytes) {
       appReceiveNanos = System.nanoTime();
-      long outNanos = stream == null || shared ? 0 : stream.outNanos;
-      long inNanos = stream == null || shared ? 0 : stream.messageInNanos;
+      long outNanos = stream == null ? 0 : stream.sent.firstFrom(requestEndBytes);
+      long inNanos = stream == null ? 0 : stream.received.lastUpTo(answerStartBytes);
       onWire = outNanos >= appSendNanos && inNanos >= outNanos;
       wireOutNanos = onWire ? outNanos : appSendNanos;
       wireInNanos = onWire ? inNanos : appReceiveNanos;
-      if (!onWire && !shared) {
+      if (!onWire) {
         sayUnavailable();
       }
     }

@@ -5,7 +5,7 @@
 //SOURCES ../health-check.java ../ping-client.java ../ping-server.java Load.java LoadEngine.java LoadResult.java
 //SOURCES Pacer.java EchoStreams.java LoadRun.java PingIterations.java PingMeasurement.java
 //SOURCES Session.java Dialer.java Connection.java EchoStream.java ServerStream.java
-//SOURCES EventLoops.java Diagnosis.java Overhead.java WireClock.java FrameTap.java ArrivalWatch.java
+//SOURCES EventLoops.java Diagnosis.java Overhead.java WireClock.java FrameTap.java ArrivalWatch.java StreamTimes.java
 //SOURCES SampleHistogram.java
 //SOURCES ReportOptions.java ConnectionOptions.java Target.java RunningServer.java PingStreamService.java
 //SOURCES ServerWarmUp.java

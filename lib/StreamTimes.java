@@ -1,0 +1,118 @@
+// What the socket saw of one HTTP/2 stream (ping-client.java and health-check.java pull this file with
+// //SOURCES): its times, written by the frame tap on the network thread, read by the stream's call.
+
+/**
+ * What the socket saw of one stream: when its request's last bytes went out, when its answer began, and when it
+ * was let out by another stream's end (it had waited for the server's limit on streams), if it was. For a stream
+ * of messages, the offsets of its DATA bytes each way with the times they crossed the socket ({@link #sent},
+ * {@link #received}): a message, found by where its bytes lie in the stream, gets its own times however many
+ * others are in flight.
+ */
+final class StreamTimes {
+  volatile long outNanos;
+  volatile long inNanos;
+  volatile long streamFreedNanos;
+  /** The end of the DATA bytes of each flush that carried some, and its time. */
+  final ByteTimes sent = new ByteTimes();
+  /** The start of each DATA frame that came back, and its time. */
+  final ByteTimes received = new ByteTimes();
+  // on the network thread only: DATA payload bytes written and read so far
+  long outBytes;
+  long inBytes;
+
+  /**
+   * Byte offsets of one direction of a stream, in order, each with a time. The first entry is kept in fields: a
+   * unary call has one each way, and allocates nothing for it.
+   */
+  static final class ByteTimes {
+    private long firstOffset;
+    private long firstNanos;
+    private long[] entries; // offset, time, offset, time, ... from index 2 * head, once there is more than one
+    private int head;
+    private int size;
+
+    /** Adds an entry, unless its offset is the latest's (a flush carrying the same bytes). */
+    synchronized void add(long offset, long nanos) {
+      if (size > 0 && offset(size - 1) == offset) {
+        return;
+      }
+      if (size == 0 && entries == null) {
+        firstOffset = offset;
+        firstNanos = nanos;
+      } else {
+        if (entries == null) {
+          entries = new long[8];
+          entries[0] = firstOffset;
+          entries[1] = firstNanos;
+        } else if (2 * (head + size) == entries.length) {
+          long[] grown = new long[Math.max(8, 4 * size)];
+          System.arraycopy(entries, 2 * head, grown, 0, 2 * size);
+          entries = grown;
+          head = 0;
+        }
+        entries[2 * (head + size)] = offset;
+        entries[2 * (head + size) + 1] = nanos;
+      }
+      size++;
+    }
+
+    /** Gives the latest entry the time {@code nanos}. */
+    synchronized void retimeLatest(long nanos) {
+      if (entries == null) {
+        firstNanos = nanos;
+      } else if (size > 0) {
+        entries[2 * (head + size - 1) + 1] = nanos;
+      }
+    }
+
+    /** The time of the first entry at or after {@code offset}, or 0. */
+    synchronized long firstFrom(long offset) {
+      for (int i = 0; i < size; i++) {
+        if (offset(i) >= offset) {
+          return nanos(i);
+        }
+      }
+      return 0;
+    }
+
+    /** The time of the last entry at or before {@code offset}, or 0. */
+    synchronized long lastUpTo(long offset) {
+      long found = 0;
+      for (int i = 0; i < size && offset(i) <= offset; i++) {
+        found = nanos(i);
+      }
+      return found;
+    }
+
+    /** Forgets the entries at or before {@code offset}. */
+    synchronized void forgetUpTo(long offset) {
+      while (size > 0 && offset(0) <= offset) {
+        forgetFirst();
+      }
+    }
+
+    /** Forgets the entries before the last one at or before {@code offset}. */
+    synchronized void forgetBefore(long offset) {
+      while (size > 1 && offset(1) <= offset) {
+        forgetFirst();
+      }
+    }
+
+    private void forgetFirst() {
+      if (entries == null) {
+        size = 0;
+      } else {
+        head++;
+        size--;
+      }
+    }
+
+    private long offset(int i) {
+      return entries == null ? firstOffset : entries[2 * (head + i)];
+    }
+
+    private long nanos(int i) {
+      return entries == null ? firstNanos : entries[2 * (head + i) + 1];
+    }
+  }
+}
