@@ -58,6 +58,29 @@ final class Bench {
     return output;
   }
 
+  private static final java.util.regex.Pattern ASYNC_CLIENT_QPS = java.util.regex.Pattern.compile("QPS:\\s+(\\d+)");
+
+  /**
+   * grpc-java's AsyncClient (epoll, direct executor, empty messages) against AsyncServer at {@code port}:
+   * {@code channels} x {@code outstanding} calls in flight (streams with "--streaming_rpcs" in {@code flags}), its
+   * rate over {@code seconds} after {@code warmupSeconds}.
+   */
+  static double asyncClientQps(int port, int channels, int outstanding, int warmupSeconds, int seconds,
+      String... flags) throws IOException, InterruptedException {
+    java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of("./jbang",
+        "--main=io.grpc.benchmarks.qps.AsyncClient", GRPC_BENCHMARKS, "--address=127.0.0.1:" + port,
+        "--channels=" + channels, "--outstanding_rpcs=" + outstanding, "--client_payload=0", "--server_payload=0",
+        "--duration=" + seconds, "--warmup_duration=" + warmupSeconds, "--transport=netty_epoll",
+        "--directexecutor"));
+    command.addAll(java.util.List.of(flags));
+    String output = output(command.toArray(String[]::new));
+    java.util.regex.Matcher rate = ASYNC_CLIENT_QPS.matcher(output);
+    if (!rate.find()) {
+      throw new IllegalStateException("unexpected AsyncClient output:\n" + output);
+    }
+    return Double.parseDouble(rate.group(1));
+  }
+
   /** The address a ping-server prints once listening ("listening on tcp HOST:PORT"). */
   static String listeningAddress(Process server) throws IOException {
     String line = new java.io.BufferedReader(new java.io.InputStreamReader(server.getInputStream(),

@@ -10,8 +10,6 @@ import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * B9, streaming, in one run, alternating, on loopback, one connection:
@@ -40,10 +38,10 @@ class streams {
       for (int round = 0; round < rounds; round++) {
         JsonObject stream = ourLoad(ourAddress, warmupSeconds, seconds, "--stream", "--window", "1");
         measured[round][0] = stream.get("ActualQPS").getAsDouble();
-        measured[round][1] = asyncClient(theirPort, 1, warmupSeconds, seconds);
+        measured[round][1] = Bench.asyncClientQps(theirPort, 1, 1, warmupSeconds, seconds, "--streaming_rpcs");
         measured[round][2] = ourLoad(ourAddress, warmupSeconds, seconds, "--stream", "--window", "32")
             .get("ActualQPS").getAsDouble();
-        measured[round][3] = asyncClient(theirPort, 32, warmupSeconds, seconds);
+        measured[round][3] = Bench.asyncClientQps(theirPort, 1, 32, warmupSeconds, seconds, "--streaming_rpcs");
         measured[round][4] = p50(stream);
         measured[round][5] = p50(ourLoad(ourAddress, warmupSeconds, seconds));
         System.out.printf(Locale.ROOT, "round %d: window 1 %.0f vs AsyncClient %.0f msg/s; window 32 %.0f vs"
@@ -89,21 +87,5 @@ class streams {
       }
     }
     throw new IllegalStateException("no p50 in " + load);
-  }
-
-  private static final Pattern ASYNC_CLIENT_QPS = Pattern.compile("QPS:\\s+(\\d+)");
-
-  /** grpc-java's AsyncClient over {@code streams} streams of one channel, one message in flight on each. */
-  private static double asyncClient(int port, int streams, int warmupSeconds, int seconds)
-      throws IOException, InterruptedException {
-    String output = Bench.output("./jbang", "--main=io.grpc.benchmarks.qps.AsyncClient", Bench.GRPC_BENCHMARKS,
-        "--address=127.0.0.1:" + port, "--channels=1", "--outstanding_rpcs=" + streams, "--streaming_rpcs",
-        "--client_payload=0", "--server_payload=0", "--duration=" + seconds, "--warmup_duration=" + warmupSeconds,
-        "--transport=netty_epoll", "--directexecutor");
-    Matcher rate = ASYNC_CLIENT_QPS.matcher(output);
-    if (!rate.find()) {
-      throw new IllegalStateException("unexpected AsyncClient output:\n" + output);
-    }
-    return Double.parseDouble(rate.group(1));
   }
 }

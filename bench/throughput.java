@@ -56,7 +56,7 @@ class throughput {
         qps[round][1] = h2load(ourUrl, emptyRequest, seconds);
         qps[round][2] = ourLoad(ourAddress, jvmWarmupSeconds, seconds);
         qps[round][3] = h2load(ourUrl, emptyRequest, seconds);
-        qps[round][4] = asyncClient(theirPort, jvmWarmupSeconds, seconds);
+        qps[round][4] = Bench.asyncClientQps(theirPort, CONNECTIONS, STREAMS, jvmWarmupSeconds, seconds);
         qps[round][5] = ourLoad(ourAddress, seconds, seconds);
         System.out.printf(Locale.ROOT, "round %d: h2load->grpc-java %.0f, h2load->ours %.0f, ours->ours %.0f,"
             + " h2load->ours %.0f, AsyncClient->grpc-java %.0f, ours->ours after %d s %.0f req/s%n", round + 1,
@@ -136,21 +136,5 @@ class throughput {
     String json = Bench.output("./jbang", "ping-client.java", "-c", "" + CONNECTIONS, "-s", "" + STREAMS, "-qps", "0",
         "--warmup", warmupSeconds + "s", "-t", seconds + "s", "--json", address);
     return JsonParser.parseString(json).getAsJsonObject().get("ActualQPS").getAsDouble();
-  }
-
-  private static final Pattern ASYNC_CLIENT_QPS = Pattern.compile("QPS:\\s+(\\d+)");
-
-  /** grpc-java's AsyncClient, closed loop with the same channels and calls in flight, after a warm-up. */
-  private static double asyncClient(int port, int warmupSeconds, int seconds)
-      throws IOException, InterruptedException {
-    String output = Bench.output("./jbang", "--main=io.grpc.benchmarks.qps.AsyncClient", Bench.GRPC_BENCHMARKS,
-        "--address=127.0.0.1:" + port, "--channels=" + CONNECTIONS, "--outstanding_rpcs=" + STREAMS,
-        "--client_payload=0", "--server_payload=0", "--duration=" + seconds, "--warmup_duration=" + warmupSeconds,
-        "--transport=netty_epoll", "--directexecutor");
-    Matcher rate = ASYNC_CLIENT_QPS.matcher(output);
-    if (!rate.find()) {
-      throw new IllegalStateException("unexpected AsyncClient output:\n" + output);
-    }
-    return Double.parseDouble(rate.group(1));
   }
 }

@@ -79,7 +79,7 @@ final class Connection implements AutoCloseable {
    * and the call's times, on the connection's network thread: it must not block.
    */
   <Q, R> void call(MethodDescriptor<Q, R> method, Q request, Duration timeout, Ended<R> ended) {
-    WireClock.CallClock clock = new WireClock.CallClock();
+    WireClock.CallClock clock = new WireClock.CallClock(false);
     ClientCall<Q, R> call = channel.newCall(method, callOptions(timeout).withStreamTracerFactory(clock.factory()));
     call.start(new UnaryListener<>(call, clock, ended), new Metadata());
     try {
@@ -171,13 +171,14 @@ final class Connection implements AutoCloseable {
   }
 
   /**
-   * Opens a stream of echoes on {@code method}; its answers count as the server's; {@code ended} (null: nobody)
-   * hears how it ended.
+   * Opens a stream of echoes on {@code method}, each message to be answered within {@code answerTimeout}; its
+   * answers count as the server's; {@code ended} (null: nobody) hears how it ended.
    */
-  <M extends MessageLite> EchoStream<M> echoStream(MethodDescriptor<M, M> method, EchoStream.Ended ended) {
-    WireClock.CallClock streamClock = new WireClock.CallClock();
+  <M extends MessageLite> EchoStream<M> echoStream(MethodDescriptor<M, M> method, Duration answerTimeout,
+      EchoStream.Ended ended) {
+    WireClock.CallClock streamClock = new WireClock.CallClock(true);
     return new EchoStream<>(channel.newCall(method, CallOptions.DEFAULT.withStreamTracerFactory(
-        streamClock.factory())), streamClock, this::answered, ended);
+        streamClock.factory())), streamClock, answerTimeout, this::answered, ended);
   }
 
   /** Records that the server answered a call: later failures are the RPC's, not the connection's. */

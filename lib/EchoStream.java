@@ -15,10 +15,11 @@ import java.util.concurrent.TimeoutException;
 /**
  * One bidirectional call to a server that answers each message with one message, in order
  * (pingkit.PingStream/Echo). {@link #send} is asynchronous: any number of messages may be in flight, and each
- * one's answer, or the status that ended the stream, goes to its own callback. {@link #exchange} sends one and
- * waits for its answer. Each message's times are read from the stream's socket times when its answer comes
- * ({@link WireClock.MessageClock}), by where its bytes lie in the stream: each message takes its gRPC prefix (5
- * bytes) and its encoding (this client compresses nothing).
+ * one's answer, or the status that ended the stream, goes to its own callback; a message not answered within the
+ * stream's answer timeout ends the stream (DEADLINE_EXCEEDED), so that no message waits for ever. {@link #exchange}
+ * sends one and waits for its answer. Each message's times are read from the stream's socket times when its answer
+ * comes ({@link WireClock.MessageClock}), by where its bytes lie in the stream: each message takes its gRPC prefix
+ * (5 bytes) and its encoding (this client compresses nothing).
  */
 final class EchoStream<M extends MessageLite> implements AutoCloseable {
   /** An answer and the times of the message it answers. */
@@ -39,36 +40,41 @@ final class EchoStream<M extends MessageLite> implements AutoCloseable {
   private static final int GRPC_PREFIX_BYTES = 5;
 
   private final ClientCall<M, M> call;
+  private final long answerTimeoutNanos;
   // the messages sent and not answered, oldest first; the lock also keeps gRPC's calls on the call one at a time
   private final ArrayDeque<InFlight<M>> inFlight = new ArrayDeque<>();
   private final CompletableFuture<Status> end = new CompletableFuture<>();
-  private boolean ending;
+  private volatile boolean ending;
   private Status endFailure; // what a message sent after the end fails with
+  private boolean watching; // a check of the oldest message's deadline is scheduled
+  private volatile String overdue; // why the client cancelled the stream: a message was not answered in time
   private long sentBytes; // the stream's DATA bytes so far, each way
   private long answerBytes;
 
   /**
-   * Starts {@code call}, timed by {@code streamClock} (its tracer); {@code answered} hears of each answer,
-   * {@code ended} (null: nobody) of the stream's end.
+   * Starts {@code call}, timed by {@code streamClock} (its tracer), each message to be answered within
+   * {@code answerTimeout}; {@code answered} hears of each answer, {@code ended} (null: nobody) of the stream's end.
    */
-  EchoStream(ClientCall<M, M> call, WireClock.CallClock streamClock, Runnable answered, Ended ended) {
+  EchoStream(ClientCall<M, M> call, WireClock.CallClock streamClock, Duration answerTimeout, Runnable answered,
+      Ended ended) {
     this.call = call;
+    this.answerTimeoutNanos = answerTimeout.toNanos();
     call.start(new ClientCall.Listener<>() {
       @Override
       public void onMessage(M reply) {
         InFlight<M> message;
         synchronized (EchoStream.this) {
           message = inFlight.poll();
-          if (message == null) {
-            call.cancel("an answer to no message", null); // onClose reports it as CANCELLED
-            return;
-          }
+        }
+        if (message == null) {
+          cancel("an answer to no message"); // onClose reports it as CANCELLED
+          return;
         }
         long answerStartBytes = answerBytes;
         answerBytes += GRPC_PREFIX_BYTES + reply.getSerializedSize();
         StreamTimes times = streamClock.stream();
         message.clock.received(times, message.requestEndBytes, answerStartBytes);
-        if (times != null) {
+        if (times != null && times.sent != null) {
           times.sent.forgetUpTo(message.requestEndBytes);
           times.received.forgetBefore(answerBytes);
         }
@@ -77,7 +83,10 @@ final class EchoStream<M extends MessageLite> implements AutoCloseable {
       }
 
       @Override
-      public void onClose(Status status, Metadata trailers) {
+      public void onClose(Status closeStatus, Metadata trailers) {
+        String overdueMessage = overdue;
+        Status status = overdueMessage != null && closeStatus.getCode() == Status.Code.CANCELLED
+            ? Status.DEADLINE_EXCEEDED.withDescription(overdueMessage) : closeStatus;
         Status failure = status.isOk() ? Status.INTERNAL.withDescription("the server ended the stream") : status;
         ArrayDeque<InFlight<M>> lost;
         synchronized (EchoStream.this) {
@@ -89,43 +98,72 @@ final class EchoStream<M extends MessageLite> implements AutoCloseable {
         if (ended != null) {
           ended.accept(lost.isEmpty() ? status : failure, lost.size());
         }
-        end.complete(status);
         lost.forEach(message -> message.answered.accept(null, failure.asRuntimeException(), null));
+        end.complete(status); // after the lost messages: whoever waits for the end has them counted
       }
     }, new Metadata());
     call.request(1); // one answer more than the messages sent: an answer to no message shows, and ends the stream
   }
 
   /** Whether the stream has ended, or is ending: it takes no more messages. */
-  synchronized boolean ended() {
+  boolean ended() {
     return ending;
   }
 
   /** Sends {@code message}; {@code answered} gets its answer, or the failure that ended the stream first. */
   void send(M message, Answered<M> answered) {
     Status refused;
+    boolean watch = false;
     synchronized (this) {
       if (!ending) {
         sentBytes += GRPC_PREFIX_BYTES + message.getSerializedSize();
         inFlight.add(new InFlight<>(new WireClock.MessageClock(), sentBytes, answered));
+        watch = !watching;
+        watching = true;
         try {
           call.request(1);
           call.sendMessage(message);
-          return;
+          refused = null;
         } catch (IllegalStateException endedMeanwhile) {
-          return; // onClose is on its way, and fails the message with the stream's status
+          refused = null; // onClose is on its way, and fails the message with the stream's status
         }
+      } else {
+        refused = endFailure != null ? endFailure : Status.FAILED_PRECONDITION.withDescription("the stream has ended");
       }
-      refused = endFailure != null ? endFailure : Status.FAILED_PRECONDITION.withDescription("the stream has ended");
     }
-    answered.accept(null, refused.asRuntimeException(), null);
+    if (watch) {
+      watchDeadline(answerTimeoutNanos);
+    }
+    if (refused != null) {
+      answered.accept(null, refused.asRuntimeException(), null);
+    }
+  }
+
+  /** Checks, {@code afterNanos} from now, that the oldest message in flight is not past its answer timeout. */
+  private void watchDeadline(long afterNanos) {
+    CompletableFuture.delayedExecutor(afterNanos, TimeUnit.NANOSECONDS).execute(() -> {
+      boolean inFlightStill;
+      long overdueInNanos;
+      synchronized (this) {
+        InFlight<M> oldest = inFlight.peek();
+        inFlightStill = oldest != null && !end.isDone();
+        watching = inFlightStill;
+        overdueInNanos = !inFlightStill ? 0 : oldest.clock.appSendNanos + answerTimeoutNanos - System.nanoTime();
+      }
+      if (inFlightStill && overdueInNanos <= 0) {
+        overdue = "no answer within " + Pingkit.formatDuration(Duration.ofNanos(answerTimeoutNanos));
+        cancel(overdue);
+      } else if (inFlightStill) {
+        watchDeadline(overdueInNanos);
+      }
+    });
   }
 
   /**
-   * Sends {@code message} and waits for its answer within {@code timeout}; a stream that ended, failed or did
-   * not answer in time throws as gRPC's blocking calls throw (a StatusRuntimeException).
+   * Sends {@code message} and waits for its answer (within the stream's answer timeout); a stream that ended,
+   * failed or did not answer in time throws as gRPC's blocking calls throw (a StatusRuntimeException).
    */
-  Echo<M> exchange(M message, Duration timeout) {
+  Echo<M> exchange(M message) {
     CompletableFuture<Echo<M>> echo = new CompletableFuture<>();
     send(message, (reply, failure, clock) -> {
       if (failure == null) {
@@ -135,13 +173,9 @@ final class EchoStream<M extends MessageLite> implements AutoCloseable {
       }
     });
     try {
-      return echo.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+      return echo.get();
     } catch (ExecutionException e) {
       throw (RuntimeException) e.getCause();
-    } catch (TimeoutException e) {
-      cancel("no answer in time");
-      throw Status.DEADLINE_EXCEEDED.withDescription("no answer within " + Pingkit.formatDuration(timeout))
-          .asRuntimeException();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       cancel("interrupted");
@@ -149,39 +183,50 @@ final class EchoStream<M extends MessageLite> implements AutoCloseable {
     }
   }
 
-  /**
-   * Ends the stream: the client is done sending, and the server ends it in turn, once the messages in flight are
-   * answered; past {@code wait}, it is cancelled (messages still in flight are lost, with CANCELLED).
-   */
-  void finish(Duration wait) {
+  /** The client is done sending: the server ends the stream once the messages in flight are answered. */
+  void halfClose() {
     synchronized (this) {
-      if (!ending) {
-        ending = true;
-        try {
-          call.halfClose();
-        } catch (IllegalStateException alreadyOver) {
-          // onClose is on its way
-        }
+      if (ending) {
+        return;
+      }
+      ending = true;
+      try {
+        call.halfClose();
+      } catch (IllegalStateException alreadyOver) {
+        // onClose is on its way
       }
     }
+  }
+
+  /**
+   * Waits for the stream's end until {@code deadlineNanos} ({@link System#nanoTime()}), then cancels it: its
+   * messages still in flight are lost (CANCELLED). Returns once they are all counted.
+   */
+  void awaitEnd(long deadlineNanos) {
     try {
-      end.get(wait.toNanos(), TimeUnit.NANOSECONDS);
+      try {
+        end.get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+      } catch (TimeoutException e) {
+        cancel("the client is done");
+        end.get(5, TimeUnit.SECONDS); // cancelling closes the call's listener at once, on its executor
+      }
     } catch (TimeoutException | ExecutionException e) {
-      cancel("the client is done");
+      // not closed even so: what it had in flight is left uncounted
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       cancel("interrupted");
     }
   }
 
-  /** The same within a second. */
+  /** Half-closes, and waits for the end a second at most. */
   @Override
   public void close() {
-    finish(Duration.ofSeconds(1));
+    halfClose();
+    awaitEnd(System.nanoTime() + TimeUnit.SECONDS.toNanos(1));
   }
 
-  private synchronized void cancel(String why) {
+  private void cancel(String why) {
     ending = true;
-    call.cancel(why, null); // a no-op once the stream is over
+    call.cancel(why, null); // outside the lock: the listener's onClose may run on this thread
   }
 }

@@ -5,7 +5,9 @@ import com.google.protobuf.MessageLite;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
@@ -49,7 +51,7 @@ final class EchoStreams<M extends MessageLite> implements LoadRun.CallStarter, L
     Slot<M> slot = slots[stream];
     synchronized (slot) {
       if (slot.stream == null || slot.stream.ended()) {
-        slot.stream = server.echoStream(method, this::ended);
+        slot.stream = server.echoStream(method, timeout, this::ended);
         opened.increment();
       }
       echoes = slot.stream;
@@ -69,16 +71,17 @@ final class EchoStreams<M extends MessageLite> implements LoadRun.CallStarter, L
   @Override
   public void finish() {
     finishing = true;
-    long deadlineNanos = System.nanoTime() + timeout.toNanos();
+    List<EchoStream<M>> open = new ArrayList<>();
     for (Slot<M> slot : slots) {
-      EchoStream<M> echoes;
       synchronized (slot) {
-        echoes = slot.stream;
-      }
-      if (echoes != null) {
-        echoes.finish(Duration.ofNanos(Math.max(0, deadlineNanos - System.nanoTime())));
+        if (slot.stream != null) {
+          open.add(slot.stream);
+        }
       }
     }
+    open.forEach(EchoStream::halfClose);
+    long deadlineNanos = System.nanoTime() + timeout.toNanos();
+    open.forEach(echoes -> echoes.awaitEnd(deadlineNanos));
   }
 
   @Override

@@ -32,6 +32,7 @@ final class FrameTap extends ChannelDuplexHandler {
   private static final int CONTINUATION = 9;
   private static final int END_STREAM = 0x1;
   private static final int END_HEADERS = 0x4;
+  private static final int PADDED = 0x8;
 
   private final SocketClock clock;
   private final IntObjectHashMap<StreamTimes> streams = new IntObjectHashMap<>();
@@ -71,7 +72,7 @@ final class FrameTap extends ChannelDuplexHandler {
       if (type == DATA || type == HEADERS && (flags & END_STREAM) != 0) {
         StreamTimes times = streams.get(streamId);
         if (times != null) {
-          times.outBytes += type == DATA ? length : 0;
+          times.outBytes += type == DATA ? payloadBytes : 0;
           endedSinceFlush.add(times);
         }
       }
@@ -94,9 +95,11 @@ final class FrameTap extends ChannelDuplexHandler {
         if (callAnswer && !answersBegun.contains(times)) {
           answersBegun.add(times);
         }
-        if (type == DATA) {
-          times.received.add(times.inBytes, clock.readNanos);
-          times.inBytes += length;
+        StreamTimes.ByteTimes received = times.received;
+        if (type == DATA && received != null) {
+          received.add(times.inBytes, clock.readNanos);
+          times.inBytes += payloadBytes;
+          times.offsetsKnown &= (flags & PADDED) == 0; // its padding would count as message bytes
           dataBegun = times;
           dataFramesBegun++;
         }
@@ -148,7 +151,11 @@ final class FrameTap extends ChannelDuplexHandler {
     long outNanos = clock.flushNanos >= tapNanos ? clock.flushNanos : tapNanos;
     for (StreamTimes times : endedSinceFlush) {
       times.outNanos = outNanos;
-      times.sent.add(times.outBytes, outNanos);
+      times.outBytesFlushed = times.outBytes;
+      StreamTimes.ByteTimes sent = times.sent;
+      if (sent != null) {
+        sent.add(times.outBytes, outNanos);
+      }
     }
     endedSinceFlush.clear();
   }
@@ -164,7 +171,8 @@ final class FrameTap extends ChannelDuplexHandler {
       }
       answersBegun.clear();
       if (dataFramesBegun == 1) {
-        dataBegun.received.retimeLatest(clock.arrivedNanos); // alone in the read: the watched arrival is its
+        // the only DATA frame of a stream of messages begun in this read: the watched arrival is its own
+        dataBegun.received.retimeLatest(clock.arrivedNanos);
       }
       dataBegun = null;
       dataFramesBegun = 0;
@@ -203,7 +211,7 @@ final class FrameTap extends ChannelDuplexHandler {
     int type;
     int flags;
     int streamId;
-    int length;
+    int payloadBytes;
 
     FrameWalk(int prefaceBytes) {
       this.prefaceLeft = prefaceBytes;
@@ -236,7 +244,7 @@ final class FrameTap extends ChannelDuplexHandler {
           if (headerFill == header.length) {
             headerFill = 0;
             payloadLeft = (header[0] & 0xff) << 16 | (header[1] & 0xff) << 8 | (header[2] & 0xff);
-            length = payloadLeft;
+            payloadBytes = payloadLeft;
             type = header[3] & 0xff;
             flags = header[4] & 0xff;
             streamId = (header[5] & 0x7f) << 24 | (header[6] & 0xff) << 16 | (header[7] & 0xff) << 8

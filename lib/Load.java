@@ -93,7 +93,7 @@ final class Load {
     if (result.lateCalls() > Math.max(10, result.measuredCalls() / 100)) {
       log.warning("the client could not keep the schedule: " + result.lateCalls() + " of "
           + result.measuredCalls() + " " + run.calls().unit() + " went out late by its own delay (see 'Client"
-          + " start delay'; not counted as the server's)");
+          + " start delay'" + (run.calls().streams() == null ? "; not counted as the server's)" : ")"));
     }
     if (options.hgrmFile != null) {
       result.writeHgrm(options.hgrmFile);

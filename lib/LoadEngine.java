@@ -91,11 +91,14 @@ final class LoadEngine {
     return schedule.paced() ? 1 : run.plan().window();
   }
 
-  /** One of the run's streams of calls: its number, its connection, and when its last call's answer came back. */
+  /**
+   * One of the run's streams of calls: its number, its connection, and when its last measured call would have
+   * been answered had the client taken no time of its own (sent each call when due, or at the answer before).
+   */
   private static final class Stream {
     final int slot;
     final Connection connection;
-    long lastAnswerNanos;
+    long serverAnswerNanos;
 
     Stream(int slot, Connection connection) {
       this.slot = slot;
@@ -129,7 +132,6 @@ final class LoadEngine {
       if (measuring) {
         record(stream, intendedNanos, startNanos, endedNanos, failure == null ? clock : null);
       }
-      stream.lastAnswerNanos = clock == null ? endedNanos : clock.wireInNanos();
       (measuring ? measured : warmUp).count(answer, failure);
       if (openLoop) {
         return; // the next message went out on schedule
@@ -156,9 +158,11 @@ final class LoadEngine {
   /**
    * One measured call's times. Its latency is what the server is answerable for: the wire's RTT, after any
    * wait for a stream the server allowed. At a fixed rate, the latency from its intended start adds the wait
-   * the server caused (the stream's previous call still unanswered when this one was due), and leaves out the
+   * the server caused (the stream's previous call still unanswered when this one was due, had the client sent
+   * every call without delay of its own: a late client's backlog is not the server's), and leaves out the
    * client's own delay (from when the call was due and its stream free, to its request on the wire: pacing,
-   * pauses, building and sending), which is recorded apart. A message sent in an open loop waits for no answer.
+   * pauses, building and sending), which is recorded apart. A message sent in an open loop waits for no answer:
+   * its latency from its intended start holds all it waited, the client's delay (recorded apart too) included.
    */
   private void record(Stream stream, long intendedNanos, long startNanos, long endedNanos, WireClock.Timed clock) {
     long latencyNanos = clock == null ? endedNanos - startNanos : clock.latencyNanos();
@@ -170,10 +174,12 @@ final class LoadEngine {
       offWireCalls.add(clock.onWire() ? 0 : 1);
     }
     if (schedule.paced()) {
-      long dueNanos = openLoop ? intendedNanos : Math.max(intendedNanos, stream.lastAnswerNanos);
+      long dueNanos = openLoop ? intendedNanos : Math.max(intendedNanos, stream.serverAnswerNanos);
+      stream.serverAnswerNanos = dueNanos + latencyNanos;
       long onWireNanos = clock == null ? startNanos : clock.wireOutNanos() - clock.serverQueueNanos();
       long delayNanos = Math.max(0, onWireNanos - dueNanos);
-      corrected.record(dueNanos - intendedNanos + latencyNanos);
+      // in an open loop no message waits for another: from its intended start, everything is its answer's wait
+      corrected.record((openLoop ? delayNanos : dueNanos - intendedNanos) + latencyNanos);
       startDelay.record(delayNanos);
       if (delayNanos > lateNanos) {
         lateCalls.increment();
@@ -193,6 +199,9 @@ final class LoadEngine {
     long lastAnswerNanos = System.nanoTime();
     try {
       while (!streamsDone.await(1, TimeUnit.SECONDS)) {
+        if (stop.getCount() == 0 && run.calls().streams() != null) {
+          run.calls().streams().finish(); // stopped: the messages in flight are answered, or time out, now
+        }
         long answeredNow = warmUp.answered() + measured.answered();
         long unavailableNow = warmUp.calls(Status.Code.UNAVAILABLE.name())
             + measured.calls(Status.Code.UNAVAILABLE.name());
@@ -229,18 +238,19 @@ final class LoadEngine {
       progress.print("\r" + " ".repeat(70) + "\r");
     }
     pacer.shutdownNow();
+    long endNanos = System.nanoTime();
     if (run.calls().streams() != null) {
       run.calls().streams().finish(); // messages still in flight are answered before the report
     }
-    return result();
+    return result(endNanos);
   }
 
-  private LoadResult result() {
+  private LoadResult result(long endNanos) {
     if (serverLost != null && lostDuringWarmUp) {
       throw new Pingkit.UserError(Pingkit.EXIT_CONNECTION, serverLost + " during --warmup");
     }
     LoadRun.Plan plan = run.plan();
-    Duration actualDuration = Duration.ofNanos(Math.max(0, System.nanoTime() - schedule.measureFromNanos()));
+    Duration actualDuration = Duration.ofNanos(Math.max(0, endNanos - schedule.measureFromNanos()));
     return new LoadResult(plan, run.calls(), startTime, plan.connections(), actualDuration,
         SampleHistogram.of(latency.total()),
         SampleHistogram.of(schedule.paced() ? corrected.total() : latency.total()),

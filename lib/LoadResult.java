@@ -57,10 +57,11 @@ record LoadResult(LoadRun.Plan plan, LoadRun.Calls calls, OffsetDateTime startTi
     out.append(overhead.format(SECONDS, overheadByPhase, unit));
     if (plan.qps() > 0) {
       out.append(String.format(Locale.ROOT, "Client start delay seconds : avg %s p50 %s p99 %s max %s, %d %s"
-          + " late (not in the corrected latency)%n", SampleHistogram.number(startDelay.avg(SECONDS)),
+          + " late (%s)%n", SampleHistogram.number(startDelay.avg(SECONDS)),
           SampleHistogram.number(startDelay.percentile(50, SECONDS)),
           SampleHistogram.number(startDelay.percentile(99, SECONDS)), SampleHistogram.number(startDelay.max(SECONDS)),
-          lateCalls, unit));
+          lateCalls, unit, streams == null ? "not in the corrected latency"
+              : "in the corrected latency: an open loop"));
     }
     outcomes.forEach((outcome, count) -> out.append(calls.name()).append(' ').append(outcome).append(" : ")
         .append(count).append('\n'));
@@ -104,7 +105,9 @@ record LoadResult(LoadRun.Plan plan, LoadRun.Calls calls, OffsetDateTime startTi
     json.put("Streams", plan.streams());
     json.put("Ping", calls.fortioPing());
     if (streams != null) {
-      json.put("Window", plan.window());
+      if (plan.qps() == 0) {
+        json.put("Window", plan.window());
+      }
       json.put("StreamsOpened", streams.opened());
       json.put("StreamsFailed", streams.failedByStatus());
       json.put("MessagesLost", streams.messagesLost());

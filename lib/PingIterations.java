@@ -136,17 +136,18 @@ final class PingIterations {
   static PingMeasurement.Result overStream(Connection server, Plan plan) {
     PingMeasurement measurement = new PingMeasurement();
     PingMessage message = plan.message();
-    try (EchoStream<PingMessage> echoes = server.echoStream(PingStreamGrpc.getEchoMethod(), null)) {
+    try (EchoStream<PingMessage> echoes = server.echoStream(PingStreamGrpc.getEchoMethod(),
+        plan.callTimeout(), null)) {
       // its first message asks for no delay: its round trip is the stream's opening, not the server's wait
       WireClock.MessageClock opening = exchange(server, echoes, message.toBuilder().setDelayNanos(0).build(),
-          plan.callTimeout(), "the stream's first message").clock();
+          "the stream's first message").clock();
       long streamOpenNanos = opening.wireInNanos() - opening.appSendNanos;
       try {
         for (long seq = 1; (plan.lastIteration() == 0 || seq <= plan.lastIteration()) && plan.stop().getCount() > 0;
             seq++) {
           PingMessage sent = message.toBuilder().setSeq(seq).setTs(Pingkit.wallClockNanos()).build();
-          EchoStream.Echo<PingMessage> first = exchange(server, echoes, sent, plan.callTimeout(), "message " + seq);
-          EchoStream.Echo<PingMessage> second = exchange(server, echoes, sent, plan.callTimeout(), "message " + seq);
+          EchoStream.Echo<PingMessage> first = exchange(server, echoes, sent, "message " + seq);
+          EchoStream.Echo<PingMessage> second = exchange(server, echoes, sent, "message " + seq);
           PingMeasurement.Iteration iteration = measurement.record(seq, first.clock(), second.clock(),
               first.reply().getTs(), second.reply().getTs(), sent.getDelayNanos());
           if (plan.eachIteration() != null) {
@@ -168,9 +169,9 @@ final class PingIterations {
   }
 
   private static EchoStream.Echo<PingMessage> exchange(Connection server, EchoStream<PingMessage> echoes,
-      PingMessage message, Duration timeout, String what) {
+      PingMessage message, String what) {
     try {
-      return echoes.exchange(message, timeout);
+      return echoes.exchange(message);
     } catch (StatusRuntimeException e) {
       throw server.failure(what, e);
     }

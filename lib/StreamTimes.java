@@ -3,31 +3,45 @@
 
 /**
  * What the socket saw of one stream: when its request's last bytes went out, when its answer began, and when it
- * was let out by another stream's end (it had waited for the server's limit on streams), if it was. For a stream
- * of messages, the offsets of its DATA bytes each way with the times they crossed the socket ({@link #sent},
- * {@link #received}): a message, found by where its bytes lie in the stream, gets its own times however many
- * others are in flight.
+ * was let out by another stream's end (it had waited for the server's limit on streams), if it was. A stream of
+ * messages ({@link #timeMessages}) also keeps the offsets of its DATA bytes each way with the times they crossed
+ * the socket ({@link #sent}, {@link #received}): a message, found by where its bytes lie in the stream, gets its
+ * own times however many others are in flight. Unary calls keep none of that.
  */
 final class StreamTimes {
   volatile long outNanos;
   volatile long inNanos;
   volatile long streamFreedNanos;
-  /** The end of the DATA bytes of each flush that carried some, and its time. */
-  final ByteTimes sent = new ByteTimes();
-  /** The start of each DATA frame that came back, and its time. */
-  final ByteTimes received = new ByteTimes();
-  // on the network thread only: DATA payload bytes written and read so far
+  /** The end of the DATA bytes of each flush that carried some, and its time (null: not a stream of messages). */
+  volatile ByteTimes sent;
+  /** The start of each DATA frame that came back, and its time (null: not a stream of messages). */
+  volatile ByteTimes received;
+  /** False once its bytes cannot be placed: a padded DATA frame, or compressed messages. */
+  volatile boolean offsetsKnown = true;
+  // on the network thread only: DATA payload bytes written, flushed and read so far
   long outBytes;
+  long outBytesFlushed;
   long inBytes;
 
   /**
-   * Byte offsets of one direction of a stream, in order, each with a time. The first entry is kept in fields: a
-   * unary call has one each way, and allocates nothing for it.
+   * From now on, keeps the offsets of the stream's bytes and their times; on the network thread. The flushes
+   * before are known by the latest alone (the stream's headers are reported sent right after their flush).
+   */
+  void timeMessages() {
+    ByteTimes flushed = new ByteTimes();
+    if (outBytesFlushed > 0) {
+      flushed.add(outBytesFlushed, outNanos);
+    }
+    sent = flushed;
+    received = new ByteTimes();
+  }
+
+  /**
+   * Byte offsets of one direction of a stream, in order, each with a time; written on the network thread, read
+   * and trimmed by the stream's call as its messages are answered.
    */
   static final class ByteTimes {
-    private long firstOffset;
-    private long firstNanos;
-    private long[] entries; // offset, time, offset, time, ... from index 2 * head, once there is more than one
+    private long[] entries = new long[16]; // offset, time, offset, time, ... from index 2 * head
     private int head;
     private int size;
 
@@ -36,31 +50,20 @@ final class StreamTimes {
       if (size > 0 && offset(size - 1) == offset) {
         return;
       }
-      if (size == 0 && entries == null) {
-        firstOffset = offset;
-        firstNanos = nanos;
-      } else {
-        if (entries == null) {
-          entries = new long[8];
-          entries[0] = firstOffset;
-          entries[1] = firstNanos;
-        } else if (2 * (head + size) == entries.length) {
-          long[] grown = new long[Math.max(8, 4 * size)];
-          System.arraycopy(entries, 2 * head, grown, 0, 2 * size);
-          entries = grown;
-          head = 0;
-        }
-        entries[2 * (head + size)] = offset;
-        entries[2 * (head + size) + 1] = nanos;
+      if (2 * (head + size) == entries.length) {
+        long[] moved = new long[Math.max(16, 4 * size)];
+        System.arraycopy(entries, 2 * head, moved, 0, 2 * size);
+        entries = moved;
+        head = 0;
       }
+      entries[2 * (head + size)] = offset;
+      entries[2 * (head + size) + 1] = nanos;
       size++;
     }
 
     /** Gives the latest entry the time {@code nanos}. */
     synchronized void retimeLatest(long nanos) {
-      if (entries == null) {
-        firstNanos = nanos;
-      } else if (size > 0) {
+      if (size > 0) {
         entries[2 * (head + size - 1) + 1] = nanos;
       }
     }
@@ -99,20 +102,16 @@ final class StreamTimes {
     }
 
     private void forgetFirst() {
-      if (entries == null) {
-        size = 0;
-      } else {
-        head++;
-        size--;
-      }
+      head++;
+      size--;
     }
 
     private long offset(int i) {
-      return entries == null ? firstOffset : entries[2 * (head + i)];
+      return entries[2 * (head + i)];
     }
 
     private long nanos(int i) {
-      return entries == null ? firstNanos : entries[2 * (head + i) + 1];
+      return entries[2 * (head + i) + 1];
     }
   }
 }

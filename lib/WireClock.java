@@ -71,11 +71,19 @@ final class WireClock {
     long receiveOverheadNanos();
   }
 
-  /** One call's times. */
+  /** One call's times; for a stream of messages, the socket times its messages are found in. */
   static final class CallClock extends ClientStreamTracer implements Timed {
+    private static final Metadata.Key<String> ENCODING = Metadata.Key.of("grpc-encoding",
+        Metadata.ASCII_STRING_MARSHALLER);
     final long appSendNanos = System.nanoTime();
-    private StreamTimes stream;
+    private final boolean messages;
+    private volatile StreamTimes stream;
     private long appReceiveNanos;
+
+    /** The clock of a call; {@code messages}: of a stream of messages, each to be timed. */
+    CallClock(boolean messages) {
+      this.messages = messages;
+    }
 
     /** What gives gRPC this clock as the call's stream tracer (call options take a factory). */
     ClientStreamTracer.Factory factory() {
@@ -89,7 +97,20 @@ final class WireClock {
 
     @Override
     public void outboundHeaders() {
-      stream = FrameTap.headersCompleting.get();
+      StreamTimes times = FrameTap.headersCompleting.get();
+      if (messages && times != null) {
+        times.timeMessages();
+      }
+      stream = times;
+    }
+
+    @Override
+    public void inboundHeaders(Metadata headers) {
+      StreamTimes times = stream;
+      String encoding = headers.get(ENCODING);
+      if (messages && times != null && encoding != null && !encoding.equals("identity")) {
+        times.offsetsKnown = false; // compressed answers: their size on the wire is not their encoding's
+      }
     }
 
     /** The call ended for the application (answered: with a reply): its end is being handed over now. */
@@ -161,8 +182,9 @@ final class WireClock {
      */
     void received(StreamTimes stream, long requestEndBytes, long answerStartBytes) {
       appReceiveNanos = System.nanoTime();
-      long outNanos = stream == null ? 0 : stream.sent.firstFrom(requestEndBytes);
-      long inNanos = stream == null ? 0 : stream.received.lastUpTo(answerStartBytes);
+      boolean placed = stream != null && stream.offsetsKnown && stream.sent != null;
+      long outNanos = placed ? stream.sent.firstFrom(requestEndBytes) : 0;
+      long inNanos = placed ? stream.received.lastUpTo(answerStartBytes) : 0;
       onWire = outNanos >= appSendNanos && inNanos >= outNanos;
       wireOutNanos = onWire ? outNanos : appSendNanos;
       wireInNanos = onWire ? inNanos : appReceiveNanos;

@@ -236,7 +236,7 @@ class LoadTest {
 
   @Test
   void streamsBrokenByTheServerAreCountedWithTheirLostMessagesReopenedAndExitThreeUnlessAllowed() throws Exception {
-    io.grpc.Server breaker = TestSupport.streamBreaker(10);
+    io.grpc.Server breaker = TestSupport.streamServer(9, true);
     try {
       String[] args = {"--stream", "-c", "1", "-qps", "0", "--window", "3", "-n", "100",
           "127.0.0.1:" + breaker.getPort()};
@@ -260,6 +260,23 @@ class LoadTest {
       }
     } finally {
       breaker.shutdownNow();
+    }
+  }
+
+  @Test
+  void messagesAServerNeverAnswersEndTheirStreamAtTheTimeoutAndTheRunEnds() throws Exception {
+    // each stream's first message is answered, then none: the stream ends DEADLINE_EXCEEDED after --timeout, and
+    // its next message opens another
+    io.grpc.Server silent = TestSupport.streamServer(1, false);
+    try (var client = TestSupport.ScriptProcess.java("PingClient", "--stream", "-c", "1", "-qps", "0", "--window",
+        "2", "-n", "6", "--timeout", "300ms", "127.0.0.1:" + silent.getPort())) {
+      assertEquals(3, client.awaitExit(60), client.stderr.toString());
+      String out = String.join("\n", client.stdout);
+      int overdue = count(out, "Ping DEADLINE_EXCEEDED");
+      assertTrue(overdue >= 1 && count(out, "Streams failed DEADLINE_EXCEEDED") >= 1, out);
+      assertEquals(6, overdue + (out.contains("Ping SERVING") ? count(out, "Ping SERVING") : 0), out);
+    } finally {
+      silent.shutdownNow();
     }
   }
 

@@ -359,7 +359,7 @@ class PingClientTest {
     @Test
     void aStreamBrokenByTheServerMidRunReportsWhatItMeasuredAndExitsThree() throws Exception {
       // the 10th message of the stream is refused: the warm-up and four iterations were answered
-      io.grpc.Server breaker = TestSupport.streamBreaker(10);
+      io.grpc.Server breaker = TestSupport.streamServer(9, true);
       try (var client = TestSupport.ScriptProcess.java("PingClient", "--stream", "-n", "20",
           "127.0.0.1:" + breaker.getPort())) {
         assertEquals(3, client.awaitExit(60), client.stderr.toString());

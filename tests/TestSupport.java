@@ -181,20 +181,20 @@ final class TestSupport {
   }
 
   /**
-   * A streaming ping server on loopback (grpc-java) that echoes each stream's messages, and ends the stream with
-   * ABORTED when its {@code nth} message comes, that one unanswered.
+   * A streaming ping server on loopback (grpc-java) that echoes each stream's first {@code echoes} messages; the
+   * next one ends the stream with ABORTED ({@code thenAbort}), or is never answered, nor any after it.
    */
-  static io.grpc.Server streamBreaker(int nth) throws IOException {
+  static io.grpc.Server streamServer(int echoes, boolean thenAbort) throws IOException {
     io.grpc.stub.ServerCalls.BidiStreamingMethod<PingMessage, PingMessage> echoUntilNth = replies ->
         new io.grpc.stub.StreamObserver<PingMessage>() {
           int received;
 
           @Override
           public void onNext(PingMessage message) {
-            if (++received == nth) {
-              replies.onError(io.grpc.Status.ABORTED.withDescription("message " + nth).asRuntimeException());
-            } else if (received < nth) {
+            if (++received <= echoes) {
               replies.onNext(message.toBuilder().setTs(Pingkit.wallClockNanos()).build());
+            } else if (received == echoes + 1 && thenAbort) {
+              replies.onError(io.grpc.Status.ABORTED.withDescription("message " + received).asRuntimeException());
             }
           }
 
