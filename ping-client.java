@@ -154,19 +154,19 @@ class PingClient implements Callable<Integer> {
   private int runLoad(Session session) {
     String payloadText = payloadText();
     PingMessage message = PingMessage.newBuilder().setPayload(payloadText).setDelayNanos(delay.toNanos()).build();
-    int messagesInFlight = window == null ? 1 : window;
-    if (messagesInFlight < 1 || messagesInFlight > 10_000) {
+    int windowMessages = window == null ? 1 : window;
+    if (windowMessages < 1 || windowMessages > 10_000) {
       throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--window must be 1 to 10000 messages");
     }
     if (window != null && (load.qps == null || load.qps > 0)) {
       throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--window is for -qps 0 (flat out): at a fixed rate each"
           + " message goes out on schedule, answered or not");
     }
-    String runType = "GRPC Ping" + (!stream ? "" : messagesInFlight > 1 ? " Stream Window=" + messagesInFlight
+    String runType = "GRPC Ping" + (!stream ? "" : windowMessages > 1 ? " Stream Window=" + windowMessages
         : " Stream") + (delay.isZero() ? "" : " Delay=" + Pingkit.formatDuration(delay))
         + (payloadText.isEmpty() ? "" : " PayloadLength=" + utf8Bytes(payloadText));
     Dialer dialer = new Dialer(connection);
-    LoadRun.Plan plan = Load.plan(load, runType, dialer.target.display(), iterationsOrCalls, messagesInFlight);
+    LoadRun.Plan plan = Load.plan(load, runType, dialer.target.display(), iterationsOrCalls, windowMessages);
     Duration timeout = connection.callTimeout(delay);
     LoadRun.Calls pings;
     if (stream) {
