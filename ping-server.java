@@ -20,6 +20,8 @@ import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.AdaptiveRecvByteBufAllocator;
+import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
@@ -293,6 +295,10 @@ class PingServer implements Callable<Integer> {
         // a connection left silent (or dribbling) before its handshake holds a socket: gRPC's default is 120 s
         .handshakeTimeout(handshakeTimeout.toNanos(), TimeUnit.NANOSECONDS)
         .maxConcurrentCallsPerConnection(maxStreams > 0 ? maxStreams : Integer.MAX_VALUE)
+        // reads of one HTTP/2 frame at most (16 KiB): a call assembling its request holds slices of the reads, and
+        // a larger read shared with other streams' frames stays whole while any of them does (a fast client's
+        // burst then held several times what the in-flight budget counts: bench/RESULTS.md)
+        .withChildOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(64, 2048, 16 << 10))
         .addService(new PingService(maxDelay, verbose.length > 0))
         .addService(streams)
         .addService(health.getHealthService())
