@@ -15,6 +15,10 @@
 // which leaves the old generation at most 40% free (the default, 70%, kept much of what the burst grew).
 //JAVA_OPTIONS -XX:+UseSerialGC -Xms48m -Xmn32m -XX:MaxRAMPercentage=40 -XX:-ShrinkHeapInSteps
 //JAVA_OPTIONS -XX:MinHeapFreeRatio=20 -XX:MaxHeapFreeRatio=40
+// Network buffers: reads of one HTTP/2 frame at most (see the builder) come from Netty's pool, and its per-thread
+// caches of such buffers would keep a burst's share of the pool after it (the memory given back is the pool's).
+//JAVA_OPTIONS -Dio.grpc.netty.shaded.io.netty.allocator.smallCacheSize=0
+//JAVA_OPTIONS -Dio.grpc.netty.shaded.io.netty.allocator.normalCacheSize=0
 
 import io.grpc.BindableService;
 import io.grpc.Server;
@@ -298,7 +302,7 @@ class PingServer implements Callable<Integer> {
         // reads of one HTTP/2 frame at most (16 KiB): a call assembling its request holds slices of the reads, and
         // a larger read shared with other streams' frames stays whole while any of them does (a fast client's
         // burst then held several times what the in-flight budget counts: bench/RESULTS.md)
-        .withChildOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(64, 2048, 16 << 10))
+        .withChildOption(ChannelOption.RECVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(64, 2048, 16 << 10))
         .addService(new PingService(maxDelay, verbose.length > 0))
         .addService(streams)
         .addService(health.getHealthService())

@@ -283,6 +283,56 @@ class InFlightBudgetTest {
     burstInAPod(256, "32MiB");
   }
 
+  @Test
+  void inAPodOf512MiBABurstFromGrpcJavaIsAnsweredOrRefusedByTheBudget() throws Exception {
+    // grpc-java sends faster than Python: its burst once took the server's network buffers past the pod's share
+    try (var pod = TestSupport.MemoryCgroup.create(512L * MIB)) {
+      try (var server = TestSupport.ScriptProcess.start(pod.wrap(serverCommand()), TestSupport.repo())) {
+        int port = server.awaitListeningPort();
+        server.awaitStderr(line -> line.contains("warmed up"), 60);
+        List<ManagedChannel> channels = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+          channels.add(io.grpc.Grpc.newChannelBuilder("127.0.0.1:" + port,
+              io.grpc.InsecureChannelCredentials.create()).maxInboundMessageSize(8 << 20).build());
+        }
+        PingMessage big = PingMessage.newBuilder().setPayload("x".repeat((4 << 20) - 11))
+            .setDelayNanos(TimeUnit.SECONDS.toNanos(5)).build();
+        java.util.Map<String, Integer> codes = new java.util.TreeMap<>();
+        try {
+          List<CompletableFuture<Status>> ends = new ArrayList<>();
+          for (int i = 0; i < 200; i++) {
+            CompletableFuture<Status> ended = new CompletableFuture<>();
+            PingServerGrpc.newStub(channels.get(i % channels.size())).withDeadlineAfter(120, TimeUnit.SECONDS)
+                .ping(big, new StreamObserver<>() {
+                  @Override
+                  public void onNext(PingMessage reply) {}
+
+                  @Override
+                  public void onError(Throwable t) {
+                    ended.complete(Status.fromThrowable(t));
+                  }
+
+                  @Override
+                  public void onCompleted() {
+                    ended.complete(Status.OK);
+                  }
+                });
+            ends.add(ended);
+          }
+          ends.forEach(ended -> codes.merge(ended.join().getCode().name(), 1, Integer::sum));
+        } finally {
+          channels.forEach(ManagedChannel::shutdownNow);
+        }
+        assertTrue(codes.containsKey("OK") && codes.containsKey("RESOURCE_EXHAUSTED") && codes.size() == 2,
+            codes.toString());
+        assertTrue(server.process.isAlive(), "the server is up");
+        assertEquals(0, pod.oomKills(), "the kernel's OOM killer killed a process of the pod");
+        server.process.destroy();
+        server.process.waitFor();
+      }
+    }
+  }
+
   /**
    * In a pod (a memory cgroup), the server sizes its budget and its JVM from the pod's limit: a burst is answered
    * or refused by the budget {@code budget}, never failed for want of heap or network buffers, and the kernel
