@@ -301,22 +301,11 @@ class InFlightBudgetTest {
         try {
           List<CompletableFuture<Status>> ends = new ArrayList<>();
           for (int i = 0; i < 200; i++) {
-            CompletableFuture<Status> ended = new CompletableFuture<>();
+            CompletableFuture<Void> done = new CompletableFuture<>();
             PingServerGrpc.newStub(channels.get(i % channels.size())).withDeadlineAfter(120, TimeUnit.SECONDS)
-                .ping(big, new StreamObserver<>() {
-                  @Override
-                  public void onNext(PingMessage reply) {}
-
-                  @Override
-                  public void onError(Throwable t) {
-                    ended.complete(Status.fromThrowable(t));
-                  }
-
-                  @Override
-                  public void onCompleted() {
-                    ended.complete(Status.OK);
-                  }
-                });
+                .ping(big, TestSupport.collector(new java.util.concurrent.LinkedBlockingQueue<>(), done));
+            CompletableFuture<Status> ended = done.handle((ok, failure) -> failure == null ? Status.OK
+                : Status.fromThrowable(failure));
             ends.add(ended);
           }
           ends.forEach(ended -> codes.merge(ended.join().getCode().name(), 1, Integer::sum));
