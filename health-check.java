@@ -1,12 +1,12 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
 //SOURCES lib/Pingkit.java lib/Pem.java lib/Target.java lib/ConnectionOptions.java lib/ReportOptions.java
-//SOURCES lib/SampleHistogram.java lib/ArrivalWatch.java lib/StreamTimes.java lib/FrameTap.java lib/WireClock.java
+//SOURCES lib/SampleHistogram.java lib/ArrivalWatch.java lib/StreamTimes.java lib/SocketClock.java lib/FrameTap.java lib/WireClock.java
 //SOURCES lib/Overhead.java
 //SOURCES lib/Diagnosis.java lib/EventLoops.java lib/ServerStream.java lib/EchoStream.java lib/Connection.java
 //SOURCES lib/Dialer.java
 //SOURCES lib/Session.java
-//SOURCES lib/LoadRun.java lib/Pacer.java lib/LoadResult.java lib/LoadEngine.java lib/Load.java
+//SOURCES lib/LoadRun.java lib/Pacer.java lib/LoadResult.java lib/Recording.java lib/LoadEngine.java lib/Load.java
 // class-data sharing: a cached run starts sooner (B5, bench/startup.sh); its JVM notes stay off stdout
 //CDS
 //JAVA_OPTIONS -Xlog:cds=off -Xlog:cds+dynamic=off

@@ -6,28 +6,21 @@
 // class-data sharing: a cached run starts sooner (bench/startup.sh); its JVM notes stay off stdout
 //CDS
 //JAVA_OPTIONS -Xlog:cds=off -Xlog:cds+dynamic=off
-// Memory (B6) and throughput (B2): a ping server's live data is a few MB, so the serial collector (no concurrent
-// GC threads) with a fixed young generation (smaller collects too often under load; larger only adds resident
-// memory) in a heap that starts small: the JVM's default start is filled by the first burst and stays resident.
-// The heap's maximum is 40% of the container's (or machine's) memory, and network buffers may take as much: with
-// the in-flight budget's default (an eighth), calls fit in both (with the JVM's default, a quarter, the network
-// buffers a full budget needs are refused). After a burst, the free heap is given back in one full collection,
-// which leaves the old generation at most 40% free (the default, 70%, kept much of what the burst grew).
+// Memory (B6) and throughput (B2), A/B runs in bench/RESULTS.md: the serial collector, a fixed young generation, a
+// heap that starts small and takes at most 40% of the container's memory (network buffers may take as much), and
+// after a burst the free heap given back in one collection that leaves the old generation at most 40% free.
 //JAVA_OPTIONS -XX:+UseSerialGC -Xms48m -Xmn32m -XX:MaxRAMPercentage=40 -XX:-ShrinkHeapInSteps
 //JAVA_OPTIONS -XX:MinHeapFreeRatio=20 -XX:MaxHeapFreeRatio=40
-// Network buffers: reads of one HTTP/2 frame at most (see the builder) come from Netty's pool, and its per-thread
-// caches of such buffers would keep a burst's share of the pool after it (the memory given back is the pool's).
+// Network buffers: Netty's per-thread caches would keep a burst's share of the pool after it
 //JAVA_OPTIONS -Dio.grpc.netty.shaded.io.netty.allocator.smallCacheSize=0
 //JAVA_OPTIONS -Dio.grpc.netty.shaded.io.netty.allocator.normalCacheSize=0
 
 import io.grpc.BindableService;
 import io.grpc.Server;
-import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.grpc.netty.shaded.io.netty.util.internal.ThreadExecutorMap;
@@ -278,19 +271,13 @@ class PingServer implements Callable<Integer> {
     }
     SslContext tls = ServerFlags.serverTls(certFile, keyFile, clientCaFile, requireClientCert);
     SocketAddress address = ServerFlags.listenAddress(listen);
-    HealthStatusManager health = new HealthStatusManager();
-    health.setStatus(healthServiceName, ServingStatus.SERVING);
-    health.setStatus(healthServiceName + "_down", ServingStatus.NOT_SERVING);
-    initialHealth.forEach((service, status) -> health.setStatus(service,
-        HealthCommands.status(status, "--health-status")));
+    HealthStatusManager health = HealthCommands.initial(healthServiceName, initialHealth);
     PingStreamService streams = new PingStreamService(maxDelay, verbose.length > 0);
     String streamMethod = PingStreamGrpc.getEchoMethod().getFullMethodName();
     Drain drain = new Drain(streamMethod, streams::drain);
     InFlightBudget budget = new InFlightBudget(
         maxInFlightBytes != null ? maxInFlightBytes : ServerFlags.defaultInFlightBytes(), maxMessageBytes,
         PingServerGrpc.getPingMethod().getFullMethodName(), streamMethod, new MemoryReturn()::changed);
-    // a Unix socket needs epoll's own channel and loops; TCP takes gRPC's shared ones
-    EventLoopGroup[] socketLoops = address instanceof DomainSocketAddress ? ServerFlags.unixSocketLoops() : null;
 
     NettyServerBuilder builder = NettyServerBuilder.forAddress(address)
         // every handler here is non-blocking (delays are scheduled), so calls run on the transport's threads
@@ -299,9 +286,8 @@ class PingServer implements Callable<Integer> {
         // a connection left silent (or dribbling) before its handshake holds a socket: gRPC's default is 120 s
         .handshakeTimeout(handshakeTimeout.toNanos(), TimeUnit.NANOSECONDS)
         .maxConcurrentCallsPerConnection(maxStreams > 0 ? maxStreams : Integer.MAX_VALUE)
-        // reads of one HTTP/2 frame at most (16 KiB): a call assembling its request holds slices of the reads, and
-        // a larger read shared with other streams' frames stays whole while any of them does (a fast client's
-        // burst then held several times what the in-flight budget counts: bench/RESULTS.md)
+        // reads of one HTTP/2 frame at most: a call assembling its request holds slices of the reads, and a read
+        // shared with other streams' frames stays whole while any slice does (beyond what the budget counts)
         .withChildOption(ChannelOption.RECVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(64, 2048, 16 << 10))
         .addService(new PingService(maxDelay, verbose.length > 0))
         .addService(streams)
@@ -317,10 +303,7 @@ class PingServer implements Callable<Integer> {
     if (tls != null) {
       builder.sslContext(tls);
     }
-    if (socketLoops != null) {
-      builder.channelType(EpollServerDomainSocketChannel.class).bossEventLoopGroup(socketLoops[0])
-          .workerEventLoopGroup(socketLoops[1]);
-    }
+    EventLoopGroup[] socketLoops = ServerFlags.transport(builder, address);
     Server server = builder.build();
     try {
       server.start();

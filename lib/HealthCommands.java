@@ -1,7 +1,8 @@
-// ping-server's health by hand (ping-server.java pulls this file with //SOURCES): 'set SERVICE STATUS' lines on
-// stdin, and the names of the statuses a flag or a line may set.
+// ping-server's health as its flags set it, and by hand (ping-server.java pulls this file with //SOURCES): 'set
+// SERVICE STATUS' lines on stdin, and the names of the statuses a flag or a line may set.
 
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.protobuf.services.HealthStatusManager;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -9,6 +10,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.BiConsumer;
 import java.util.function.BooleanSupplier;
 
@@ -35,6 +37,18 @@ final class HealthCommands implements Runnable {
     Thread reader = new Thread(new HealthCommands(commands, setHealth, draining), "health-commands");
     reader.setDaemon(true);
     reader.start();
+  }
+
+  /**
+   * The server's health as its flags set it: {@code serviceName} SERVING, {@code serviceName_down} NOT_SERVING, then
+   * each --health-status SERVICE=STATUS.
+   */
+  static HealthStatusManager initial(String serviceName, Map<String, String> statuses) {
+    HealthStatusManager health = new HealthStatusManager();
+    health.setStatus(serviceName, ServingStatus.SERVING);
+    health.setStatus(serviceName + "_down", ServingStatus.NOT_SERVING);
+    statuses.forEach((service, status) -> health.setStatus(service, status(status, "--health-status")));
+    return health;
   }
 
   /** The status a flag or a line names (any case), or a one-line error naming {@code where}. */

@@ -10,14 +10,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.Histogram;
-import org.HdrHistogram.SingleWriterRecorder;
 
 /**
  * The streams of a load run: -c connections times -s streams, each calling one call after the other when its
@@ -260,44 +258,6 @@ final class LoadEngine {
         run.calls().streams() == null ? null : run.calls().streams().counts(),
         serverLost == null ? null
             : new Pingkit.UserError(Pingkit.EXIT_CONNECTION, serverLost + "; the report above is partial"));
-  }
-
-
-  /**
-   * Latencies recorded without locks or shared counters: each recording thread (a network thread, the pacer)
-   * writes its own recorder, and the one reader sums them. A shared Recorder's counters are atomics that every
-   * writer updates: one cache line passed between the network threads at each call.
-   */
-  private static final class Recording {
-    private final List<SingleWriterRecorder> recorders = new CopyOnWriteArrayList<>();
-    private final ThreadLocal<SingleWriterRecorder> threadRecorder = ThreadLocal.withInitial(() -> {
-      SingleWriterRecorder recorder = new SingleWriterRecorder(3);
-      recorders.add(recorder);
-      return recorder;
-    });
-    private final Histogram total = new Histogram(3);
-    private final Histogram interval = new Histogram(3);
-    private final Histogram threadInterval = new Histogram(3);
-
-    void record(long nanos) {
-      threadRecorder.get().recordValue(Math.max(0, nanos));
-    }
-
-    /** The calls since the last call of this method (also added to the total); one reader thread only. */
-    synchronized Histogram sinceLast() {
-      interval.reset();
-      for (SingleWriterRecorder recorder : recorders) {
-        recorder.getIntervalHistogramInto(threadInterval);
-        interval.add(threadInterval);
-      }
-      total.add(interval);
-      return interval;
-    }
-
-    synchronized Histogram total() {
-      sinceLast();
-      return total;
-    }
   }
 
   /** How the calls of one phase (warm-up, measured) ended: answers and failures by name, without locks. */

@@ -2,10 +2,12 @@
 // files, byte sizes; and why a bind failed, in one line.
 
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollIoHandler;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
@@ -175,14 +177,22 @@ final class ServerFlags {
     }
   }
 
-  /** The event loops of a Unix socket server (epoll's own channel; TCP takes gRPC's shared loops). */
-  static EventLoopGroup[] unixSocketLoops() {
+  /**
+   * Sets up {@code builder} for {@code address}: a Unix socket takes epoll's own channel and loops, returned to be
+   * released with the server; TCP takes gRPC's shared loops (null).
+   */
+  static EventLoopGroup[] transport(NettyServerBuilder builder, SocketAddress address) {
+    if (!(address instanceof DomainSocketAddress)) {
+      return null;
+    }
     if (!Epoll.isAvailable()) {
       throw new Pingkit.UserError(Pingkit.EXIT_CONNECTION, "Unix domain sockets need Linux (epoll): "
           + Pingkit.oneLine(Epoll.unavailabilityCause()));
     }
-    return new EventLoopGroup[] {new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory()),
-        new MultiThreadIoEventLoopGroup(EpollIoHandler.newFactory())};
+    EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+    EventLoopGroup workers = new MultiThreadIoEventLoopGroup(EpollIoHandler.newFactory());
+    builder.channelType(EpollServerDomainSocketChannel.class).bossEventLoopGroup(boss).workerEventLoopGroup(workers);
+    return new EventLoopGroup[] {boss, workers};
   }
 
   /** Releases what a Unix socket server held: its event loops and its socket file (either may be null). */

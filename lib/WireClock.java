@@ -8,7 +8,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
 
 /**
- * Times calls at the socket. Each connection gets two Netty handlers: a {@link FrameTap.SocketClock} first in
+ * Times calls at the socket. Each connection gets two Netty handlers: a {@link SocketClock} first in
  * the pipeline, which notes when a flush hands bytes to the socket and when bytes came back, and a {@link FrameTap}
  * that follows the HTTP/2 frames (right after the clock, or right after TLS, whose records it cannot read) and
  * gives those times to the streams the frames belong to. A call's {@link CallClock}, a gRPC stream tracer,
@@ -27,7 +27,7 @@ final class WireClock {
    * {@code watchArrivals}: a thread of its own notes when answers arrive (for connections with few calls).
    */
   static <C extends Channel> C attach(C channel, boolean tls, boolean watchArrivals) {
-    FrameTap.SocketClock clock = new FrameTap.SocketClock(watchArrivals);
+    SocketClock clock = new SocketClock(watchArrivals);
     FrameTap tap = new FrameTap(clock);
     channel.pipeline().addFirst("pingkit-socket-clock", clock);
     if (tls) {
