@@ -5,8 +5,9 @@
 //SOURCES lib/Overhead.java
 //SOURCES lib/Diagnosis.java lib/EventLoops.java lib/ServerStream.java lib/EchoStream.java lib/Connection.java
 //SOURCES lib/Dialer.java
-//SOURCES lib/Session.java
-//SOURCES lib/LoadRun.java lib/Pacer.java lib/LoadResult.java lib/Recording.java lib/LoadEngine.java lib/Load.java
+//SOURCES lib/Session.java lib/Merge.java lib/HealthResult.java
+//SOURCES lib/LoadRun.java lib/Pacer.java lib/LoadResult.java lib/Recording.java lib/Backends.java lib/IntervalLog.java lib/LoadEngine.java
+//SOURCES lib/Load.java
 // class-data sharing: a cached run starts sooner (B5, bench/startup.sh); its JVM notes stay off stdout
 //CDS
 //JAVA_OPTIONS -Xlog:cds=off -Xlog:cds+dynamic=off
@@ -87,6 +88,11 @@ class HealthCheck implements Callable<Integer> {
           + " does not go with the load flags -c, -s, -qps, -t");
     }
     Session session = Session.start("health-check", connection, report);
+    if (report.merging()) {
+      return session.finishMerged(Merge.read("health-check", report.mergeFiles,
+          List.of(HealthResult.KIND, LoadResult.kind("Health", "GRPC Health"))), load.hgrmFile, load.allowErrors);
+    }
+    load.rejectWithoutLoad();
     if (load.active()) {
       return runLoad(session);
     }
@@ -96,16 +102,16 @@ class HealthCheck implements Callable<Integer> {
     if (waitForServing) {
       return waitForServing(session.stop);
     }
-    Result result = check(session.stop);
+    HealthResult result = check(session.stop);
     session.finish(result);
-    return result.allServing() ? Pingkit.EXIT_OK : Pingkit.EXIT_UNHEALTHY;
+    return result.exitCode(false);
   }
 
   // ---- static API, for JShell and tests (mirrors Fortio's GrpcHealthCheck) ---------------------------------
 
   /** Checks {@code service} at {@code target} n times and returns the count per status. */
   static Map<ServingStatus, Long> check(String target, String service, int n) {
-    Result result = run("--service", service, "-n", "" + n, target);
+    HealthResult result = run("--service", service, "-n", "" + n, target);
     if (result.failure() != null) {
       throw result.failure();
     }
@@ -116,53 +122,21 @@ class HealthCheck implements Callable<Integer> {
    * Runs checks with command-line arguments, e.g. {@code run("-n", "5", "--service", "ping", "host:8079")}. A run
    * that fails after its first check returns the answers before, and the failure.
    */
-  static Result run(String... args) {
+  static HealthResult run(String... args) {
     return Pingkit.parse(new HealthCheck(), args).check(new CountDownLatch(1));
-  }
-
-  /** The answers of a run of checks, and what cut it short (null: nothing). */
-  record Result(String target, String service, Map<ServingStatus, Long> statusCounts,
-      SampleHistogram rttHistogram, Overhead clientOverhead, Pingkit.UserError failure) implements Session.Report {
-
-    boolean allServing() {
-      return statusCounts.keySet().stream().allMatch(status -> status == ServingStatus.SERVING);
-    }
-
-    /** Fortio's text, with the client's overhead (by phase: -v) after the RTT histogram. */
-    @Override
-    public String format(List<Double> percentiles, boolean overheadByPhase) {
-      StringBuilder out =
-          new StringBuilder(rttHistogram.format("RTT histogram usec", percentiles, SampleHistogram.Unit.MICROS))
-              .append(clientOverhead.format(SampleHistogram.Unit.MICROS, overheadByPhase));
-      statusCounts.forEach((status, count) -> out.append("Health ").append(status).append(" : ").append(count)
-          .append('\n'));
-      return out.toString();
-    }
-
-    @Override
-    public Map<String, Object> toJson(List<Double> percentiles) {
-      Map<String, Object> json = new LinkedHashMap<>();
-      json.put("target", target);
-      json.put("service", service);
-      json.put("checks", rttHistogram.count());
-      Map<String, Long> statuses = new LinkedHashMap<>();
-      statusCounts.forEach((status, count) -> statuses.put(status.name(), count));
-      json.put("statuses", statuses);
-      json.put("rttMicros", rttHistogram.toJson(percentiles));
-      clientOverhead.putJson(json, percentiles);
-      return json;
-    }
   }
 
   // ---- checks ---------------------------------------------------------------------------------------------
 
-  private Result check(CountDownLatch stop) {
+  private HealthResult check(CountDownLatch stop) {
     int n = checks == null ? 1 : checks;
     if (n < 1) {
       throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "-n must be 1 or more");
     }
     HealthCheckRequest request = HealthCheckRequest.newBuilder().setService(service).build();
     try (Connection server = new Dialer(connection).connect(0, true)) {
+      var startTime = java.time.OffsetDateTime.now();
+      long startNanos = System.nanoTime();
       SampleHistogram rttHistogram = new SampleHistogram();
       Overhead overhead = new Overhead();
       Map<ServingStatus, Long> statusCounts = new EnumMap<>(ServingStatus.class);
@@ -174,10 +148,12 @@ class HealthCheck implements Callable<Integer> {
             throw e;
           }
           // the answers before the failure are the report
-          return new Result(server.target.display(), service, statusCounts, rttHistogram, overhead, e);
+          return HealthResult.of(server.target.display(), service, statusCounts, rttHistogram, overhead, startTime,
+              startNanos, e);
         }
       }
-      return new Result(server.target.display(), service, statusCounts, rttHistogram, overhead, null);
+      return HealthResult.of(server.target.display(), service, statusCounts, rttHistogram, overhead, startTime,
+          startNanos, null);
     }
   }
 

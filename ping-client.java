@@ -5,13 +5,15 @@
 //SOURCES lib/Overhead.java
 //SOURCES lib/Diagnosis.java lib/EventLoops.java lib/ServerStream.java lib/EchoStream.java lib/Connection.java
 //SOURCES lib/Dialer.java
-//SOURCES lib/Session.java lib/PingMeasurement.java lib/PingIterations.java
-//SOURCES lib/EchoStreams.java lib/LoadRun.java lib/Pacer.java lib/LoadResult.java lib/Recording.java lib/LoadEngine.java lib/Load.java
+//SOURCES lib/Session.java lib/Merge.java lib/PingMeasurement.java lib/PingIterations.java
+//SOURCES lib/EchoStreams.java lib/LoadRun.java lib/Pacer.java lib/LoadResult.java lib/Recording.java lib/Backends.java lib/IntervalLog.java
+//SOURCES lib/LoadEngine.java lib/Load.java
 // class-data sharing: a cached run starts sooner (B5, bench/startup.sh); its JVM notes stay off stdout
 //CDS
 //JAVA_OPTIONS -Xlog:cds=off -Xlog:cds+dynamic=off
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Consumer;
@@ -33,8 +35,8 @@ import pingkit.stream.PingStreamGrpc;
         "  ping-client -n 10 localhost:8079",
         "  ping-client -n 0 --delay 100ms 127.0.0.1:8079      continuous, until Ctrl-C",
         "  ping-client --cacert ca.pem -H 'x-user: me' https://server:8443",
-        "  ping-client --payload-size 1024 --json unix:/tmp/ping.sock",
         "  ping-client --stream -n 100 localhost:8079              over one stream of messages",
+        "  ping-client --merge host1.json host2.json         runs of many hosts as one",
         Pingkit.EXIT_CODES_FOOTER})
 class PingClient implements Callable<Integer> {
   @Mixin
@@ -81,6 +83,11 @@ class PingClient implements Callable<Integer> {
   @Override
   public Integer call() {
     Session session = Session.start("ping-client", connection, report);
+    if (report.merging()) {
+      return session.finishMerged(Merge.read("ping-client", report.mergeFiles,
+          List.of(PingMeasurement.Result.KIND, LoadResult.kind("Ping", "GRPC Ping"))), load.hgrmFile, load.allowErrors);
+    }
+    load.rejectWithoutLoad();
     if (window != null && !(stream && load.active())) {
       throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--window is for load mode over streams: --stream with -c,"
           + " -s, -qps or -t");

@@ -9,9 +9,9 @@ import picocli.CommandLine.Parameters;
 
 /** The flags both clients share; Fortio's single-dash spellings are aliases. */
 final class ConnectionOptions {
-  @Parameters(paramLabel = "TARGET", arity = "1",
-      description = "host, host:port, [v6]:port, http://host[:port], https://host[:port], unix:/path"
-          + " (no port: 8079)")
+  @Parameters(paramLabel = "TARGET", arity = "0..1",
+      description = "host, host:port, [v6]:port, http://host[:port], https://host[:port], dns:///host[:port],"
+          + " unix:/path (no port: 8079); none with --merge")
   String target;
 
   @Option(names = {"--unix-socket", "-unix-socket"}, paramLabel = "PATH",
@@ -41,6 +41,11 @@ final class ConnectionOptions {
       description = "metadata to send (repeatable); 'host' sets the authority, 'user-agent' the user agent")
   List<String> headers = new ArrayList<>();
 
+  @Option(names = "--lb", paramLabel = "POLICY", defaultValue = "pick_first",
+      description = "over the addresses TARGET's name resolves to: pick_first (one of them) or round_robin (each"
+          + " call to the next); gRPC's policies (default: ${DEFAULT-VALUE})")
+  String loadBalancing;
+
   @Option(names = "--connect-timeout", paramLabel = "DURATION", defaultValue = "5s",
       description = "limit for connecting, TLS included (default: ${DEFAULT-VALUE})")
   Duration connectTimeout;
@@ -54,6 +59,14 @@ final class ConnectionOptions {
 
   boolean verbose() {
     return verbose.length > 0;
+  }
+
+  /** TARGET, which every run needs (only --merge goes without one). */
+  String target() {
+    if (target == null) {
+      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "Missing required parameter: 'TARGET'");
+    }
+    return target;
   }
 
   /** --timeout, or 5 s plus {@code expectedDelay} (a ping's requested delay) when not given. */

@@ -22,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.List;
 import java.util.Locale;
 import java.util.logging.Logger;
 
@@ -43,7 +44,7 @@ final class Dialer {
   /** Checks the flags (one-line errors, exit code 1) and prepares the TLS context and the metadata. */
   Dialer(ConnectionOptions options) {
     this.options = options;
-    this.target = Target.parse(options.target);
+    this.target = Target.parse(options.target());
     if ((options.clientCert == null) != (options.clientKey == null)) {
       throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--cert and --key go together: give both, or neither");
     }
@@ -74,6 +75,10 @@ final class Dialer {
     this.socket = options.unixSocket != null ? options.unixSocket : target.unixSocket();
     this.authority = authority != null || socket == null ? authority : target.authority();
     this.userAgent = userAgent;
+    if (!List.of("pick_first", "round_robin").contains(options.loadBalancing)) {
+      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--lb '" + options.loadBalancing + "': pick_first or"
+          + " round_robin");
+    }
   }
 
   /** --connect-timeout. */
@@ -136,6 +141,7 @@ final class Dialer {
         .directExecutor()
         // a measurement is of one attempt: no hidden retry (and its bookkeeping cost a third of the load rate)
         .disableRetry()
+        .defaultLoadBalancingPolicy(options.loadBalancing)
         .eventLoopGroup(EventLoops.acquire());
     try {
       return new Connection(target, builder.build(), new Diagnosis(target, options, tls != null, authority),

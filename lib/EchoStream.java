@@ -40,6 +40,7 @@ final class EchoStream<M extends MessageLite> implements AutoCloseable {
   private static final int GRPC_PREFIX_BYTES = 5;
 
   private final ClientCall<M, M> call;
+  private final WireClock.CallClock streamClock; // its messages' clocks take their backend from it
   private final long answerTimeoutNanos;
   // the messages sent and not answered, oldest first; the lock also keeps gRPC's calls on the call one at a time
   private final ArrayDeque<InFlight<M>> inFlight = new ArrayDeque<>();
@@ -58,6 +59,7 @@ final class EchoStream<M extends MessageLite> implements AutoCloseable {
   EchoStream(ClientCall<M, M> call, WireClock.CallClock streamClock, Duration answerTimeout, Runnable answered,
       Ended ended) {
     this.call = call;
+    this.streamClock = streamClock;
     this.answerTimeoutNanos = answerTimeout.toNanos();
     call.start(new ClientCall.Listener<>() {
       @Override
@@ -117,7 +119,7 @@ final class EchoStream<M extends MessageLite> implements AutoCloseable {
     synchronized (this) {
       if (!ending) {
         sentBytes += GRPC_PREFIX_BYTES + message.getSerializedSize();
-        inFlight.add(new InFlight<>(new WireClock.MessageClock(), sentBytes, answered));
+        inFlight.add(new InFlight<>(new WireClock.MessageClock(streamClock), sentBytes, answered));
         watch = !watching;
         watching = true;
         try {

@@ -4,11 +4,15 @@
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 import picocli.CommandLine.Option;
 
@@ -46,8 +50,27 @@ final class Load {
         description = "load: write HdrHistogram's percentile distribution (for plotting) to FILE")
     Path hgrmFile;
 
+    @Option(names = "--hlog", paramLabel = "FILE", description = "load: write the latencies as HdrHistogram's"
+        + " interval log, one interval a second, to FILE (plot it over time; logs of many hosts, concatenated, add"
+        + " up in HdrHistogram's HistogramLogProcessor)")
+    Path hlogFile;
+
+    @Option(names = "--start-at", paramLabel = "TIME", description = "load: connect and warm up first, then start"
+        + " measuring at TIME: RFC 3339 (2026-12-02T10:00:00Z) or +DURATION from now (+30s), so that runs on many"
+        + " hosts measure together; a run not ready by then says so and starts at once")
+    String startAt;
+
     boolean active() {
       return connections != null || streams != null || qps != null || duration != null;
+    }
+
+    /** A load flag given without load mode is a mistake to say, not to ignore. */
+    void rejectWithoutLoad() {
+      String flag = active() ? null : warmup != null ? "--warmup" : hgrmFile != null ? "--hgrm"
+          : hlogFile != null ? "--hlog" : startAt != null ? "--start-at" : allowErrors ? "--allow-errors" : null;
+      if (flag != null) {
+        throw new Pingkit.UserError(Pingkit.EXIT_USAGE, flag + " is for load mode: give -c, -s, -qps or -t too");
+      }
     }
   }
 
@@ -73,7 +96,24 @@ final class Load {
       throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "-n must be 1 or more calls in load mode");
     }
     return new LoadRun.Plan(runType, target, connections, streams, qps, duration, exactCalls == null ? 0 : exactCalls,
-        options.warmup != null ? options.warmup : Duration.ZERO, window);
+        options.warmup != null ? options.warmup : Duration.ZERO, window,
+        options.startAt == null ? null : startAt(options.startAt));
+  }
+
+  /** --start-at: RFC 3339 (upper or lower case, 'T' or a space between date and time), or +DURATION from now. */
+  static OffsetDateTime startAt(String text) {
+    OffsetDateTime time;
+    try {
+      time = text.startsWith("+") ? OffsetDateTime.now().plus(Pingkit.parseDuration(text.substring(1)))
+          : OffsetDateTime.parse(text.trim().toUpperCase(Locale.ROOT).replaceFirst("^(\\S{10}) ", "$1T"));
+    } catch (DateTimeParseException | picocli.CommandLine.TypeConversionException e) {
+      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--start-at '" + text + "' is not a time: RFC 3339 with its"
+          + " offset (2026-12-02T10:00:00Z, 2026-12-02T11:00:00.5+01:00) or +DURATION from now (+30s)");
+    }
+    if (time.isAfter(OffsetDateTime.now().plusDays(1))) {
+      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--start-at " + text + " is more than a day away");
+    }
+    return time;
   }
 
   /**
@@ -86,9 +126,12 @@ final class Load {
     PrintStream startLine = session.jsonOnStdout() ? System.err : System.out;
     startLine.printf(Locale.ROOT, "Starting %s test for %s with %d*%d streams at %s qps for %s%s%n", plan.runType(),
         plan.target(), plan.connections(), plan.streams(), plan.qps() > 0 ? SampleHistogram.number(plan.qps()) : "max",
-        plan.requestedDuration(), plan.warmup().isZero() ? "" : " after " + Pingkit.formatDuration(plan.warmup())
-            + " of warm-up");
-    LoadResult result = run(run, session, System.console() != null ? System.err : null);
+        plan.requestedDuration(), (plan.warmup().isZero() ? "" : " after " + Pingkit.formatDuration(plan.warmup())
+            + " of warm-up") + (plan.startAt() == null ? "" : ", measuring from " + Merge.time(plan.startAt())));
+    LoadResult result;
+    try (IntervalLog intervals = options.hlogFile == null ? null : IntervalLog.open(options.hlogFile)) {
+      result = run(run, session, System.console() != null ? System.err : null, intervals);
+    }
     session.print(result);
     if (result.lateCalls() > Math.max(10, result.measuredCalls() / 100)) {
       log.warning("the client could not keep the schedule: " + result.lateCalls() + " of "
@@ -96,32 +139,20 @@ final class Load {
           + " start delay'" + (run.calls().streams() == null ? "; not counted as the server's)" : ")"));
     }
     if (options.hgrmFile != null) {
-      result.writeHgrm(options.hgrmFile);
+      Session.writeHgrm(result.latencyHistogram(), options.hgrmFile);
     }
     if (result.failure() != null) {
       throw result.failure();
     }
-    String unit = run.calls().unit();
-    if (result.failedCalls() > 0 && !options.allowErrors) {
-      throw new Pingkit.UserError(Pingkit.EXIT_RPC_FAILED, result.failedCalls() + " of " + result.measuredCalls()
-          + " " + unit + " failed (counted above by status; --allow-errors accepts them)");
-    }
-    if (result.streams() != null && result.streams().failed() > 0 && !options.allowErrors) {
-      throw new Pingkit.UserError(Pingkit.EXIT_RPC_FAILED, result.streams().failed() + " of "
-          + result.streams().opened() + " streams failed (counted above by status; --allow-errors accepts them)");
-    }
-    if (result.unexpectedAnswers() > 0) {
-      throw new Pingkit.UserError(Pingkit.EXIT_UNHEALTHY, result.unexpectedAnswers() + " of "
-          + result.measuredCalls() + " answers were not " + run.calls().goodAnswer() + " (counted above by status)");
-    }
-    return Pingkit.EXIT_OK;
+    return result.exitCode(options.allowErrors);
   }
 
   /**
    * Runs the plan: a warm-up call per connection, then the streams ({@link LoadEngine}) until the schedule ends
-   * or {@code session} is stopped; {@code progress} (null: none) gets a line a second.
+   * or {@code session} is stopped; {@code progress} (null: none) gets a line a second, {@code intervals} (null:
+   * none) an interval a second. With --start-at, the schedule starts then, less the warm-up.
    */
-  static LoadResult run(LoadRun run, Session session, PrintStream progress) {
+  static LoadResult run(LoadRun run, Session session, PrintStream progress, IntervalLog intervals) {
     List<Connection> connections = new ArrayList<>();
     try {
       for (int i = 0; i < run.plan().connections(); i++) {
@@ -145,12 +176,35 @@ final class Load {
       for (int i = 0; i < connections.size(); i++) {
         warmUp(connections.get(i), warmUps.get(i));
       }
-      LoadEngine engine = new LoadEngine(run, connections, session.stop, System.nanoTime());
+      long startNanos = run.plan().startAt() == null ? System.nanoTime() : awaitStart(run.plan(), session);
+      LoadEngine engine = new LoadEngine(run, connections, session.stop, startNanos);
       engine.start();
-      return engine.awaitEnd(progress);
+      return engine.awaitEnd(progress, intervals);
     } finally {
       connections.forEach(Connection::close);
     }
+  }
+
+  /**
+   * Waits, connected and warmed up, until --start-at less --warmup (or a stop): returns when the schedule starts.
+   * A run not ready by then says so and starts at once (its report says how late).
+   */
+  private static long awaitStart(LoadRun.Plan plan, Session session) {
+    Instant scheduleStart = plan.startAt().toInstant().minus(plan.warmup());
+    long waitNanos = Duration.between(Instant.now(), scheduleStart).toNanos();
+    long startNanos = System.nanoTime() + waitNanos;
+    if (waitNanos <= 0) {
+      log.warning("not ready by --start-at " + Merge.time(plan.startAt()) + ": measuring starts "
+          + SampleHistogram.number(-waitNanos / 1e9) + " s late");
+      return System.nanoTime();
+    }
+    log.info("ready; waiting " + SampleHistogram.number(waitNanos / 1e9) + " s for --start-at");
+    try {
+      session.stop.await(waitNanos, TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return Math.min(startNanos, System.nanoTime());
   }
 
   private static void warmUp(Connection connection, CompletableFuture<String> warmUpCall) {

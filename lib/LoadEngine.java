@@ -41,6 +41,7 @@ final class LoadEngine {
   private final LongAdder offWireCalls = new LongAdder();
   private final Recording startDelay = new Recording();
   private final LongAdder lateCalls = new LongAdder();
+  private final Backends backends = new Backends();
   private final Tally warmUp = new Tally();
   private final Tally measured = new Tally();
   private final CountDownLatch streamsDone;
@@ -62,7 +63,7 @@ final class LoadEngine {
     this.streamsDone = new CountDownLatch(run.plan().slots() * callsInFlight());
     this.lostAfter = run.dialer().connectTimeout();
     this.lateNanos = Math.max(LATE_NANOS, schedule.periodNanos() / 10);
-    this.startTime = OffsetDateTime.now().plus(run.plan().warmup());
+    this.startTime = OffsetDateTime.now().plusNanos(startNanos - System.nanoTime()).plus(run.plan().warmup());
     this.pacer = Executors.newSingleThreadScheduledExecutor(runnable -> {
       Thread thread = new Thread(runnable, "load-pacer");
       thread.setDaemon(true);
@@ -128,7 +129,8 @@ final class LoadEngine {
     LoadRun.Ended ended = (answer, failure, clock) -> {
       long endedNanos = System.nanoTime();
       if (measuring) {
-        record(stream, intendedNanos, startNanos, endedNanos, failure == null ? clock : null);
+        long latencyNanos = record(stream, intendedNanos, startNanos, endedNanos, failure == null ? clock : null);
+        backends.record(clock == null ? null : clock.backend(), latencyNanos, failure != null);
       }
       (measuring ? measured : warmUp).count(answer, failure);
       if (openLoop) {
@@ -162,7 +164,7 @@ final class LoadEngine {
    * pauses, building and sending), which is recorded apart. A message sent in an open loop waits for no answer:
    * its latency from its intended start holds all it waited, the client's delay (recorded apart too) included.
    */
-  private void record(Stream stream, long intendedNanos, long startNanos, long endedNanos, WireClock.Timed clock) {
+  private long record(Stream stream, long intendedNanos, long startNanos, long endedNanos, WireClock.Timed clock) {
     long latencyNanos = clock == null ? endedNanos - startNanos : clock.latencyNanos();
     latency.record(latencyNanos);
     if (clock != null) {
@@ -183,6 +185,7 @@ final class LoadEngine {
         lateCalls.increment();
       }
     }
+    return latencyNanos;
   }
 
   /**
@@ -190,7 +193,10 @@ final class LoadEngine {
    * whose calls all fail with UNAVAILABLE for --connect-timeout (the server is gone: killed, or its host down)
    * is stopped, so that it reports what it measured within the client's own limits, not at the end of -t.
    */
-  LoadResult awaitEnd(PrintStream progress) {
+  LoadResult awaitEnd(PrintStream progress, IntervalLog intervals) {
+    if (intervals != null) {
+      intervals.begin(startTime, Pingkit.hostName(), run.plan().runType());
+    }
     long calls = 0;
     long answered = 0;
     long unavailable = 0;
@@ -214,13 +220,17 @@ final class LoadEngine {
         answered = answeredNow;
         unavailable = unavailableNow;
         long warmUpLeftNanos = schedule.measureFromNanos() - System.nanoTime();
+        Histogram second = warmUpLeftNanos > 0 || (progress == null && intervals == null) ? null
+            : latency.sinceLast();
+        if (second != null && intervals != null) {
+          intervals.interval(second);
+        }
         if (progress != null) {
-          if (warmUpLeftNanos > 0) {
+          if (second == null) {
             long leftSeconds = TimeUnit.NANOSECONDS.toSeconds(warmUpLeftNanos) + 1;
             progress.printf(Locale.ROOT, "\rwarming up, %ds left, %d errors   ", leftSeconds,
                 warmUp.failedCalls.sum());
           } else {
-            Histogram second = latency.sinceLast();
             calls += second.getTotalCount();
             progress.printf(Locale.ROOT, "\r%d %s, %s/s, p50 %s ms, %d errors   ", calls, run.calls().unit(),
                 SampleHistogram.number(second.getTotalCount()),
@@ -240,6 +250,9 @@ final class LoadEngine {
     if (run.calls().streams() != null) {
       run.calls().streams().finish(); // messages still in flight are answered before the report
     }
+    if (intervals != null) {
+      intervals.interval(latency.sinceLast()); // the last, shorter one
+    }
     return result(endNanos);
   }
 
@@ -256,8 +269,18 @@ final class LoadEngine {
             offWireCalls.sum()),
         SampleHistogram.of(startDelay.total()), lateCalls.sum(), measured.outcomes(), measured.failedCalls.sum(),
         run.calls().streams() == null ? null : run.calls().streams().counts(),
+        backends.results(),
+        List.of(new Merge.Run(Pingkit.hostName(), startTime, actualDuration, latency.total().getTotalCount())),
+        startedLate(),
         serverLost == null ? null
             : new Pingkit.UserError(Pingkit.EXIT_CONNECTION, serverLost + "; the report above is partial"));
+  }
+
+  /** How much later than --start-at the measurement started (null: no --start-at). */
+  Duration startedLate() {
+    OffsetDateTime startAt = run.plan().startAt();
+    return startAt == null ? null
+        : startTime.isAfter(startAt) ? Duration.between(startAt, startTime) : Duration.ZERO;
   }
 
   /** How the calls of one phase (warm-up, measured) ended: answers and failures by name, without locks. */

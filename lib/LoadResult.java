@@ -1,11 +1,7 @@
 // What a load run measured, and its report (ping-client.java and health-check.java pull this file with
 // //SOURCES): Fortio's text and Fortio's GRPCRunnerResults JSON, HdrHistogram's hgrm.
 
-import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import com.google.gson.JsonObject;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeFormatter;
@@ -18,12 +14,16 @@ import java.util.Map;
  * What a load run measured: latencies at the wire (and from each call's intended start at a fixed rate); the
  * client's own time per call, and at a fixed rate how late it put due calls on the wire (start delay) and how
  * many were late; the answers and failures by name; what became of the streams of echoes, when the calls were
- * their messages (null: calls); and what cut the run short, if anything did.
+ * their messages (null: calls); the calls by backend address; the runs it covers (one, or several merged: {@code startTime} is the first's
+ * start, {@code actualDuration} the time covered by any); how late it started after --start-at (null: no
+ * --start-at); and what cut the run short, if anything did.
  */
 record LoadResult(LoadRun.Plan plan, LoadRun.Calls calls, OffsetDateTime startTime, long warmupCalls,
     Duration actualDuration, SampleHistogram latency, SampleHistogram correctedLatency, Overhead overhead,
     SampleHistogram startDelay, long lateCalls, Map<String, Long> outcomes, long failedCalls,
-    LoadRun.StreamCounts streams, Pingkit.UserError failure) implements Session.Report {
+    LoadRun.StreamCounts streams, Map<String, Backends.Backend> backends, List<Merge.Run> runs,
+    Duration startedLate, Pingkit.UserError failure)
+    implements Session.Report {
 
   private static final SampleHistogram.Unit SECONDS = SampleHistogram.Unit.SECONDS;
 
@@ -44,7 +44,7 @@ record LoadResult(LoadRun.Plan plan, LoadRun.Calls calls, OffsetDateTime startTi
   @Override
   public String format(List<Double> percentiles, boolean overheadByPhase) {
     StringBuilder out = new StringBuilder();
-    String unit = calls.unit();
+    String unit = streams == null ? "calls" : "messages";
     String rate = streams == null ? "qps" : "messages/s";
     out.append(String.format(Locale.ROOT, "Ended after %ss : %d %s. %s=%s%n",
         SampleHistogram.number(actualDuration.toNanos() / 1e9), measuredCalls(), unit, rate,
@@ -65,6 +65,9 @@ record LoadResult(LoadRun.Plan plan, LoadRun.Calls calls, OffsetDateTime startTi
     }
     outcomes.forEach((outcome, count) -> out.append(calls.name()).append(' ').append(outcome).append(" : ")
         .append(count).append('\n'));
+    if (backends.size() > 1) {
+      backends.forEach((address, backend) -> out.append(backend.line(address)));
+    }
     if (streams != null) {
       out.append(String.format(Locale.ROOT, "Streams opened : %d%n", streams.opened()));
       streams.failedByStatus().forEach((status, count) -> out.append("Streams failed ").append(status).append(" : ")
@@ -91,6 +94,12 @@ record LoadResult(LoadRun.Plan plan, LoadRun.Calls calls, OffsetDateTime startTi
     json.put("ActualDuration", actualDuration.toNanos());
     json.put("NumThreads", plan.slots());
     json.put("Version", "pingkit " + Pingkit.VERSION);
+    Merge.Run.putJson(json, runs, true);
+    if (plan.startAt() != null) {
+      json.put("StartAt", Merge.time(plan.startAt()));
+      json.put("StartedLateBy", startedLate.toNanos());
+    }
+    json.put("WarmupCalls", warmupCalls);
     json.put("DurationHistogram", latency.toFortioJson(percentiles));
     json.put("ErrorsDurationHistogram", Map.of("Count", failedCalls));
     json.put("CorrectedDurationHistogram", correctedLatency.toFortioJson(percentiles));
@@ -101,6 +110,7 @@ record LoadResult(LoadRun.Plan plan, LoadRun.Calls calls, OffsetDateTime startTi
     }
     json.put("Exactly", plan.exactCalls());
     json.put("RetCodes", outcomes);
+    json.put("Backends", Backends.toJson(backends, percentiles));
     json.put("Destination", plan.target());
     json.put("Streams", plan.streams());
     json.put("Ping", calls.fortioPing());
@@ -115,12 +125,82 @@ record LoadResult(LoadRun.Plan plan, LoadRun.Calls calls, OffsetDateTime startTi
     return json;
   }
 
-  /** HdrHistogram's percentile distribution of the latencies (milliseconds), as its plotting tools read it. */
-  void writeHgrm(Path file) {
-    try (PrintStream out = new PrintStream(Files.newOutputStream(file), true, StandardCharsets.UTF_8)) {
-      latency.outputPercentileDistribution(out, 1e6);
-    } catch (IOException e) {
-      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "cannot write " + file + ": " + Pingkit.oneLine(e));
+  /** A load result read back from its JSON ({@link #toJson}); {@code callName}: "Ping" or "Health". */
+  static LoadResult fromJson(JsonObject json, String callName) {
+    String runType = json.get("RunType").getAsString();
+    String requestedQps = json.get("RequestedQPS").getAsString();
+    double qps = requestedQps.equals("max") ? 0 : Double.parseDouble(requestedQps);
+    int slots = json.get("NumThreads").getAsInt();
+    int streamsEach = json.get("Streams").getAsInt();
+    String requested = json.get("RequestedDuration").getAsString();
+    Duration duration = requested.startsWith("exactly") || requested.startsWith("until") ? Duration.ZERO
+        : Pingkit.parseDuration(requested);
+    var plan = new LoadRun.Plan(runType, json.get("Destination").getAsString(), slots / streamsEach, streamsEach, qps,
+        duration, json.get("Exactly").getAsLong(), Duration.ZERO, json.has("Window") ? json.get("Window").getAsInt() : 1,
+        json.has("StartAt") ? OffsetDateTime.parse(json.get("StartAt").getAsString()) : null);
+    SampleHistogram latency = Merge.histogram(json, "DurationHistogram", true);
+    LoadRun.StreamCounts streams = !json.has("StreamsOpened") ? null : new LoadRun.StreamCounts(
+        json.get("StreamsOpened").getAsLong(), Merge.counts(json.getAsJsonObject("StreamsFailed")),
+        json.get("MessagesLost").getAsLong());
+    return new LoadResult(plan, new LoadRun.Calls(callName, null, "SERVING", json.get("Ping").getAsBoolean(), null),
+        OffsetDateTime.parse(json.get("StartTime").getAsString()), json.get("WarmupCalls").getAsLong(),
+        Duration.ofNanos(json.get("ActualDuration").getAsLong()), latency,
+        Merge.histogram(json, "CorrectedDurationHistogram", true), Overhead.fromJson(json, true),
+        qps > 0 ? Merge.histogram(json, "ClientStartDelayHistogram", true) : new SampleHistogram(),
+        json.has("LateCalls") ? json.get("LateCalls").getAsLong() : 0, Merge.counts(json.getAsJsonObject("RetCodes")),
+        json.getAsJsonObject("ErrorsDurationHistogram").get("Count").getAsLong(), streams, Backends.fromJson(json),
+        Merge.Run.fromJson(json, true, latency.count()),
+        json.has("StartedLateBy") ? Duration.ofNanos(json.get("StartedLateBy").getAsLong()) : null, null);
+  }
+
+  /** Both results as one run's: counts summed, histograms added, the rate over the time either covered. */
+  LoadResult plus(LoadResult other) {
+    List<Merge.Run> allRuns = Merge.concat(runs, other.runs);
+    boolean sameStreams = plan.streams() == other.plan.streams();
+    var merged = new LoadRun.Plan(plan.runType(), Merge.joined(plan.target(), other.plan.target()),
+        sameStreams ? plan.connections() + other.plan.connections() : plan.slots() + other.plan.slots(),
+        sameStreams ? plan.streams() : 1, plan.qps() + other.plan.qps(), plan.duration(),
+        plan.exactCalls() + other.plan.exactCalls(), plan.warmup(), plan.window(), plan.startAt());
+    LoadRun.StreamCounts streamCounts = streams == null ? null : new LoadRun.StreamCounts(
+        streams.opened() + other.streams.opened(), Merge.sum(streams.failedByStatus(), other.streams.failedByStatus()),
+        streams.messagesLost() + other.streams.messagesLost());
+    Duration late = startedLate == null ? other.startedLate : other.startedLate == null ? startedLate
+        : startedLate.compareTo(other.startedLate) >= 0 ? startedLate : other.startedLate;
+    return new LoadResult(merged, calls, Merge.start(allRuns), warmupCalls + other.warmupCalls,
+        Merge.union(allRuns), latency.plus(other.latency), correctedLatency.plus(other.correctedLatency),
+        overhead.plus(other.overhead), startDelay.plus(other.startDelay), lateCalls + other.lateCalls,
+        Merge.sum(outcomes, other.outcomes), failedCalls + other.failedCalls, streamCounts,
+        Backends.sum(backends, other.backends), allRuns, late, null);
+  }
+
+  /** What can be merged with {@code callName}'s ("Ping", "Health") load results. */
+  static Merge.Kind<LoadResult> kind(String callName, String runTypePrefix) {
+    return new Merge.Kind<>(json -> json.has("RunType") && json.get("RunType").getAsString().startsWith(runTypePrefix),
+        json -> "a '" + json.get("RunType").getAsString() + "' load", json -> fromJson(json, callName),
+        LoadResult::plus);
+  }
+
+  @Override
+  public SampleHistogram latencyHistogram() {
+    return latency;
+  }
+
+  /** 3 when calls (or streams) failed, unless {@code allowErrors}; else 4 when answers were not the good one. */
+  @Override
+  public int exitCode(boolean allowErrors) {
+    String unit = streams == null ? "calls" : "messages";
+    if (failedCalls > 0 && !allowErrors) {
+      throw new Pingkit.UserError(Pingkit.EXIT_RPC_FAILED, failedCalls + " of " + measuredCalls() + " " + unit
+          + " failed (counted above by status; --allow-errors accepts them)");
     }
+    if (streams != null && streams.failed() > 0 && !allowErrors) {
+      throw new Pingkit.UserError(Pingkit.EXIT_RPC_FAILED, streams.failed() + " of " + streams.opened()
+          + " streams failed (counted above by status; --allow-errors accepts them)");
+    }
+    if (unexpectedAnswers() > 0) {
+      throw new Pingkit.UserError(Pingkit.EXIT_UNHEALTHY, unexpectedAnswers() + " of " + measuredCalls()
+          + " answers were not " + calls.goodAnswer() + " (counted above by status)");
+    }
+    return Pingkit.EXIT_OK;
   }
 }

@@ -3,6 +3,7 @@
 
 import io.grpc.MethodDescriptor;
 import java.time.Duration;
+import java.time.OffsetDateTime;
 import java.util.Map;
 import java.util.function.Function;
 
@@ -11,10 +12,10 @@ record LoadRun(Plan plan, Dialer dialer, int maxMessageBytes, Calls calls) {
 
   /**
    * What a run is asked to do; {@code window}: how many calls each stream keeps in flight flat out (more than
-   * one: messages on a stream of echoes).
+   * one: messages on a stream of echoes); {@code startAt}: when measuring starts (null: once warmed up).
    */
   record Plan(String runType, String target, int connections, int streams, double qps, Duration duration,
-      long exactCalls, Duration warmup, int window) {
+      long exactCalls, Duration warmup, int window, OffsetDateTime startAt) {
 
     int slots() {
       return connections * streams;

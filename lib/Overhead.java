@@ -1,6 +1,7 @@
 // The client's own time per call, left out of every RTT (ping-client.java and health-check.java pull this
 // file with //SOURCES).
 
+import com.google.gson.JsonObject;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -35,6 +36,26 @@ final class Overhead {
     beforeWireNanos += before;
     afterWireNanos += after;
     offWireCalls += clock.onWire() ? 0 : 1;
+  }
+
+  /** Read back from a report's JSON ({@link #putJson}, or {@link #putFortioJson} when {@code fortio}). */
+  static Overhead fromJson(JsonObject json, boolean fortio) {
+    SampleHistogram total = SampleHistogram.fromJson(json.getAsJsonObject(fortio ? "ClientOverheadHistogram"
+        : "clientOverheadMicros"), fortio);
+    if (total == null) {
+      throw new IllegalArgumentException("no client overhead histogram with its encoding");
+    }
+    double unitNanos = (fortio ? SampleHistogram.Unit.SECONDS : SampleHistogram.Unit.MICROS).nanos * total.count();
+    String avg = fortio ? "ClientOverhead%sWireAvg" : "clientOverhead%sWireMicrosAvg";
+    return new Overhead(total, Math.round(json.get(avg.formatted("Before")).getAsDouble() * unitNanos),
+        Math.round(json.get(avg.formatted("After")).getAsDouble() * unitNanos),
+        json.get(fortio ? "WireTimes" : "wireTimes").getAsBoolean() ? 0 : 1);
+  }
+
+  /** Both runs' times, as if one run's. */
+  Overhead plus(Overhead other) {
+    return new Overhead(total.plus(other.total), beforeWireNanos + other.beforeWireNanos, afterWireNanos + other.afterWireNanos,
+        offWireCalls + other.offWireCalls);
   }
 
   /** Whether every answered call was timed at the wire (else some RTTs hold the client's own time). */

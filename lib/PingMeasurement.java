@@ -1,7 +1,9 @@
 // The measurement of Fortio's grpcping (ping-client.java pulls this file with //SOURCES): what an iteration of
 // two pings gives, and the report the iterations add up to.
 
+import com.google.gson.JsonObject;
 import java.time.Duration;
+import java.time.OffsetDateTime;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -15,6 +17,8 @@ final class PingMeasurement {
   private final SampleHistogram rttHistogram = new SampleHistogram();
   private final SampleHistogram clockSkewHistogram = new SampleHistogram();
   private final Overhead overhead = new Overhead();
+  private final OffsetDateTime startTime = OffsetDateTime.now();
+  private final long startNanos = System.nanoTime();
   private long iterations;
 
   /** One iteration's samples, in nanoseconds. */
@@ -59,17 +63,47 @@ final class PingMeasurement {
 
   /** The run's result; {@code streamOpenNanos}: over one stream, the time it took to open (else -1). */
   Result result(String target, int payloadBytes, Duration delay, long streamOpenNanos, Pingkit.UserError failure) {
-    return new Result(target, iterations, payloadBytes, delay, streamOpenNanos, rttHistogram, clockSkewHistogram,
-        overhead, failure);
+    Duration duration = Duration.ofNanos(System.nanoTime() - startNanos);
+    return new Result(target, iterations, payloadBytes, delay, streamOpenNanos >= 0, streamOpenNanos, rttHistogram,
+        clockSkewHistogram, overhead, List.of(new Merge.Run(Pingkit.hostName(), startTime, duration,
+            rttHistogram.count())), failure);
   }
 
   /**
    * The measurements of one run, and what cut it short (null: nothing). Over a stream, {@code streamOpenNanos} is
-   * from its first message sent to that message's echo back, the stream's setup included (else -1).
+   * from its first message sent to that message's echo back, the stream's setup included (-1: by calls, or
+   * several runs merged). {@code runs}: where and when it ran (several when merged).
    */
-  record Result(String target, long iterations, int payloadBytes, Duration delay, long streamOpenNanos,
-      SampleHistogram rttHistogram, SampleHistogram clockSkewHistogram, Overhead clientOverhead,
-      Pingkit.UserError failure) implements Session.Report {
+  record Result(String target, long iterations, int payloadBytes, Duration delay, boolean overStream,
+      long streamOpenNanos, SampleHistogram rttHistogram, SampleHistogram clockSkewHistogram, Overhead clientOverhead,
+      List<Merge.Run> runs, Pingkit.UserError failure) implements Session.Report {
+
+    /** What ping-client --merge takes for pings: results of its --json in ping mode. */
+    static final Merge.Kind<Result> KIND = new Merge.Kind<>(json -> json.has("clockSkewMicros"),
+        json -> "pings" + (json.has("stream") && json.get("stream").getAsBoolean() ? " over a stream" : "") + " of "
+            + json.get("payloadBytes").getAsInt() + " B payloads, " + json.get("delaySeconds").getAsDouble()
+            + " s delay", Result::fromJson, Result::plus);
+
+    static Result fromJson(JsonObject json) {
+      SampleHistogram rtt = Merge.histogram(json, "rttMicros", false);
+      return new Result(json.get("target").getAsString(), json.get("iterations").getAsLong(),
+          json.get("payloadBytes").getAsInt(), Duration.ofNanos(Math.round(json.get("delaySeconds").getAsDouble()
+          * 1e9)), json.get("stream").getAsBoolean(), json.has("streamOpenSeconds") ? Math.round(
+          json.get("streamOpenSeconds").getAsDouble() * 1e9) : -1, rtt, Merge.histogram(json, "clockSkewMicros",
+          false), Overhead.fromJson(json, false), Merge.Run.fromJson(json, false, rtt.count()), null);
+    }
+
+    /** Both runs' pings as one run's (a stream's opening time is one stream's: merged runs have none). */
+    Result plus(Result other) {
+      return new Result(Merge.joined(target, other.target), iterations + other.iterations, payloadBytes, delay,
+          overStream, -1, rttHistogram.plus(other.rttHistogram), clockSkewHistogram.plus(other.clockSkewHistogram),
+          clientOverhead.plus(other.clientOverhead), Merge.concat(runs, other.runs), null);
+    }
+
+    @Override
+    public SampleHistogram latencyHistogram() {
+      return rttHistogram;
+    }
 
     double averageRttSeconds() {
       return rttHistogram.avg(SampleHistogram.Unit.SECONDS);
@@ -81,7 +115,7 @@ final class PingMeasurement {
       SampleHistogram.Unit micros = SampleHistogram.Unit.MICROS;
       return clockSkewHistogram.format("Clock skew histogram usec", percentiles, micros)
           + rttHistogram.format("RTT histogram usec", percentiles, micros)
-          + clientOverhead.format(micros, overheadByPhase, streamOpenNanos < 0 ? "calls" : "messages")
+          + clientOverhead.format(micros, overheadByPhase, overStream ? "messages" : "calls")
           + (streamOpenNanos < 0 ? "" : String.format(Locale.ROOT, "Stream opened in %s usec (first message sent"
               + " to its echo back, the stream's setup included)%n", number(streamOpenNanos / 1e3)))
           + String.format(Locale.ROOT, "Average RTT %s usec over %d samples (%d iterations) to %s%n",
@@ -96,6 +130,8 @@ final class PingMeasurement {
       json.put("payloadBytes", payloadBytes);
       json.put("delaySeconds", delay.toNanos() / 1e9);
       json.put("averageRttSeconds", averageRttSeconds());
+      json.put("stream", overStream);
+      Merge.Run.putJson(json, runs, false);
       if (streamOpenNanos >= 0) {
         json.put("streamOpenSeconds", streamOpenNanos / 1e9);
       }

@@ -13,8 +13,11 @@
 //COMPILE_OPTIONS -encoding UTF-8 -XDignore.symbol.file
 //JAVA_OPTIONS -Dfile.encoding=UTF-8 -Dstdout.encoding=UTF-8 -Dstderr.encoding=UTF-8
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
@@ -170,6 +173,22 @@ final class Pingkit {
   static void onStopSignal(Runnable action) {
     for (String name : new String[] {"INT", "TERM"}) {
       sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> action.run());
+    }
+  }
+
+  /**
+   * This host's name, as results record it: the kernel's (a pod's name in Kubernetes), read without a DNS lookup,
+   * or Java's where there is no /proc.
+   */
+  static String hostName() {
+    try {
+      return Files.readString(Path.of("/proc/sys/kernel/hostname")).trim();
+    } catch (IOException | RuntimeException e) {
+      try {
+        return java.net.InetAddress.getLocalHost().getHostName();
+      } catch (IOException unknown) {
+        return "unknown";
+      }
     }
   }
 

@@ -1,5 +1,5 @@
-// How the clients report (a picocli mixin of both): percentiles, text or JSON on stdout, --json FILE; and the
-// JSON helpers of their reports.
+// How the clients report (a picocli mixin of both): percentiles, text or JSON on stdout, --json FILE, --merge of
+// such files; and the JSON helpers of their reports.
 
 import com.google.gson.GsonBuilder;
 import java.io.IOException;
@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.Stack;
 import java.util.function.Supplier;
 import picocli.CommandLine.IParameterPreprocessor;
@@ -17,6 +18,8 @@ import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.Spec;
 
 /** How results are printed: the flags both clients share. */
 final class ReportOptions {
@@ -29,7 +32,37 @@ final class ReportOptions {
           + " and keeps the text (- = stdout)")
   String json;
 
+  @Option(names = "--merge", arity = "1..*", paramLabel = "FILE", description = "report FILEs written by --json"
+      + " (on one host or many) as one run: histograms added exactly, counts summed, the rate over the time any"
+      + " run covered; no TARGET, and only -p, --json, --hgrm, --allow-errors, -v besides")
+  List<Path> mergeFiles;
+
+  @Spec(Spec.Target.MIXEE)
+  CommandSpec command;
+
+  private static final Set<String> MERGE_FLAGS =
+      Set.of("--merge", "-p", "--json", "--hgrm", "--allow-errors", "--verbose");
+
   private PrintStream jsonFile;
+
+  /** Whether this is a --merge of FILEs (which hold everything else: a flag of a run is a one-line error). */
+  boolean merging() {
+    if (mergeFiles == null) {
+      return false;
+    }
+    ParseResult given = command.commandLine().getParseResult();
+    for (OptionSpec option : given.matchedOptions()) {
+      if (!MERGE_FLAGS.contains(option.longestName())) {
+        throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--merge reads what its FILEs hold: " + option.longestName()
+            + " is for a run (with --merge: -p, --json, --hgrm, --allow-errors, -v)");
+      }
+    }
+    if (!given.matchedPositionals().isEmpty()) {
+      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--merge FILE...: no TARGET, and every FILE right after"
+          + " --merge ('" + given.matchedPositionals().get(0).getValue() + "' is apart)");
+    }
+    return true;
+  }
 
   List<Double> percentiles() {
     return parsePercentiles(percentiles);
@@ -104,8 +137,8 @@ final class ReportOptions {
   }
 
   /**
-   * Whether the word after a bare --json is its FILE: it is when it is "-", or when a TARGET is still to come
-   * after it (or was given before), so that both {@code --json TARGET} and {@code --json out.json TARGET} read
+   * Whether the word after a bare --json is its FILE: it is when it is "-", or when a TARGET (or --merge) is
+   * still to come after it (or was given before), so that both {@code --json TARGET} and {@code --json out.json TARGET} read
    * as meant. {@code --json=FILE} always names a file.
    */
   static final class JsonFileArgument implements IParameterPreprocessor {
@@ -122,8 +155,9 @@ final class ReportOptions {
     }
 
     private static boolean targetGivenOrToCome(Stack<String> args, CommandSpec command) {
-      if (command.positionalParameters().stream().anyMatch(target -> target.getValue() != null)) {
-        return true;
+      if (command.positionalParameters().stream().anyMatch(target -> target.getValue() != null)
+          || command.findOption("--merge").getValue() != null) {
+        return true; // a TARGET, or --merge's FILEs instead of one
       }
       // the words after the candidate FILE, in command-line order (the stack's top is the next word)
       List<String> later = new ArrayList<>(args);
@@ -132,6 +166,9 @@ final class ReportOptions {
         String word = later.get(i);
         if (word.equals("--")) {
           return i + 1 < later.size();
+        }
+        if (word.equals("--merge") || word.startsWith("--merge=")) {
+          return true;
         }
         OptionSpec option = command.findOption(word.contains("=") ? word.substring(0, word.indexOf('=')) : word);
         if (option != null) {

@@ -1,11 +1,17 @@
 // The clients' histograms (ping-client.java and health-check.java pull this file with //SOURCES): samples
-// in nanoseconds kept in HdrHistogram, and their output formats (Fortio's text, JSON, HdrHistogram's hgrm).
+// in nanoseconds kept in HdrHistogram, and their output formats (Fortio's text, JSON with HdrHistogram's own
+// encoding so that results merge exactly, HdrHistogram's hgrm).
 
+import com.google.gson.JsonObject;
 import java.io.PrintStream;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.zip.DataFormatException;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -67,6 +73,14 @@ final class SampleHistogram {
     minNanos = Math.min(minNanos, other.minNanos);
     maxNanos = Math.max(maxNanos, other.maxNanos);
     addMoments(other.count, other.meanNanos, other.squaredDeviationsNanos);
+  }
+
+  /** Both histograms' samples in a new one: as if one run had recorded them all. */
+  SampleHistogram plus(SampleHistogram other) {
+    SampleHistogram sum = new SampleHistogram();
+    sum.add(this);
+    sum.add(other);
+    return sum;
   }
 
   /** Merges {@code n} samples of mean {@code mean} and squared deviations {@code m2} (Chan et al.). */
@@ -204,8 +218,11 @@ final class SampleHistogram {
     for (double percentile : percentiles) {
       values.add(ReportOptions.jsonObject("percentile", percentile, "value", round(percentile(percentile, unit))));
     }
-    return ReportOptions.jsonObject("count", count, "min", round(min(unit)), "max", round(max(unit)),
-        "avg", round(avg(unit)), "stddev", round(stddev(unit)), "sum", round(sum(unit)), "percentiles", values);
+    Map<String, Object> json = ReportOptions.jsonObject("count", count, "min", round(min(unit)),
+        "max", round(max(unit)), "avg", round(avg(unit)), "stddev", round(stddev(unit)), "sum", round(sum(unit)),
+        "percentiles", values);
+    putEncoded(json, "hdrHistogram", "hdrHistogramNegative");
+    return json;
   }
 
   /** Fortio's HistogramData: seconds, its field names. */
@@ -220,8 +237,67 @@ final class SampleHistogram {
     for (double percentile : percentiles) {
       values.add(ReportOptions.jsonObject("Percentile", percentile, "Value", percentile(percentile, unit)));
     }
-    return ReportOptions.jsonObject("Count", count, "Min", min(unit), "Max", max(unit), "Sum", sum(unit),
-        "Avg", avg(unit), "StdDev", stddev(unit), "Data", data, "Percentiles", values);
+    Map<String, Object> json = ReportOptions.jsonObject("Count", count, "Min", min(unit), "Max", max(unit),
+        "Sum", sum(unit), "Avg", avg(unit), "StdDev", stddev(unit), "Data", data, "Percentiles", values);
+    putEncoded(json, "HdrHistogram", "HdrHistogramNegative");
+    return json;
+  }
+
+  /**
+   * The samples, losslessly: HdrHistogram's compressed encoding in base64 (values in nanoseconds, as HdrHistogram's
+   * own tools read it); negative samples, if any, as their magnitudes in a second one.
+   */
+  private void putEncoded(Map<String, Object> json, String name, String negativeName) {
+    json.put(name, encode(positive));
+    if (negative.getTotalCount() > 0) {
+      json.put(negativeName, encode(negative));
+    }
+  }
+
+  private static String encode(Histogram histogram) {
+    ByteBuffer buffer = ByteBuffer.allocate(histogram.getNeededByteBufferCapacity());
+    int length = histogram.encodeIntoCompressedByteBuffer(buffer);
+    return Base64.getEncoder().encodeToString(Arrays.copyOf(buffer.array(), length));
+  }
+
+  /**
+   * A histogram read back from its JSON ({@link #toJson}: {@code fortio} false, or {@link #toFortioJson}): the
+   * samples from their encoding, the count, extremes and moments from their fields; null when it has no
+   * encoding. Throws IllegalArgumentException for an encoding that is not HdrHistogram's or does not add up.
+   */
+  static SampleHistogram fromJson(JsonObject json, boolean fortio) {
+    String name = fortio ? "HdrHistogram" : "hdrHistogram";
+    if (json == null || !json.has(name)) {
+      return null;
+    }
+    Unit unit = fortio ? Unit.SECONDS : Unit.MICROS;
+    SampleHistogram histogram = new SampleHistogram();
+    histogram.positive.add(decode(json.get(name).getAsString()));
+    if (json.has(name + "Negative")) {
+      histogram.negative.add(decode(json.get(name + "Negative").getAsString()));
+    }
+    long count = json.get(fortio ? "Count" : "count").getAsLong();
+    if (count != histogram.positive.getTotalCount() + histogram.negative.getTotalCount()) {
+      throw new IllegalArgumentException(name + " holds " + (histogram.positive.getTotalCount()
+          + histogram.negative.getTotalCount()) + " samples, its count says " + count);
+    }
+    if (count > 0) {
+      double stddevNanos = json.get(fortio ? "StdDev" : "stddev").getAsDouble() * unit.nanos;
+      histogram.count = count;
+      histogram.minNanos = Math.round(json.get(fortio ? "Min" : "min").getAsDouble() * unit.nanos);
+      histogram.maxNanos = Math.round(json.get(fortio ? "Max" : "max").getAsDouble() * unit.nanos);
+      histogram.meanNanos = json.get(fortio ? "Avg" : "avg").getAsDouble() * unit.nanos;
+      histogram.squaredDeviationsNanos = stddevNanos * stddevNanos * count;
+    }
+    return histogram;
+  }
+
+  private static Histogram decode(String base64) {
+    try {
+      return Histogram.decodeFromCompressedByteBuffer(ByteBuffer.wrap(Base64.getDecoder().decode(base64)), 0);
+    } catch (DataFormatException | RuntimeException e) {
+      throw new IllegalArgumentException("not HdrHistogram's compressed encoding in base64: " + Pingkit.oneLine(e));
+    }
   }
 
   /** HdrHistogram's percentile distribution (the .hgrm format), values divided by {@code scaleNanos}. */

@@ -2,6 +2,11 @@
 // with //SOURCES): logging, --json FILE opened before any work, Ctrl-C, and the report printed even when a run is
 // cut short.
 
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -71,6 +76,27 @@ final class Session {
     report.print(result.format(percentiles, verbose), () -> ReportOptions.toJson(result.toJson(percentiles)));
   }
 
+  /**
+   * Prints results merged from --json files as one run's report (and --hgrm FILE); returns the exit code a run
+   * with those results has.
+   */
+  int finishMerged(Report merged, Path hgrmFile, boolean allowErrors) {
+    print(merged);
+    if (hgrmFile != null) {
+      writeHgrm(merged.latencyHistogram(), hgrmFile);
+    }
+    return merged.exitCode(allowErrors);
+  }
+
+  /** HdrHistogram's percentile distribution (milliseconds), as its plotting tools read it: --hgrm FILE. */
+  static void writeHgrm(SampleHistogram histogram, Path file) {
+    try (PrintStream out = new PrintStream(Files.newOutputStream(file), true, StandardCharsets.UTF_8)) {
+      histogram.outputPercentileDistribution(out, 1e6);
+    } catch (IOException e) {
+      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "cannot write " + file + ": " + Pingkit.oneLine(e));
+    }
+  }
+
   /** Whether stdout gets JSON (then lines for people go to stderr, or nowhere). */
   boolean jsonOnStdout() {
     return report.jsonOnStdout();
@@ -91,5 +117,16 @@ final class Session {
 
     /** What cut the run short (the report then holds what was measured before), or null. */
     Pingkit.UserError failure();
+
+    /** The latencies (or RTTs) that --hgrm writes. */
+    SampleHistogram latencyHistogram();
+
+    /**
+     * The exit code of a run with these results (0 unless the role says otherwise); a failure with its line is
+     * thrown. {@code allowErrors}: --allow-errors.
+     */
+    default int exitCode(boolean allowErrors) {
+      return Pingkit.EXIT_OK;
+    }
   }
 }

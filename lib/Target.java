@@ -7,8 +7,9 @@ import java.util.Locale;
 
 /**
  * Where to connect: {@code host}, {@code host:port}, {@code [v6]:port}, a v6 literal, {@code http://host[:port]}
- * (plaintext, port 80), {@code https://host[:port]} (TLS, port 443), {@code unix:/path} or {@code unix:///path};
- * no port means 8079. {@code tls} is what the scheme asks for (null: no scheme).
+ * (plaintext, port 80), {@code https://host[:port]} (TLS, port 443), {@code dns:///host[:port]} (gRPC's name
+ * syntax: every address of the name, as for a bare host), {@code unix:/path} or {@code unix:///path}; no port
+ * means 8079. {@code tls} is what the scheme asks for (null: no scheme).
  */
 record Target(String text, String host, int port, Path unixSocket, Boolean tls) {
   /** Fortio's port, for a target without one. */
@@ -35,8 +36,10 @@ record Target(String text, String host, int port, Path unixSocket, Boolean tls) 
       rest = text.substring("https://".length());
       tls = true;
       defaultPort = 443;
+    } else if (lower.startsWith("dns:///")) {
+      rest = text.substring("dns:///".length()); // gRPC's resolver, which a plain host:port goes through too
     } else if (lower.contains("://")) {
-      throw bad(text, "only http://, https:// and unix: are understood");
+      throw bad(text, "only http://, https://, dns:/// and unix: are understood");
     }
     rest = rest.endsWith("/") ? rest.substring(0, rest.length() - 1) : rest;
     String host;

@@ -1,9 +1,12 @@
 // The clients' clock at the socket (ping-client.java and health-check.java pull it with //SOURCES): each call
 // timed where its bytes leave and reach the process, apart from the client's own work before and after.
 
+import io.grpc.Attributes;
 import io.grpc.ClientStreamTracer;
+import io.grpc.Grpc;
 import io.grpc.Metadata;
 import io.grpc.netty.shaded.io.netty.channel.Channel;
+import java.net.SocketAddress;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
 
@@ -69,6 +72,9 @@ final class WireClock {
 
     /** The client's own time after the wire: reading, decoding and handing over the answer. */
     long receiveOverheadNanos();
+
+    /** The server address the call went to (null: it reached none, e.g. failed without a connection). */
+    SocketAddress backend();
   }
 
   /** One call's times; for a stream of messages, the socket times its messages are found in. */
@@ -78,6 +84,7 @@ final class WireClock {
     final long appSendNanos = System.nanoTime();
     private final boolean messages;
     private volatile StreamTimes stream;
+    private volatile SocketAddress backend;
     private long appReceiveNanos;
 
     /** The clock of a call; {@code messages}: of a stream of messages, each to be timed. */
@@ -93,6 +100,16 @@ final class WireClock {
           return CallClock.this;
         }
       };
+    }
+
+    @Override
+    public void streamCreated(Attributes transportAttributes, Metadata headers) {
+      backend = transportAttributes.get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
+    }
+
+    @Override
+    public SocketAddress backend() {
+      return backend;
     }
 
     @Override
@@ -171,10 +188,21 @@ final class WireClock {
    */
   static final class MessageClock implements Timed {
     final long appSendNanos = System.nanoTime();
+    private final CallClock streamClock;
     private long wireOutNanos;
     private long wireInNanos;
     private long appReceiveNanos;
     private boolean onWire;
+
+    /** The clock of a message sent on the stream that {@code streamClock} times. */
+    MessageClock(CallClock streamClock) {
+      this.streamClock = streamClock;
+    }
+
+    @Override
+    public SocketAddress backend() {
+      return streamClock.backend();
+    }
 
     /**
      * Its answer is being handed over now; {@code stream}: the stream's socket times (null: none); its request's

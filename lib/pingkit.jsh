@@ -2,9 +2,10 @@
 // JShell reads sources in order and cannot refer ahead to a class, and JBang hands them over last listed first:
 // the lib/ files are listed after the scripts, each before the files it uses (the scripts list them in the order
 // JShell needs).
-//SOURCES ../health-check.java ../ping-client.java ../ping-server.java Load.java LoadEngine.java Recording.java LoadResult.java
+//SOURCES ../health-check.java ../ping-client.java ../ping-server.java HealthResult.java Load.java LoadEngine.java
+//SOURCES IntervalLog.java Backends.java Recording.java LoadResult.java
 //SOURCES Pacer.java EchoStreams.java LoadRun.java PingIterations.java PingMeasurement.java
-//SOURCES Session.java Dialer.java Connection.java EchoStream.java ServerStream.java
+//SOURCES Merge.java Session.java Dialer.java Connection.java EchoStream.java ServerStream.java
 //SOURCES EventLoops.java Diagnosis.java Overhead.java WireClock.java FrameTap.java SocketClock.java ArrivalWatch.java
 //SOURCES StreamTimes.java SampleHistogram.java
 //SOURCES ReportOptions.java ConnectionOptions.java Target.java RunningServer.java PingStreamService.java

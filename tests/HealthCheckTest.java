@@ -19,7 +19,7 @@ class HealthCheckTest {
   class InProcess {
     @Test
     void healthCheckCountsEachStatus() {
-      HealthCheck.Result result = HealthCheck.run("-n", "50", "--service", "ping", servers.plaintext().target());
+      HealthResult result = HealthCheck.run("-n", "50", "--service", "ping", servers.plaintext().target());
       assertEquals(Map.of(ServingStatus.SERVING, 50L), result.statusCounts());
       assertEquals(50, result.rttHistogram().count());
       assertEquals(Map.of(ServingStatus.NOT_SERVING, 3L),

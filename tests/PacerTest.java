@@ -14,7 +14,7 @@ class PacerTest {
 
   private static LoadRun.Plan plan(int connections, int streams, double qps, Duration duration, long exactCalls,
       Duration warmup) {
-    return new LoadRun.Plan("test", "target", connections, streams, qps, duration, exactCalls, warmup, 1);
+    return new LoadRun.Plan("test", "target", connections, streams, qps, duration, exactCalls, warmup, 1, null);
   }
 
   @Test

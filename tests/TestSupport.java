@@ -539,4 +539,71 @@ final class TestSupport {
       }
     }
   }
+
+  /**
+   * Hosts made of network namespaces on one bridge, each with its own address ({@code prefix}.1, .2, ... in the
+   * order given) and its own /etc/hosts ({@code ip netns exec} mounts /etc/netns/NAME/hosts over it). Needs root
+   * and iproute2; the test is skipped otherwise. Closing removes them.
+   */
+  static final class Hosts implements AutoCloseable {
+    private final String bridge;
+    private final String prefix;
+    private final List<String> namespaces;
+
+    Hosts(String bridge, String prefix, List<String> namespaces) throws IOException {
+      assumeTrue("root".equals(System.getProperty("user.name")) && onPath("ip"),
+          "network namespaces need root and iproute2 (CI runs as root)");
+      this.bridge = bridge;
+      this.prefix = prefix;
+      this.namespaces = namespaces;
+      close(); // what a killed run left
+      ip("link", "add", bridge, "type", "bridge");
+      ip("link", "set", bridge, "up");
+      for (int i = 0; i < namespaces.size(); i++) {
+        String namespace = namespaces.get(i);
+        String veth = bridge + "-" + i;
+        ip("netns", "add", namespace);
+        ip("link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", namespace);
+        ip("link", "set", veth, "master", bridge, "up");
+        ip("-n", namespace, "addr", "add", address(namespace) + "/24", "dev", "eth0");
+        ip("-n", namespace, "link", "set", "eth0", "up");
+        ip("-n", namespace, "link", "set", "lo", "up");
+        Files.createDirectories(Path.of("/etc/netns", namespace));
+        Files.writeString(Path.of("/etc/netns", namespace, "hosts"), "127.0.0.1 localhost\n");
+      }
+    }
+
+    String address(String namespace) {
+      return prefix + "." + (namespaces.indexOf(namespace) + 1);
+    }
+
+    /** Makes {@code name} resolve to {@code namespace}'s address on every host. */
+    void name(String name, String namespace) throws IOException {
+      for (String host : namespaces) {
+        Files.writeString(Path.of("/etc/netns", host, "hosts"), address(namespace) + " " + name + "\n",
+            java.nio.file.StandardOpenOption.APPEND);
+      }
+    }
+
+    private static void ip(String... args) throws IOException {
+      List<String> command = new ArrayList<>(List.of("ip"));
+      command.addAll(Arrays.asList(args));
+      run(Path.of("/"), command.toArray(String[]::new));
+    }
+
+    @Override
+    public void close() throws IOException {
+      for (String namespace : namespaces) {
+        new ProcessBuilder("ip", "netns", "delete", namespace).redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().onExit().join();
+        Path hosts = Path.of("/etc/netns", namespace);
+        if (Files.exists(hosts)) {
+          Files.deleteIfExists(hosts.resolve("hosts"));
+          Files.deleteIfExists(hosts);
+        }
+      }
+      new ProcessBuilder("ip", "link", "delete", bridge).redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().onExit().join();
+    }
+  }
 }

@@ -1,6 +1,8 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
 //DEPS org.junit.jupiter:junit-jupiter-engine:5.13.4 org.junit.platform:junit-platform-launcher:1.13.4
+// the Kubernetes manifests' structure (KubernetesJobTest)
+//DEPS org.yaml:snakeyaml:2.7
 //SOURCES ../ping-server.java ../ping-client.java ../health-check.java
 // every test class, found by its file name: a file added here runs without being listed anywhere (RunnerTest)
 //SOURCES TestSupport.java *Test.java

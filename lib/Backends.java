@@ -1,0 +1,104 @@
+// A load run's calls by the server that took them (ping-client.java and health-check.java pull this file with
+// //SOURCES): behind one name, several addresses (gRPC's resolver, --lb round_robin), each with its own view.
+
+import com.google.gson.JsonObject;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/** Latencies and errors per backend address, recorded without locks (each backend a {@link Recording}). */
+final class Backends {
+  /** What calls that reached no server are counted under (no connection, say). */
+  static final String NONE = "none";
+
+  private final ConcurrentHashMap<Object, Calls> byAddress = new ConcurrentHashMap<>();
+
+  private static final class Calls {
+    final Recording latency = new Recording();
+    final LongAdder errors = new LongAdder();
+  }
+
+  /** One call that went to {@code address} (null: to none). */
+  void record(SocketAddress address, long latencyNanos, boolean failed) {
+    Object key = address == null ? NONE : address;
+    Calls calls = byAddress.get(key);
+    if (calls == null) {
+      calls = byAddress.computeIfAbsent(key, k -> new Calls());
+    }
+    calls.latency.record(latencyNanos);
+    if (failed) {
+      calls.errors.increment();
+    }
+  }
+
+  /** What each backend took, by address (ip:port, in order). */
+  Map<String, Backend> results() {
+    Map<String, Backend> results = new TreeMap<>();
+    byAddress.forEach((address, calls) -> results.put(name(address),
+        new Backend(SampleHistogram.of(calls.latency.total()), calls.errors.sum())));
+    return results;
+  }
+
+  private static String name(Object address) {
+    if (address instanceof InetSocketAddress inet && inet.getAddress() != null) {
+      String ip = inet.getAddress().getHostAddress();
+      return (ip.contains(":") ? "[" + ip + "]" : ip) + ":" + inet.getPort();
+    }
+    return address.toString();
+  }
+
+  /** One backend's calls: their latencies (failed ones too, as in the run's histogram) and how many failed. */
+  record Backend(SampleHistogram latency, long errors) {
+    Backend plus(Backend other) {
+      return new Backend(latency.plus(other.latency), errors + other.errors);
+    }
+
+    String line(String address) {
+      SampleHistogram.Unit seconds = SampleHistogram.Unit.SECONDS;
+      return String.format(Locale.ROOT, "Backend %s : %d calls, p50 %s ms, p99 %s ms, errors %d%n", address,
+          latency.count(), SampleHistogram.number(latency.percentile(50, seconds) * 1e3),
+          SampleHistogram.number(latency.percentile(99, seconds) * 1e3), errors);
+    }
+  }
+
+  /** Fortio-styled JSON: a list of {Address, Count, Errors, Percentiles (seconds), HdrHistogram}. */
+  static List<Map<String, Object>> toJson(Map<String, Backend> backends, List<Double> percentiles) {
+    List<Map<String, Object>> json = new ArrayList<>();
+    backends.forEach((address, backend) -> {
+      Map<String, Object> histogram = backend.latency.toFortioJson(percentiles);
+      json.add(ReportOptions.jsonObject("Address", address, "Count", backend.latency.count(), "Errors",
+          backend.errors, "Percentiles", histogram.get("Percentiles"), "Min", histogram.get("Min"), "Max",
+          histogram.get("Max"), "Avg", histogram.get("Avg"), "StdDev", histogram.get("StdDev"), "HdrHistogram",
+          histogram.get("HdrHistogram")));
+    });
+    return json;
+  }
+
+  static Map<String, Backend> fromJson(JsonObject result) {
+    Map<String, Backend> backends = new TreeMap<>();
+    if (result.has("Backends")) {
+      for (var entry : result.getAsJsonArray("Backends")) {
+        JsonObject backend = entry.getAsJsonObject();
+        SampleHistogram latency = SampleHistogram.fromJson(backend, true);
+        if (latency == null) {
+          throw new IllegalArgumentException("backend " + backend.get("Address") + " has no encoded histogram");
+        }
+        backends.put(backend.get("Address").getAsString(), new Backend(latency, backend.get("Errors").getAsLong()));
+      }
+    }
+    return backends;
+  }
+
+  /** Both runs' backends, the same address's added up. */
+  static Map<String, Backend> sum(Map<String, Backend> a, Map<String, Backend> b) {
+    Map<String, Backend> sum = new TreeMap<>(a);
+    b.forEach((address, backend) -> sum.merge(address, backend, Backend::plus));
+    return sum;
+  }
+}
