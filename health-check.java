@@ -1,13 +1,11 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
 //SOURCES lib/Pingkit.java lib/Pem.java lib/Target.java lib/ConnectionOptions.java lib/ReportOptions.java
-//SOURCES lib/SampleHistogram.java lib/ArrivalWatch.java lib/StreamTimes.java lib/SocketClock.java lib/FrameTap.java lib/WireClock.java
-//SOURCES lib/Overhead.java
-//SOURCES lib/Diagnosis.java lib/EventLoops.java lib/ServerStream.java lib/EchoStream.java lib/Connection.java
-//SOURCES lib/Dialer.java
-//SOURCES lib/Session.java lib/Merge.java lib/HealthResult.java
-//SOURCES lib/LoadRun.java lib/Pacer.java lib/LoadResult.java lib/Recording.java lib/Backends.java lib/IntervalLog.java lib/LoadEngine.java
-//SOURCES lib/Load.java
+//SOURCES lib/SampleHistogram.java lib/ArrivalWatch.java lib/StreamTimes.java lib/SocketClock.java lib/FrameTap.java
+//SOURCES lib/WireClock.java lib/Overhead.java lib/Diagnosis.java lib/EventLoops.java lib/ServerStream.java
+//SOURCES lib/EchoStream.java lib/Connection.java lib/Dialer.java lib/Session.java lib/Merge.java lib/Recording.java
+//SOURCES lib/Backends.java lib/HealthResult.java lib/LoadRun.java lib/Pacer.java lib/LoadResult.java
+//SOURCES lib/IntervalLog.java lib/LoadProgress.java lib/LoadEngine.java lib/Load.java
 // class-data sharing: a cached run starts sooner (B5, bench/startup.sh); its JVM notes stay off stdout
 //CDS
 //JAVA_OPTIONS -Xlog:cds=off -Xlog:cds+dynamic=off
@@ -139,20 +137,23 @@ class HealthCheck implements Callable<Integer> {
       long startNanos = System.nanoTime();
       SampleHistogram rttHistogram = new SampleHistogram();
       Overhead overhead = new Overhead();
+      Backends backends = new Backends();
       Map<ServingStatus, Long> statusCounts = new EnumMap<>(ServingStatus.class);
       for (int i = 0; i < n && stop.getCount() > 0; i++) {
         try {
-          statusCounts.merge(timedCheck(server, request, rttHistogram, overhead), 1L, Long::sum);
+          statusCounts.merge(timedCheck(server, request, rttHistogram, overhead, backends), 1L, Long::sum);
         } catch (Pingkit.UserError e) {
           if (i == 0) {
             throw e;
           }
           // the answers before the failure are the report
-          return HealthResult.of(server.target.display(), service, statusCounts, rttHistogram, overhead, startTime,
+          return HealthResult.of(server.target.display(), service, statusCounts, rttHistogram, overhead, backends,
+              startTime,
               startNanos, e);
         }
       }
-      return HealthResult.of(server.target.display(), service, statusCounts, rttHistogram, overhead, startTime,
+      return HealthResult.of(server.target.display(), service, statusCounts, rttHistogram, overhead, backends,
+          startTime,
           startNanos, null);
     }
   }
@@ -169,10 +170,11 @@ class HealthCheck implements Callable<Integer> {
   }
 
   private ServingStatus timedCheck(Connection server, HealthCheckRequest request,
-      SampleHistogram rttHistogram, Overhead overhead) {
+      SampleHistogram rttHistogram, Overhead overhead, Backends backends) {
     var answer = checkOnce(server, request, connection.callTimeout(Duration.ZERO));
     rttHistogram.record(answer.clock().rttNanos());
     overhead.record(answer.clock());
+    backends.record(answer.clock().backend(), answer.clock().rttNanos(), false);
     return answer.reply().getStatus();
   }
 

@@ -21,6 +21,13 @@ final class Bench {
     return new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
   }
 
+  /** Starts ping-server on a free loopback port (added to {@code servers}) and returns its address. */
+  static String startPingServer(java.util.List<Process> servers) throws IOException {
+    Process server = start("./jbang", "ping-server.java", "127.0.0.1:0");
+    servers.add(server);
+    return listeningAddress(server);
+  }
+
   /** Starts grpc-java's AsyncServer in its fastest setting (epoll, direct executor) and waits for it. */
   static int startAsyncServer(java.util.List<Process> servers) throws IOException, InterruptedException {
     int port;

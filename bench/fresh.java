@@ -41,9 +41,7 @@ class fresh {
             + " ratio | goal |%n|---|---|---|---|---|%n", LocalDate.now(), smoke ? ", smoke" : "", rounds));
     List<Process> servers = new ArrayList<>();
     try {
-      Process server = Bench.start("./jbang", "ping-server.java", "127.0.0.1:0");
-      servers.add(server);
-      String target = Bench.listeningAddress(server);
+      String target = Bench.startPingServer(servers);
       h2load(target, "-c", "8", "-m", "10", "-D", smoke ? "2" : "20"); // a warm server: every path compiled
       freshClient(target, rounds, smoke, report);
       fixedRate(target, rounds, smoke, report);

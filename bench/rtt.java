@@ -3,9 +3,7 @@
 //SOURCES Bench.java
 //SOURCES ../ping-client.java
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -29,10 +27,7 @@ class rtt {
     int seconds = smoke ? 1 : 5;
     List<Process> servers = new ArrayList<>();
     try {
-      Process ours = Bench.start("./jbang", "ping-server.java", "127.0.0.1:0");
-      servers.add(ours);
-      String ourTarget = new BufferedReader(new InputStreamReader(ours.getInputStream(), StandardCharsets.UTF_8))
-          .readLine().replace("listening on tcp ", "");
+      String ourTarget = Bench.startPingServer(servers);
       int theirPort = Bench.startAsyncServer(servers);
 
       // iterations for about `seconds` of pinging at ~300 us per iteration (two calls)

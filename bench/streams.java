@@ -28,9 +28,7 @@ class streams {
     int warmupSeconds = smoke ? 1 : 10;
     List<Process> servers = new ArrayList<>();
     try {
-      Process ours = Bench.start("./jbang", "ping-server.java", "127.0.0.1:0");
-      servers.add(ours);
-      String ourAddress = Bench.listeningAddress(ours);
+      String ourAddress = Bench.startPingServer(servers);
       int theirPort = Bench.startAsyncServer(servers);
 
       // ours window 1, theirs 1, ours window 32, theirs 32 (messages/s); stream p50, unary p50 (seconds)

@@ -42,9 +42,7 @@ class throughput {
     Files.write(emptyRequest, new byte[5]); // gRPC framing of an empty message: flag 0, length 0
     List<Process> servers = new ArrayList<>();
     try {
-      Process ours = Bench.start("./jbang", "ping-server.java", "127.0.0.1:0");
-      servers.add(ours);
-      String ourAddress = Bench.listeningAddress(ours);
+      String ourAddress = Bench.startPingServer(servers);
       int theirPort = Bench.startAsyncServer(servers);
       String ourUrl = "http://" + ourAddress + "/fgrpc.PingServer/Ping";
       String theirUrl = "http://127.0.0.1:" + theirPort + "/grpc.testing.BenchmarkService/UnaryCall";

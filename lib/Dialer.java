@@ -79,6 +79,9 @@ final class Dialer {
       throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--lb '" + options.loadBalancing + "': pick_first or"
           + " round_robin");
     }
+    if (socket != null && !options.loadBalancing.equals("pick_first")) {
+      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--lb is for a name's addresses: a Unix socket is one");
+    }
   }
 
   /** --connect-timeout. */
@@ -141,8 +144,10 @@ final class Dialer {
         .directExecutor()
         // a measurement is of one attempt: no hidden retry (and its bookkeeping cost a third of the load rate)
         .disableRetry()
-        .defaultLoadBalancingPolicy(options.loadBalancing)
         .eventLoopGroup(EventLoops.acquire());
+    if (socket == null) {
+      builder.defaultLoadBalancingPolicy(options.loadBalancing); // a socket path is one address: no policy
+    }
     try {
       return new Connection(target, builder.build(), new Diagnosis(target, options, tls != null, authority),
           phases, options.connectTimeout);

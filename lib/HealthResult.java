@@ -10,11 +10,13 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The answers of a run of checks, their RTTs and the client's own time, where and when it ran ({@code runs}:
+ * The answers of a run of checks, their RTTs and the client's own time, the checks by backend (empty when
+ * merged: a list for people, with -v), where and when it ran ({@code runs}:
  * several when merged), and what cut it short (null: nothing).
  */
 record HealthResult(String target, String service, Map<ServingStatus, Long> statusCounts,
-    SampleHistogram rttHistogram, Overhead clientOverhead, List<Merge.Run> runs, Pingkit.UserError failure)
+    SampleHistogram rttHistogram, Overhead clientOverhead, Map<String, Backends.Backend> backends,
+    List<Merge.Run> runs, Pingkit.UserError failure)
     implements Session.Report {
 
   /** What health-check --merge takes for checks: results of its --json in check mode. */
@@ -24,11 +26,12 @@ record HealthResult(String target, String service, Map<ServingStatus, Long> stat
 
   /** The result of checks that started at {@code startTime} ({@code startNanos} on the monotonic clock). */
   static HealthResult of(String target, String service, Map<ServingStatus, Long> statusCounts,
-      SampleHistogram rttHistogram, Overhead clientOverhead, OffsetDateTime startTime, long startNanos,
-      Pingkit.UserError failure) {
+      SampleHistogram rttHistogram, Overhead clientOverhead, Backends backends, OffsetDateTime startTime,
+      long startNanos, Pingkit.UserError failure) {
     var run = new Merge.Run(Pingkit.hostName(), startTime, Duration.ofNanos(System.nanoTime() - startNanos),
         rttHistogram.count());
-    return new HealthResult(target, service, statusCounts, rttHistogram, clientOverhead, List.of(run), failure);
+    return new HealthResult(target, service, statusCounts, rttHistogram, clientOverhead, backends.results(),
+        List.of(run), failure);
   }
 
   boolean allServing() {
@@ -46,14 +49,17 @@ record HealthResult(String target, String service, Map<ServingStatus, Long> stat
     return allServing() ? Pingkit.EXIT_OK : Pingkit.EXIT_UNHEALTHY;
   }
 
-  /** Fortio's text, with the client's overhead (by phase: -v) after the RTT histogram. */
+  /** Fortio's text, with the client's overhead after the RTT histogram (-v: by phase, and RTTs by backend). */
   @Override
-  public String format(List<Double> percentiles, boolean overheadByPhase) {
+  public String format(List<Double> percentiles, boolean verbose) {
     StringBuilder out =
         new StringBuilder(rttHistogram.format("RTT histogram usec", percentiles, SampleHistogram.Unit.MICROS))
-            .append(clientOverhead.format(SampleHistogram.Unit.MICROS, overheadByPhase));
+            .append(clientOverhead.format(SampleHistogram.Unit.MICROS, verbose));
     statusCounts.forEach((status, count) -> out.append("Health ").append(status).append(" : ").append(count)
         .append('\n'));
+    if (verbose) { // -v
+      backends.forEach((address, backend) -> out.append(backend.line(address)));
+    }
     return out.toString();
   }
 
@@ -78,7 +84,7 @@ record HealthResult(String target, String service, Map<ServingStatus, Long> stat
         statusCounts.put(ServingStatus.valueOf(status), count));
     SampleHistogram rtt = Merge.histogram(json, "rttMicros", false);
     return new HealthResult(json.get("target").getAsString(), json.get("service").getAsString(), statusCounts, rtt,
-        Overhead.fromJson(json, false), Merge.Run.fromJson(json, false, rtt.count()), null);
+        Overhead.fromJson(json, false), Map.of(), Merge.Run.fromJson(json, false, rtt.count()), null);
   }
 
   /** Both runs' checks as one run's. */
@@ -86,7 +92,7 @@ record HealthResult(String target, String service, Map<ServingStatus, Long> stat
     Map<ServingStatus, Long> statuses = new EnumMap<>(statusCounts);
     other.statusCounts.forEach((status, count) -> statuses.merge(status, count, Long::sum));
     return new HealthResult(Merge.joined(target, other.target), service, statuses,
-        rttHistogram.plus(other.rttHistogram), clientOverhead.plus(other.clientOverhead),
+        rttHistogram.plus(other.rttHistogram), clientOverhead.plus(other.clientOverhead), Map.of(),
         Merge.concat(runs, other.runs), null);
   }
 }

@@ -6,12 +6,14 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.OffsetDateTime;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.HistogramLogWriter;
 
 /**
- * HdrHistogram's interval log (its HistogramLogWriter), one interval a second, values in nanoseconds. Interval
+ * HdrHistogram's interval log (its HistogramLogWriter), an interval a second (--hlog-interval), values in
+ * nanoseconds. Interval
  * times are seconds since the epoch, not since the log's start: logs of hosts that ran together line up, and
  * concatenated they are one log that HdrHistogram's HistogramLogProcessor adds up. Each interval is written as it
  * ends, so the log holds one interval's histogram at a time, however long the run.
@@ -22,21 +24,34 @@ final class IntervalLog implements AutoCloseable {
   private final Path file;
   private final PrintStream out;
   private final HistogramLogWriter writer;
+  private final long lengthNanos;
   private double intervalStartSeconds;
 
-  private IntervalLog(Path file, PrintStream out) {
+  private IntervalLog(Path file, PrintStream out, Duration length) {
     this.file = file;
     this.out = out;
     this.writer = new HistogramLogWriter(out);
+    this.lengthNanos = length.toNanos();
   }
 
-  /** Opens FILE before any work starts (truncating it): a long run must not end unable to save its log. */
-  static IntervalLog open(Path file) {
+  /**
+   * Opens FILE before any work starts (truncating it): a long run must not end unable to save its log. Its
+   * intervals are {@code length} long (at least 10 ms).
+   */
+  static IntervalLog open(Path file, Duration length) {
+    if (length.compareTo(Duration.ofMillis(10)) < 0) {
+      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--hlog-interval must be 10ms or more");
+    }
     try {
-      return new IntervalLog(file, new PrintStream(Files.newOutputStream(file), false, StandardCharsets.UTF_8));
+      return new IntervalLog(file, new PrintStream(Files.newOutputStream(file), false, StandardCharsets.UTF_8),
+          length);
     } catch (IOException | RuntimeException e) {
       throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--hlog: cannot write " + file + ": " + Pingkit.oneLine(e));
     }
+  }
+
+  long lengthNanos() {
+    return lengthNanos;
   }
 
   /** The log's header, for a measurement that starts at {@code start}. */

@@ -55,6 +55,10 @@ final class Load {
         + " up in HdrHistogram's HistogramLogProcessor)")
     Path hlogFile;
 
+    @Option(names = "--hlog-interval", paramLabel = "DURATION", defaultValue = "1s",
+        description = "load: the length of each --hlog interval (default: ${DEFAULT-VALUE})")
+    Duration hlogInterval;
+
     @Option(names = "--start-at", paramLabel = "TIME", description = "load: connect and warm up first, then start"
         + " measuring at TIME: RFC 3339 (2026-12-02T10:00:00Z) or +DURATION from now (+30s), so that runs on many"
         + " hosts measure together; a run not ready by then says so and starts at once")
@@ -129,7 +133,8 @@ final class Load {
         plan.requestedDuration(), (plan.warmup().isZero() ? "" : " after " + Pingkit.formatDuration(plan.warmup())
             + " of warm-up") + (plan.startAt() == null ? "" : ", measuring from " + Merge.time(plan.startAt())));
     LoadResult result;
-    try (IntervalLog intervals = options.hlogFile == null ? null : IntervalLog.open(options.hlogFile)) {
+    try (IntervalLog intervals = options.hlogFile == null ? null
+        : IntervalLog.open(options.hlogFile, options.hlogInterval)) {
       result = run(run, session, System.console() != null ? System.err : null, intervals);
     }
     session.print(result);

@@ -7,7 +7,6 @@ import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -197,12 +196,13 @@ final class LoadEngine {
     if (intervals != null) {
       intervals.begin(startTime, Pingkit.hostName(), run.plan().runType());
     }
-    long calls = 0;
+    long periodNanos = intervals != null ? intervals.lengthNanos() : TimeUnit.SECONDS.toNanos(1);
+    LoadProgress shown = progress == null ? null : new LoadProgress(progress, run.calls().unit());
     long answered = 0;
     long unavailable = 0;
     long lastAnswerNanos = System.nanoTime();
     try {
-      while (!streamsDone.await(1, TimeUnit.SECONDS)) {
+      while (!streamsDone.await(periodNanos, TimeUnit.NANOSECONDS)) {
         if (stop.getCount() == 0 && run.calls().streams() != null) {
           run.calls().streams().finish(); // stopped: the messages in flight are answered, or time out, now
         }
@@ -220,30 +220,20 @@ final class LoadEngine {
         answered = answeredNow;
         unavailable = unavailableNow;
         long warmUpLeftNanos = schedule.measureFromNanos() - System.nanoTime();
-        Histogram second = warmUpLeftNanos > 0 || (progress == null && intervals == null) ? null
+        Histogram interval = warmUpLeftNanos > 0 || (shown == null && intervals == null) ? null
             : latency.sinceLast();
-        if (second != null && intervals != null) {
-          intervals.interval(second);
+        if (interval != null && intervals != null) {
+          intervals.interval(interval);
         }
-        if (progress != null) {
-          if (second == null) {
-            long leftSeconds = TimeUnit.NANOSECONDS.toSeconds(warmUpLeftNanos) + 1;
-            progress.printf(Locale.ROOT, "\rwarming up, %ds left, %d errors   ", leftSeconds,
-                warmUp.failedCalls.sum());
-          } else {
-            calls += second.getTotalCount();
-            progress.printf(Locale.ROOT, "\r%d %s, %s/s, p50 %s ms, %d errors   ", calls, run.calls().unit(),
-                SampleHistogram.number(second.getTotalCount()),
-                SampleHistogram.number(second.getValueAtPercentile(50) / 1e6), measured.failedCalls.sum());
-          }
-          progress.flush();
+        if (shown != null) {
+          shown.update(interval, warmUpLeftNanos, (interval == null ? warmUp : measured).failedCalls.sum());
         }
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    if (progress != null) {
-      progress.print("\r" + " ".repeat(70) + "\r");
+    if (shown != null) {
+      shown.clear();
     }
     pacer.shutdownNow();
     long endNanos = System.nanoTime();

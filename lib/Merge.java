@@ -68,6 +68,8 @@ final class Merge {
         json.put("startTime", time(start(runs)));
         json.put("durationSeconds", union(runs).toNanos() / 1e9);
       }
+      json.put(fortio ? "EndTime" : "endTime", time(runs.stream().map(Run::endTime).max(Comparator.naturalOrder())
+          .orElseThrow()));
       if (runs.size() > 1) {
         List<Map<String, Object>> each = new ArrayList<>();
         for (Run run : runs) {

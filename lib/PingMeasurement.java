@@ -17,6 +17,7 @@ final class PingMeasurement {
   private final SampleHistogram rttHistogram = new SampleHistogram();
   private final SampleHistogram clockSkewHistogram = new SampleHistogram();
   private final Overhead overhead = new Overhead();
+  private final Backends backends = new Backends();
   private final OffsetDateTime startTime = OffsetDateTime.now();
   private final long startNanos = System.nanoTime();
   private long iterations;
@@ -52,6 +53,8 @@ final class PingMeasurement {
     clockSkewHistogram.record(clockSkewNanos);
     overhead.record(first);
     overhead.record(second);
+    backends.record(first.backend(), rtt1Nanos, false);
+    backends.record(second.backend(), rtt2Nanos, false);
     iterations = seq;
     return new Iteration(seq, rtt1Nanos, serverRttNanos, rtt2Nanos, clockSkewNanos);
   }
@@ -65,18 +68,20 @@ final class PingMeasurement {
   Result result(String target, int payloadBytes, Duration delay, long streamOpenNanos, Pingkit.UserError failure) {
     Duration duration = Duration.ofNanos(System.nanoTime() - startNanos);
     return new Result(target, iterations, payloadBytes, delay, streamOpenNanos >= 0, streamOpenNanos, rttHistogram,
-        clockSkewHistogram, overhead, List.of(new Merge.Run(Pingkit.hostName(), startTime, duration,
-            rttHistogram.count())), failure);
+        clockSkewHistogram, overhead, backends.results(), List.of(new Merge.Run(Pingkit.hostName(), startTime,
+            duration, rttHistogram.count())), failure);
   }
 
   /**
    * The measurements of one run, and what cut it short (null: nothing). Over a stream, {@code streamOpenNanos} is
    * from its first message sent to that message's echo back, the stream's setup included (-1: by calls, or
-   * several runs merged). {@code runs}: where and when it ran (several when merged).
+   * several runs merged). {@code backends}: the pings' RTTs by server address (with -v; empty when merged);
+   * {@code runs}: where and when it ran (several when merged).
    */
   record Result(String target, long iterations, int payloadBytes, Duration delay, boolean overStream,
       long streamOpenNanos, SampleHistogram rttHistogram, SampleHistogram clockSkewHistogram, Overhead clientOverhead,
-      List<Merge.Run> runs, Pingkit.UserError failure) implements Session.Report {
+      Map<String, Backends.Backend> backends, List<Merge.Run> runs, Pingkit.UserError failure)
+      implements Session.Report {
 
     /** What ping-client --merge takes for pings: results of its --json in ping mode. */
     static final Merge.Kind<Result> KIND = new Merge.Kind<>(json -> json.has("clockSkewMicros"),
@@ -90,14 +95,14 @@ final class PingMeasurement {
           json.get("payloadBytes").getAsInt(), Duration.ofNanos(Math.round(json.get("delaySeconds").getAsDouble()
           * 1e9)), json.get("stream").getAsBoolean(), json.has("streamOpenSeconds") ? Math.round(
           json.get("streamOpenSeconds").getAsDouble() * 1e9) : -1, rtt, Merge.histogram(json, "clockSkewMicros",
-          false), Overhead.fromJson(json, false), Merge.Run.fromJson(json, false, rtt.count()), null);
+          false), Overhead.fromJson(json, false), Map.of(), Merge.Run.fromJson(json, false, rtt.count()), null);
     }
 
     /** Both runs' pings as one run's (a stream's opening time is one stream's: merged runs have none). */
     Result plus(Result other) {
       return new Result(Merge.joined(target, other.target), iterations + other.iterations, payloadBytes, delay,
           overStream, -1, rttHistogram.plus(other.rttHistogram), clockSkewHistogram.plus(other.clockSkewHistogram),
-          clientOverhead.plus(other.clientOverhead), Merge.concat(runs, other.runs), null);
+          clientOverhead.plus(other.clientOverhead), Map.of(), Merge.concat(runs, other.runs), null);
     }
 
     @Override
@@ -105,19 +110,27 @@ final class PingMeasurement {
       return rttHistogram;
     }
 
+    /** -v: the client-timed RTTs by backend (the server-timed one spans two calls, maybe two backends). */
+    private String backendLines() {
+      StringBuilder lines = new StringBuilder();
+      backends.forEach((address, backend) -> lines.append(backend.line(address)));
+      return lines.toString();
+    }
+
     double averageRttSeconds() {
       return rttHistogram.avg(SampleHistogram.Unit.SECONDS);
     }
 
-    /** Fortio's text, with the client's overhead (by phase: -v) before the average. */
+    /** Fortio's text, with the client's overhead (by phase with -v, and the RTTs by backend) before the average. */
     @Override
-    public String format(List<Double> percentiles, boolean overheadByPhase) {
+    public String format(List<Double> percentiles, boolean verbose) {
       SampleHistogram.Unit micros = SampleHistogram.Unit.MICROS;
       return clockSkewHistogram.format("Clock skew histogram usec", percentiles, micros)
           + rttHistogram.format("RTT histogram usec", percentiles, micros)
-          + clientOverhead.format(micros, overheadByPhase, overStream ? "messages" : "calls")
+          + clientOverhead.format(micros, verbose, overStream ? "messages" : "calls")
           + (streamOpenNanos < 0 ? "" : String.format(Locale.ROOT, "Stream opened in %s usec (first message sent"
               + " to its echo back, the stream's setup included)%n", number(streamOpenNanos / 1e3)))
+          + (verbose ? backendLines() : "")
           + String.format(Locale.ROOT, "Average RTT %s usec over %d samples (%d iterations) to %s%n",
               number(rttHistogram.avg(micros)), rttHistogram.count(), iterations, target);
     }

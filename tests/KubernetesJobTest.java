@@ -93,7 +93,7 @@ class KubernetesJobTest {
     assertEquals(imageBuilt(), at(spec, "template", "spec", "containers", "0", "image"));
     String script = podScript(job.get(0));
     assertTrue(script.startsWith("./jbang ping-client.java ") && script.contains(" --start-at \"$START_AT\" ")
-        && script.contains(" --json ") && script.contains(" --hlog ") && script.contains(" ping-server:8079 "),
+        && script.contains(" --json ") && script.contains(" --hlog ") && script.contains(" --lb round_robin dns:///ping-server:8079 "),
         script);
     String containerfile = Files.readString(DEPLOY.resolve("Containerfile"));
     assertTrue(containerfile.contains("-t " + imageBuilt()), "the Containerfile names the image it builds");

@@ -119,6 +119,7 @@ class MergeTest {
     double qps = 500 / (union.toNanos() / 1e9);
     assertEquals(qps, merged.get("ActualQPS").getAsDouble(), qps / 1000);
     assertEquals(first.get("StartTime").getAsString(), merged.get("StartTime").getAsString());
+    assertEquals(json(b).get("EndTime").getAsString(), merged.get("EndTime").getAsString(), "the last end");
 
     // a merged result merges again, as the three runs would at once
     Path abc = dir.resolve("abc.json");
