@@ -56,7 +56,7 @@ final class Backends {
   /** One backend's calls: their latencies (failed ones too, as in the run's histogram) and how many failed. */
   record Backend(SampleHistogram latency, long errors) {
     Backend plus(Backend other) {
-      return new Backend(latency.plus(other.latency), errors + other.errors);
+      return new Backend(latency.add(other.latency), errors + other.errors);
     }
 
     String line(String address) {
@@ -95,7 +95,7 @@ final class Backends {
     return backends;
   }
 
-  /** Both runs' backends, the same address's added up. */
+  /** Both runs' backends, the same address's added up (into {@code a}'s histograms: a merge owns what it read). */
   static Map<String, Backend> sum(Map<String, Backend> a, Map<String, Backend> b) {
     Map<String, Backend> sum = new TreeMap<>(a);
     b.forEach((address, backend) -> sum.merge(address, backend, Backend::plus));

@@ -87,12 +87,12 @@ record HealthResult(String target, String service, Map<ServingStatus, Long> stat
         Overhead.fromJson(json, false), Map.of(), Merge.Run.fromJson(json, false, rtt.count()), null);
   }
 
-  /** Both runs' checks as one run's. */
+  /** Both runs' checks as one run's (into this one's histograms: a merge owns what it read). */
   HealthResult plus(HealthResult other) {
     Map<ServingStatus, Long> statuses = new EnumMap<>(statusCounts);
     other.statusCounts.forEach((status, count) -> statuses.merge(status, count, Long::sum));
     return new HealthResult(Merge.joined(target, other.target), service, statuses,
-        rttHistogram.plus(other.rttHistogram), clientOverhead.plus(other.clientOverhead), Map.of(),
+        rttHistogram.add(other.rttHistogram), clientOverhead.plus(other.clientOverhead), Map.of(),
         Merge.concat(runs, other.runs), null);
   }
 }

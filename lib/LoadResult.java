@@ -14,9 +14,9 @@ import java.util.Map;
  * What a load run measured: latencies at the wire (and from each call's intended start at a fixed rate); the
  * client's own time per call, and at a fixed rate how late it put due calls on the wire (start delay) and how
  * many were late; the answers and failures by name; what became of the streams of echoes, when the calls were
- * their messages (null: calls); the calls by backend address; the runs it covers (one, or several merged: {@code startTime} is the first's
- * start, {@code actualDuration} the time covered by any); how late it started after --start-at (null: no
- * --start-at); and what cut the run short, if anything did.
+ * their messages (null: calls); the calls by backend address; the runs it covers (one, or several merged:
+ * {@code startTime} is the first's start, {@code actualDuration} the time covered by any); how late it started
+ * after --start-at (null: no --start-at); and what cut the run short, if anything did.
  */
 record LoadResult(LoadRun.Plan plan, LoadRun.Calls calls, OffsetDateTime startTime, long warmupCalls,
     Duration actualDuration, SampleHistogram latency, SampleHistogram correctedLatency, Overhead overhead,
@@ -102,7 +102,11 @@ record LoadResult(LoadRun.Plan plan, LoadRun.Calls calls, OffsetDateTime startTi
     json.put("WarmupCalls", warmupCalls);
     json.put("DurationHistogram", latency.toFortioJson(percentiles));
     json.put("ErrorsDurationHistogram", Map.of("Count", failedCalls));
-    json.put("CorrectedDurationHistogram", correctedLatency.toFortioJson(percentiles));
+    Map<String, Object> corrected = correctedLatency.toFortioJson(percentiles);
+    if (plan.qps() == 0) {
+      corrected.remove("HdrHistogram"); // flat out, there is no schedule to correct for: it is DurationHistogram
+    }
+    json.put("CorrectedDurationHistogram", corrected);
     overhead.putFortioJson(json, percentiles);
     if (plan.qps() > 0) {
       json.put("ClientStartDelayHistogram", startDelay.toFortioJson(percentiles));
@@ -136,7 +140,8 @@ record LoadResult(LoadRun.Plan plan, LoadRun.Calls calls, OffsetDateTime startTi
     Duration duration = requested.startsWith("exactly") || requested.startsWith("until") ? Duration.ZERO
         : Pingkit.parseDuration(requested);
     var plan = new LoadRun.Plan(runType, json.get("Destination").getAsString(), slots / streamsEach, streamsEach, qps,
-        duration, json.get("Exactly").getAsLong(), Duration.ZERO, json.has("Window") ? json.get("Window").getAsInt() : 1,
+        duration, json.get("Exactly").getAsLong(), Duration.ZERO,
+        json.has("Window") ? json.get("Window").getAsInt() : 1,
         json.has("StartAt") ? OffsetDateTime.parse(json.get("StartAt").getAsString()) : null);
     SampleHistogram latency = Merge.histogram(json, "DurationHistogram", true);
     LoadRun.StreamCounts streams = !json.has("StreamsOpened") ? null : new LoadRun.StreamCounts(
@@ -145,7 +150,8 @@ record LoadResult(LoadRun.Plan plan, LoadRun.Calls calls, OffsetDateTime startTi
     return new LoadResult(plan, new LoadRun.Calls(callName, null, "SERVING", json.get("Ping").getAsBoolean(), null),
         OffsetDateTime.parse(json.get("StartTime").getAsString()), json.get("WarmupCalls").getAsLong(),
         Duration.ofNanos(json.get("ActualDuration").getAsLong()), latency,
-        Merge.histogram(json, "CorrectedDurationHistogram", true), Overhead.fromJson(json, true),
+        qps > 0 ? Merge.histogram(json, "CorrectedDurationHistogram", true) : new SampleHistogram().add(latency),
+        Overhead.fromJson(json, true),
         qps > 0 ? Merge.histogram(json, "ClientStartDelayHistogram", true) : new SampleHistogram(),
         json.has("LateCalls") ? json.get("LateCalls").getAsLong() : 0, Merge.counts(json.getAsJsonObject("RetCodes")),
         json.getAsJsonObject("ErrorsDurationHistogram").get("Count").getAsLong(), streams, Backends.fromJson(json),
@@ -153,7 +159,10 @@ record LoadResult(LoadRun.Plan plan, LoadRun.Calls calls, OffsetDateTime startTi
         json.has("StartedLateBy") ? Duration.ofNanos(json.get("StartedLateBy").getAsLong()) : null, null);
   }
 
-  /** Both results as one run's: counts summed, histograms added, the rate over the time either covered. */
+  /**
+   * Both results as one run's: counts summed, histograms added (into this one's: a merge owns what it read), the
+   * rate over the time either covered.
+   */
   LoadResult plus(LoadResult other) {
     List<Merge.Run> allRuns = Merge.concat(runs, other.runs);
     boolean sameStreams = plan.streams() == other.plan.streams();
@@ -167,8 +176,8 @@ record LoadResult(LoadRun.Plan plan, LoadRun.Calls calls, OffsetDateTime startTi
     Duration late = startedLate == null ? other.startedLate : other.startedLate == null ? startedLate
         : startedLate.compareTo(other.startedLate) >= 0 ? startedLate : other.startedLate;
     return new LoadResult(merged, calls, Merge.start(allRuns), warmupCalls + other.warmupCalls,
-        Merge.union(allRuns), latency.plus(other.latency), correctedLatency.plus(other.correctedLatency),
-        overhead.plus(other.overhead), startDelay.plus(other.startDelay), lateCalls + other.lateCalls,
+        Merge.union(allRuns), latency.add(other.latency), correctedLatency.add(other.correctedLatency),
+        overhead.plus(other.overhead), startDelay.add(other.startDelay), lateCalls + other.lateCalls,
         Merge.sum(outcomes, other.outcomes), failedCalls + other.failedCalls, streamCounts,
         Backends.sum(backends, other.backends), allRuns, late, null);
   }

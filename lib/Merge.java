@@ -124,32 +124,52 @@ final class Merge {
   /**
    * Reads {@code files} (results of {@code client}'s --json) and adds them up. A file that is not such a result,
    * has no encoded histograms (Fortio's own, say), or is of another kind than the first, is a one-line error
-   * naming it (exit 1).
+   * naming it (exit 1), the first such file in the order given.
    */
   static Session.Report read(String client, List<Path> files, List<Kind<?>> kinds) {
+    // reading (parsing, decoding the histograms) is the work: files are read on every core, a few at a time so
+    // that few are held at once, then added in order
+    int batch = 4 * Runtime.getRuntime().availableProcessors();
     Session.Report merged = null;
-    Kind<?> firstKind = null;
-    String firstSameness = null;
-    for (Path file : files) {
-      JsonObject json = parse(file);
-      Kind<?> kind = kinds.stream().filter(k -> k.recognizes().test(json)).findFirst().orElseThrow(() ->
-          refused(file, "is not a result of " + client + " --json"));
-      String sameness = kind.sameness().apply(json);
-      if (firstKind != null && (kind != firstKind || !sameness.equals(firstSameness))) {
-        throw refused(file, "is " + sameness + ", " + files.get(0) + " " + firstSameness
-            + ": only results of one kind are merged");
+    Read first = null;
+    for (int from = 0; from < files.size(); from += batch) {
+      List<Object> reads = files.subList(from, Math.min(files.size(), from + batch)).parallelStream()
+          .map(file -> {
+            try {
+              return (Object) read(client, file, kinds);
+            } catch (Pingkit.UserError e) {
+              return e;
+            }
+          }).toList();
+      for (Object outcome : reads) {
+        if (outcome instanceof Pingkit.UserError refusal) {
+          throw refusal;
+        }
+        Read read = (Read) outcome;
+        if (first == null) {
+          first = read;
+        } else if (read.kind != first.kind || !read.sameness.equals(first.sameness)) {
+          throw refused(read.file, "is " + read.sameness + ", " + first.file + " " + first.sameness
+              + ": only results of one kind are merged");
+        }
+        merged = merged == null ? read.result : add(read.kind, merged, read.result);
       }
-      Session.Report result;
-      try {
-        result = kind.read().apply(json);
-      } catch (RuntimeException e) {
-        throw refused(file, "cannot be merged: " + Pingkit.oneLine(e));
-      }
-      merged = merged == null ? result : add(kind, merged, result);
-      firstKind = kind;
-      firstSameness = sameness;
     }
     return merged;
+  }
+
+  /** One file read: its kind, what must be the same in every file merged with it, and its result. */
+  private record Read(Path file, Kind<?> kind, String sameness, Session.Report result) {}
+
+  private static Read read(String client, Path file, List<Kind<?>> kinds) {
+    JsonObject json = parse(file);
+    Kind<?> kind = kinds.stream().filter(k -> k.recognizes().test(json)).findFirst().orElseThrow(() ->
+        refused(file, "is not a result of " + client + " --json"));
+    try {
+      return new Read(file, kind, kind.sameness().apply(json), kind.read().apply(json));
+    } catch (RuntimeException e) {
+      throw refused(file, "cannot be merged: " + Pingkit.oneLine(e));
+    }
   }
 
   @SuppressWarnings("unchecked")

@@ -52,9 +52,10 @@ final class Overhead {
         json.get(fortio ? "WireTimes" : "wireTimes").getAsBoolean() ? 0 : 1);
   }
 
-  /** Both runs' times, as if one run's. */
+  /** Both runs' times, as if one run's (into this one's histogram: a merge owns what it read). */
   Overhead plus(Overhead other) {
-    return new Overhead(total.plus(other.total), beforeWireNanos + other.beforeWireNanos, afterWireNanos + other.afterWireNanos,
+    return new Overhead(total.add(other.total), beforeWireNanos + other.beforeWireNanos,
+        afterWireNanos + other.afterWireNanos,
         offWireCalls + other.offWireCalls);
   }
 

@@ -98,10 +98,13 @@ final class PingMeasurement {
           false), Overhead.fromJson(json, false), Map.of(), Merge.Run.fromJson(json, false, rtt.count()), null);
     }
 
-    /** Both runs' pings as one run's (a stream's opening time is one stream's: merged runs have none). */
+    /**
+     * Both runs' pings as one run's, into this one's histograms (a merge owns what it read); a stream's opening
+     * time is one stream's: merged runs have none.
+     */
     Result plus(Result other) {
       return new Result(Merge.joined(target, other.target), iterations + other.iterations, payloadBytes, delay,
-          overStream, -1, rttHistogram.plus(other.rttHistogram), clockSkewHistogram.plus(other.clockSkewHistogram),
+          overStream, -1, rttHistogram.add(other.rttHistogram), clockSkewHistogram.add(other.clockSkewHistogram),
           clientOverhead.plus(other.clientOverhead), Map.of(), Merge.concat(runs, other.runs), null);
     }
 

@@ -138,7 +138,8 @@ final class ReportOptions {
 
   /**
    * Whether the word after a bare --json is its FILE: it is when it is "-", or when a TARGET (or --merge) is
-   * still to come after it (or was given before), so that both {@code --json TARGET} and {@code --json out.json TARGET} read
+   * still to come after it (or was given before), so that both {@code --json TARGET} and
+   * {@code --json out.json TARGET} read
    * as meant. {@code --json=FILE} always names a file.
    */
   static final class JsonFileArgument implements IParameterPreprocessor {

@@ -31,8 +31,8 @@ final class SampleHistogram {
     }
   }
 
-  private final Histogram positive = new Histogram(3);
-  private final Histogram negative = new Histogram(3);
+  private Histogram positive = new Histogram(3);
+  private Histogram negative = new Histogram(3);
   private long count;
   private long minNanos = Long.MAX_VALUE;
   private long maxNanos = Long.MIN_VALUE;
@@ -67,20 +67,14 @@ final class SampleHistogram {
     addMoments(1, nanos, 0);
   }
 
-  void add(SampleHistogram other) {
+  /** Adds {@code other}'s samples to this one's (as if one run had recorded them all) and returns this one. */
+  SampleHistogram add(SampleHistogram other) {
     positive.add(other.positive);
     negative.add(other.negative);
     minNanos = Math.min(minNanos, other.minNanos);
     maxNanos = Math.max(maxNanos, other.maxNanos);
     addMoments(other.count, other.meanNanos, other.squaredDeviationsNanos);
-  }
-
-  /** Both histograms' samples in a new one: as if one run had recorded them all. */
-  SampleHistogram plus(SampleHistogram other) {
-    SampleHistogram sum = new SampleHistogram();
-    sum.add(this);
-    sum.add(other);
-    return sum;
+    return this;
   }
 
   /** Merges {@code n} samples of mean {@code mean} and squared deviations {@code m2} (Chan et al.). */
@@ -272,9 +266,9 @@ final class SampleHistogram {
     }
     Unit unit = fortio ? Unit.SECONDS : Unit.MICROS;
     SampleHistogram histogram = new SampleHistogram();
-    histogram.positive.add(decode(json.get(name).getAsString()));
+    histogram.positive = decode(json.get(name).getAsString());
     if (json.has(name + "Negative")) {
-      histogram.negative.add(decode(json.get(name + "Negative").getAsString()));
+      histogram.negative = decode(json.get(name + "Negative").getAsString());
     }
     long count = json.get(fortio ? "Count" : "count").getAsLong();
     if (count != histogram.positive.getTotalCount() + histogram.negative.getTotalCount()) {
@@ -294,7 +288,10 @@ final class SampleHistogram {
 
   private static Histogram decode(String base64) {
     try {
-      return Histogram.decodeFromCompressedByteBuffer(ByteBuffer.wrap(Base64.getDecoder().decode(base64)), 0);
+      Histogram histogram = Histogram.decodeFromCompressedByteBuffer(
+          ByteBuffer.wrap(Base64.getDecoder().decode(base64)), 0);
+      histogram.setAutoResize(true); // a merge adds others' samples, whatever their range
+      return histogram;
     } catch (DataFormatException | RuntimeException e) {
       throw new IllegalArgumentException("not HdrHistogram's compressed encoding in base64: " + Pingkit.oneLine(e));
     }

@@ -93,7 +93,8 @@ class KubernetesJobTest {
     assertEquals(imageBuilt(), at(spec, "template", "spec", "containers", "0", "image"));
     String script = podScript(job.get(0));
     assertTrue(script.startsWith("./jbang ping-client.java ") && script.contains(" --start-at \"$START_AT\" ")
-        && script.contains(" --json ") && script.contains(" --hlog ") && script.contains(" --lb round_robin dns:///ping-server:8079 "),
+        && script.contains(" --json ") && script.contains(" --hlog ")
+        && script.contains(" --lb round_robin dns:///ping-server:8079 "),
         script);
     String containerfile = Files.readString(DEPLOY.resolve("Containerfile"));
     assertTrue(containerfile.contains("-t " + imageBuilt()), "the Containerfile names the image it builds");
@@ -172,7 +173,8 @@ class KubernetesJobTest {
       double fraction = percentile.getAsJsonObject().get("Percentile").getAsDouble() / 100;
       double seconds = percentile.getAsJsonObject().get("Value").getAsDouble();
       // the processor's line at that quantile (milliseconds), to HdrHistogram's 3 significant digits
-      Matcher line = Pattern.compile("(?m)^\\s*([\\d.]+)\\s+" + Pattern.quote(String.format(java.util.Locale.ROOT, "%.12f", fraction))
+      String quantile = String.format(java.util.Locale.ROOT, "%.12f", fraction);
+      Matcher line = Pattern.compile("(?m)^\\s*([\\d.]+)\\s+" + Pattern.quote(quantile)
           + "\\s").matcher(distribution);
       assertTrue(line.find(), "no line at " + fraction + " in\n" + distribution);
       double processorSeconds = Double.parseDouble(line.group(1)) / 1e3;
@@ -201,8 +203,10 @@ class KubernetesJobTest {
         "  'rollout status deployment/ping-server') exit 0 ;;",
         "  'wait --for=condition=complete --timeout=10m') tail --pid=\"$(cat \"$state/pods.pid\")\" -f /dev/null",
         "    [ -f \"$state/complete\" ] || { cat \"$state/pods.log\" >&2; exit 1; } ;;",
-        "  'get pods -l') for log in \"$state\"/pingkit-load-*.log; do name=${log##*/}; echo \"pod/${name%.log}\"; done ;;",
-        "  *) if [ \"$1\" = logs ]; then cat \"$state/${2#pod/}.log\"; else echo \"kubectl stand-in: $*\" >&2; exit 1; fi ;;",
+        "  'get pods -l') for log in \"$state\"/pingkit-load-*.log; do",
+        "    name=${log##*/}; echo \"pod/${name%.log}\"; done ;;",
+        "  logs\\ *) cat \"$state/${2#pod/}.log\" ;;",
+        "  *) echo \"kubectl stand-in: $*\" >&2; exit 1 ;;",
         "esac", ""));
     for (String name : List.of("docker", "kubectl")) {
       bin.resolve(name).toFile().setExecutable(true);

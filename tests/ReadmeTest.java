@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Every command in the README's shell blocks, and its "$ " example, is run so that the README cannot drift:
  * here, by the test that reads its marked block (app-install: AppInstallTest, exec-probe: KubernetesProbeTest,
- * stubs-rebuild: StubsJarTest, many-hosts: MergeTest, k8s-load: KubernetesJobTest), or by CI (.ci/run runs the benchmarks' --smoke versions and the test command).
+ * stubs-rebuild: StubsJarTest, many-hosts: MergeTest, k8s-load: KubernetesJobTest), or by CI (.ci/run runs
+ * the benchmarks' --smoke versions and the test command).
  */
 class ReadmeTest {
   private static final List<String> BLOCKS_RUN_BY_OTHER_TESTS = List.of("app-install", "exec-probe",
