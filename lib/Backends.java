@@ -67,25 +67,37 @@ final class Backends {
     }
   }
 
-  /** Fortio-styled JSON: a list of {Address, Count, Errors, Percentiles (seconds), HdrHistogram}. */
-  static List<Map<String, Object>> toJson(Map<String, Backend> backends, List<Double> percentiles) {
+  /**
+   * Fortio-styled JSON: a list of {Address, Count, Errors, Percentiles (seconds), HdrHistogram}. A run whose
+   * calls all went to one backend has the run's latencies as that backend's ({@code all}): its encoding is not
+   * repeated.
+   */
+  static List<Map<String, Object>> toJson(Map<String, Backend> backends, List<Double> percentiles,
+      SampleHistogram all) {
     List<Map<String, Object>> json = new ArrayList<>();
     backends.forEach((address, backend) -> {
       Map<String, Object> histogram = backend.latency.toFortioJson(percentiles);
-      json.add(ReportOptions.jsonObject("Address", address, "Count", backend.latency.count(), "Errors",
-          backend.errors, "Percentiles", histogram.get("Percentiles"), "Min", histogram.get("Min"), "Max",
-          histogram.get("Max"), "Avg", histogram.get("Avg"), "StdDev", histogram.get("StdDev"), "HdrHistogram",
-          histogram.get("HdrHistogram")));
+      Map<String, Object> entry = ReportOptions.jsonObject("Address", address, "Count", backend.latency.count(),
+          "Errors", backend.errors, "Percentiles", histogram.get("Percentiles"), "Min", histogram.get("Min"),
+          "Max", histogram.get("Max"), "Avg", histogram.get("Avg"), "StdDev", histogram.get("StdDev"));
+      if (backends.size() > 1 || backend.latency.count() != all.count()) {
+        entry.put("HdrHistogram", histogram.get("HdrHistogram"));
+      }
+      json.add(entry);
     });
     return json;
   }
 
-  static Map<String, Backend> fromJson(JsonObject result) {
+  /** The backends of a result's JSON, whose latencies are {@code all} (for a single backend not repeated). */
+  static Map<String, Backend> fromJson(JsonObject result, SampleHistogram all) {
     Map<String, Backend> backends = new TreeMap<>();
     if (result.has("Backends")) {
-      for (var entry : result.getAsJsonArray("Backends")) {
+      var entries = result.getAsJsonArray("Backends");
+      for (var entry : entries) {
         JsonObject backend = entry.getAsJsonObject();
-        SampleHistogram latency = SampleHistogram.fromJson(backend, true);
+        SampleHistogram latency = entries.size() == 1 && !backend.has("HdrHistogram")
+            && backend.get("Count").getAsLong() == all.count() ? new SampleHistogram().add(all)
+            : SampleHistogram.fromJson(backend, true);
         if (latency == null) {
           throw new IllegalArgumentException("backend " + backend.get("Address") + " has no encoded histogram");
         }

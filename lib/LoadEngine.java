@@ -254,7 +254,7 @@ final class LoadEngine {
     Duration actualDuration = Duration.ofNanos(Math.max(0, endNanos - schedule.measureFromNanos()));
     return new LoadResult(plan, run.calls(), startTime, plan.connections(), actualDuration,
         SampleHistogram.of(latency.total()),
-        SampleHistogram.of(schedule.paced() ? corrected.total() : latency.total()),
+        schedule.paced() ? SampleHistogram.of(corrected.total()) : null,
         new Overhead(SampleHistogram.of(overhead.total()), beforeWireNanos.sum(), afterWireNanos.sum(),
             offWireCalls.sum()),
         SampleHistogram.of(startDelay.total()), lateCalls.sum(), measured.outcomes(), measured.failedCalls.sum(),

@@ -11,12 +11,13 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * What a load run measured: latencies at the wire (and from each call's intended start at a fixed rate); the
- * client's own time per call, and at a fixed rate how late it put due calls on the wire (start delay) and how
- * many were late; the answers and failures by name; what became of the streams of echoes, when the calls were
- * their messages (null: calls); the calls by backend address; the runs it covers (one, or several merged:
- * {@code startTime} is the first's start, {@code actualDuration} the time covered by any); how late it started
- * after --start-at (null: no --start-at); and what cut the run short, if anything did.
+ * What a load run measured: latencies at the wire, and at a fixed rate from each call's intended start (the
+ * corrected latencies: null flat out, where there is no schedule and they are the latencies); the client's own
+ * time per call, and at a fixed rate how late it put due calls on the wire (start delay) and how many were late;
+ * the answers and failures by name; what became of the streams of echoes, when the calls were their messages
+ * (null: calls); the calls by backend address; the runs it covers (one, or several merged: {@code startTime} is
+ * the first's start, {@code actualDuration} the time covered by any); how late it started after --start-at (null:
+ * no --start-at); and what cut the run short, if anything did.
  */
 record LoadResult(LoadRun.Plan plan, LoadRun.Calls calls, OffsetDateTime startTime, long warmupCalls,
     Duration actualDuration, SampleHistogram latency, SampleHistogram correctedLatency, Overhead overhead,
@@ -102,7 +103,7 @@ record LoadResult(LoadRun.Plan plan, LoadRun.Calls calls, OffsetDateTime startTi
     json.put("WarmupCalls", warmupCalls);
     json.put("DurationHistogram", latency.toFortioJson(percentiles));
     json.put("ErrorsDurationHistogram", Map.of("Count", failedCalls));
-    Map<String, Object> corrected = correctedLatency.toFortioJson(percentiles);
+    Map<String, Object> corrected = (correctedLatency == null ? latency : correctedLatency).toFortioJson(percentiles);
     if (plan.qps() == 0) {
       corrected.remove("HdrHistogram"); // flat out, there is no schedule to correct for: it is DurationHistogram
     }
@@ -114,7 +115,7 @@ record LoadResult(LoadRun.Plan plan, LoadRun.Calls calls, OffsetDateTime startTi
     }
     json.put("Exactly", plan.exactCalls());
     json.put("RetCodes", outcomes);
-    json.put("Backends", Backends.toJson(backends, percentiles));
+    json.put("Backends", Backends.toJson(backends, percentiles, latency));
     json.put("Destination", plan.target());
     json.put("Streams", plan.streams());
     json.put("Ping", calls.fortioPing());
@@ -150,11 +151,12 @@ record LoadResult(LoadRun.Plan plan, LoadRun.Calls calls, OffsetDateTime startTi
     return new LoadResult(plan, new LoadRun.Calls(callName, null, "SERVING", json.get("Ping").getAsBoolean(), null),
         OffsetDateTime.parse(json.get("StartTime").getAsString()), json.get("WarmupCalls").getAsLong(),
         Duration.ofNanos(json.get("ActualDuration").getAsLong()), latency,
-        qps > 0 ? Merge.histogram(json, "CorrectedDurationHistogram", true) : new SampleHistogram().add(latency),
+        qps > 0 ? Merge.histogram(json, "CorrectedDurationHistogram", true) : null,
         Overhead.fromJson(json, true),
         qps > 0 ? Merge.histogram(json, "ClientStartDelayHistogram", true) : new SampleHistogram(),
         json.has("LateCalls") ? json.get("LateCalls").getAsLong() : 0, Merge.counts(json.getAsJsonObject("RetCodes")),
-        json.getAsJsonObject("ErrorsDurationHistogram").get("Count").getAsLong(), streams, Backends.fromJson(json),
+        json.getAsJsonObject("ErrorsDurationHistogram").get("Count").getAsLong(), streams,
+        Backends.fromJson(json, latency),
         Merge.Run.fromJson(json, true, latency.count()),
         json.has("StartedLateBy") ? Duration.ofNanos(json.get("StartedLateBy").getAsLong()) : null, null);
   }
@@ -173,10 +175,14 @@ record LoadResult(LoadRun.Plan plan, LoadRun.Calls calls, OffsetDateTime startTi
     LoadRun.StreamCounts streamCounts = streams == null ? null : new LoadRun.StreamCounts(
         streams.opened() + other.streams.opened(), Merge.sum(streams.failedByStatus(), other.streams.failedByStatus()),
         streams.messagesLost() + other.streams.messagesLost());
+    // before this one's latencies take the other's: flat out, the corrected latencies are those (null)
+    SampleHistogram corrected = correctedLatency == null && other.correctedLatency == null ? null
+        : (correctedLatency != null ? correctedLatency : new SampleHistogram().add(latency))
+            .add(other.correctedLatency != null ? other.correctedLatency : other.latency);
     Duration late = startedLate == null ? other.startedLate : other.startedLate == null ? startedLate
         : startedLate.compareTo(other.startedLate) >= 0 ? startedLate : other.startedLate;
     return new LoadResult(merged, calls, Merge.start(allRuns), warmupCalls + other.warmupCalls,
-        Merge.union(allRuns), latency.add(other.latency), correctedLatency.add(other.correctedLatency),
+        Merge.union(allRuns), latency.add(other.latency), corrected,
         overhead.plus(other.overhead), startDelay.add(other.startDelay), lateCalls + other.lateCalls,
         Merge.sum(outcomes, other.outcomes), failedCalls + other.failedCalls, streamCounts,
         Backends.sum(backends, other.backends), allRuns, late, null);

@@ -1,10 +1,15 @@
 // Results of many runs added up into one (ping-client.java and health-check.java pull this file with //SOURCES):
 // --merge FILE... reads what --json wrote, on one host or many, and reports it as if it were one run.
 
+import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
+import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
+import com.google.gson.JsonPrimitive;
+import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonToken;
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +21,7 @@ import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.BinaryOperator;
 import java.util.function.Function;
 import java.util.function.Predicate;
@@ -127,35 +133,54 @@ final class Merge {
    * naming it (exit 1), the first such file in the order given.
    */
   static Session.Report read(String client, List<Path> files, List<Kind<?>> kinds) {
-    // reading (parsing, decoding the histograms) is the work: files are read on every core, a few at a time so
-    // that few are held at once, then added in order
-    int batch = 4 * Runtime.getRuntime().availableProcessors();
-    Session.Report merged = null;
+    // reading (parsing, decoding the histograms) and adding are the work: each core takes its share of the files
+    // in order and adds them up, then the shares are added in order (the first refusal in file order wins)
+    int shares = Math.min(files.size(), Runtime.getRuntime().availableProcessors());
+    List<Share> results = java.util.stream.IntStream.range(0, shares).parallel()
+        .mapToObj(share -> share(client, files.subList(files.size() * share / shares,
+            files.size() * (share + 1) / shares), kinds)).toList();
+    Share merged = null;
+    for (Share share : results) {
+      if (share.refusal != null) {
+        throw share.refusal;
+      }
+      merged = merged == null ? share : merged.plus(share);
+    }
+    return merged.result;
+  }
+
+  /** Files added up, from the first read, or their first refusal. */
+  private record Share(Read first, Session.Report result, Pingkit.UserError refusal) {
+    Share plus(Share other) {
+      if (other.first.kind != first.kind || !other.first.sameness.equals(first.sameness)) {
+        throw sameKind(other.first, first);
+      }
+      return new Share(first, add(first.kind, result, other.result), null);
+    }
+  }
+
+  private static Share share(String client, List<Path> files, List<Kind<?>> kinds) {
     Read first = null;
-    for (int from = 0; from < files.size(); from += batch) {
-      List<Object> reads = files.subList(from, Math.min(files.size(), from + batch)).parallelStream()
-          .map(file -> {
-            try {
-              return (Object) read(client, file, kinds);
-            } catch (Pingkit.UserError e) {
-              return e;
-            }
-          }).toList();
-      for (Object outcome : reads) {
-        if (outcome instanceof Pingkit.UserError refusal) {
-          throw refusal;
-        }
-        Read read = (Read) outcome;
+    Session.Report result = null;
+    try {
+      for (Path file : files) {
+        Read read = read(client, file, kinds);
         if (first == null) {
           first = read;
         } else if (read.kind != first.kind || !read.sameness.equals(first.sameness)) {
-          throw refused(read.file, "is " + read.sameness + ", " + first.file + " " + first.sameness
-              + ": only results of one kind are merged");
+          throw sameKind(read, first);
         }
-        merged = merged == null ? read.result : add(read.kind, merged, read.result);
+        result = result == null ? read.result : add(read.kind, result, read.result);
       }
+      return new Share(first, result, null);
+    } catch (Pingkit.UserError refusal) {
+      return new Share(first, result, refusal);
     }
-    return merged;
+  }
+
+  private static Pingkit.UserError sameKind(Read read, Read first) {
+    return refused(read.file, "is " + read.sameness + ", " + first.file + " " + first.sameness
+        + ": only results of one kind are merged");
   }
 
   /** One file read: its kind, what must be the same in every file merged with it, and its result. */
@@ -177,31 +202,71 @@ final class Merge {
     return kind.add().apply((R) a, (R) b);
   }
 
+  /** What a merge never reads of a result: the buckets and percentiles it derives again from the histograms. */
+  private static final Set<String> DERIVED = Set.of("Data", "Percentiles", "percentiles");
+
   private static JsonObject parse(Path file) {
-    String text;
-    try {
-      text = Files.readString(file, StandardCharsets.UTF_8);
-    } catch (IOException | RuntimeException e) {
-      throw refused(file, "cannot be read: " + Pingkit.oneLine(e));
-    }
-    try {
-      JsonElement json = JsonParser.parseString(text);
-      if (!json.isJsonObject()) {
+    try (JsonReader in = new JsonReader(Files.newBufferedReader(file, StandardCharsets.UTF_8))) {
+      if (in.peek() != JsonToken.BEGIN_OBJECT) {
         throw refused(file, "is not a JSON object");
       }
-      return json.getAsJsonObject();
-    } catch (RuntimeException e) {
+      JsonObject json = read(in).getAsJsonObject();
+      if (in.peek() != JsonToken.END_DOCUMENT) {
+        throw refused(file, "is not JSON: more after its object");
+      }
+      return json;
+    } catch (IOException | RuntimeException e) {
       if (e instanceof Pingkit.UserError error) {
         throw error;
       }
-      Throwable cause = e;
-      while (cause.getCause() != null) {
-        cause = cause.getCause();
+      if (e instanceof IOException && !(e instanceof com.google.gson.stream.MalformedJsonException)
+          && !(e instanceof java.io.EOFException)) {
+        throw refused(file, "cannot be read: " + Pingkit.oneLine(e));
       }
       // Gson's message: the place it stopped, then a line pointing to its troubleshooting page
-      throw refused(file, "is not JSON: " + String.valueOf(cause.getMessage()).split("\n")[0]);
+      throw refused(file, "is not JSON: " + String.valueOf(e.getMessage()).split("\\n")[0]);
     }
   }
+
+  /** A JSON value as Gson's tree, without the values a merge derives again (they are skipped, not built). */
+  private static JsonElement read(JsonReader in) throws IOException {
+    JsonToken token = in.peek();
+    if (token == JsonToken.BEGIN_OBJECT) {
+      JsonObject object = new JsonObject();
+      in.beginObject();
+      while (in.hasNext()) {
+        String name = in.nextName();
+        if (DERIVED.contains(name)) {
+          in.skipValue();
+        } else {
+          object.add(name, read(in));
+        }
+      }
+      in.endObject();
+      return object;
+    }
+    if (token == JsonToken.BEGIN_ARRAY) {
+      JsonArray array = new JsonArray();
+      in.beginArray();
+      while (in.hasNext()) {
+        array.add(read(in));
+      }
+      in.endArray();
+      return array;
+    }
+    if (token == JsonToken.STRING) {
+      return new JsonPrimitive(in.nextString());
+    }
+    if (token == JsonToken.NUMBER) {
+      return new JsonPrimitive(new BigDecimal(in.nextString()));
+    }
+    if (token == JsonToken.BOOLEAN) {
+      return new JsonPrimitive(in.nextBoolean());
+    }
+    in.nextNull(); // what is left: null (anything else is a syntax error the reader throws)
+    return JsonNull.INSTANCE;
+  }
+
 
   private static Pingkit.UserError refused(Path file, String why) {
     return new Pingkit.UserError(Pingkit.EXIT_USAGE, "--merge: " + file + " " + why);

@@ -141,10 +141,17 @@ final class SampleHistogram {
     List<Double> bounds = bucketBounds(min(unit), max(unit));
     bounds.add(0, min(unit));
     bounds.add(max(unit));
+    // one pass over the samples, bounds in ascending order: a sample is at or below a bound from its key on
+    long[][] samples = samplesByKey();
+    int next = 0;
+    long atOrBelow = 0;
     long countBefore = 0;
     for (int i = 0; i + 1 < bounds.size(); i++) {
-      long countUpToEnd = i + 2 == bounds.size() ? count
-          : Math.min(count, countAtOrBelow(Math.round(bounds.get(i + 1) * unit.nanos)));
+      long boundNanos = Math.round(bounds.get(i + 1) * unit.nanos);
+      while (next < samples.length && samples[next][0] <= boundNanos) {
+        atOrBelow += samples[next++][1];
+      }
+      long countUpToEnd = i + 2 == bounds.size() ? count : Math.min(count, atOrBelow);
       if (countUpToEnd > countBefore) {
         buckets.add(new Bucket(bounds.get(i), bounds.get(i + 1), 100.0 * countUpToEnd / count,
             countUpToEnd - countBefore));
@@ -154,14 +161,25 @@ final class SampleHistogram {
     return buckets;
   }
 
-  /** Samples at or below {@code nanos}, at HdrHistogram's resolution. */
-  private long countAtOrBelow(long nanos) {
-    long negatives = negative.getTotalCount();
-    if (nanos >= 0) {
-      return negatives + (positive.getTotalCount() == 0 ? 0 : positive.getCountBetweenValues(0, nanos));
+  /**
+   * The recorded samples as {key, count} in ascending key order, at HdrHistogram's resolution: a sample counts as
+   * at or below a bound when its key is, the key being the lowest value of its bucket (for a negative sample, the
+   * negated lowest magnitude of its bucket).
+   */
+  private long[][] samplesByKey() {
+    List<long[]> samples = new ArrayList<>();
+    for (var bucket : negative.recordedValues()) {
+      samples.add(new long[] {-negative.lowestEquivalentValue(bucket.getValueIteratedTo()),
+          bucket.getCountAtValueIteratedTo()});
     }
-    return negatives - (negatives == 0 ? 0 : negative.getCountBetweenValues(0, -nanos - 1));
+    for (var bucket : positive.recordedValues()) {
+      samples.add(new long[] {positive.lowestEquivalentValue(bucket.getValueIteratedTo()),
+          bucket.getCountAtValueIteratedTo()});
+    }
+    samples.sort(java.util.Comparator.comparingLong(sample -> sample[0]));
+    return samples.toArray(long[][]::new);
   }
+
 
   /** 1, 1.2, 1.4 ... 8, 9, 10, 12 ... times powers of ten (and their negatives) strictly between min and max. */
   private static List<Double> bucketBounds(double min, double max) {
