@@ -53,10 +53,24 @@ final class Backends {
     return address.toString();
   }
 
-  /** One backend's calls: their latencies (failed ones too, as in the run's histogram) and how many failed. */
+  /**
+   * One backend's calls: their latencies (failed ones too, as in the run's histogram) and how many failed. Read
+   * back from a run whose calls all went to this one backend, the latencies are the run's own: null here, not a
+   * copy (a merge of many such runs would add up every histogram twice).
+   */
   record Backend(SampleHistogram latency, long errors) {
     Backend plus(Backend other) {
       return new Backend(latency.add(other.latency), errors + other.errors);
+    }
+
+    /** Its latencies, {@code all} (its run's) when it took the whole run's calls. */
+    SampleHistogram latency(SampleHistogram all) {
+      return latency != null ? latency : all;
+    }
+
+    /** This backend with latencies of its own: a copy of {@code all} (its run's) when it took the whole run's. */
+    private Backend own(SampleHistogram all) {
+      return latency != null ? this : new Backend(new SampleHistogram().add(all), errors);
     }
 
     String line(String address) {
@@ -69,18 +83,20 @@ final class Backends {
 
   /**
    * Fortio-styled JSON: a list of {Address, Count, Errors, Percentiles (seconds), HdrHistogram}. A run whose
-   * calls all went to one backend has the run's latencies as that backend's ({@code all}): its encoding is not
-   * repeated.
+   * calls all went to one backend has the run's latencies as that backend's ({@code all}, its JSON
+   * {@code allJson}): they are not worked out nor encoded again.
    */
   static List<Map<String, Object>> toJson(Map<String, Backend> backends, List<Double> percentiles,
-      SampleHistogram all) {
+      SampleHistogram all, Map<String, Object> allJson) {
     List<Map<String, Object>> json = new ArrayList<>();
     backends.forEach((address, backend) -> {
-      Map<String, Object> histogram = backend.latency.toFortioJson(percentiles);
-      Map<String, Object> entry = ReportOptions.jsonObject("Address", address, "Count", backend.latency.count(),
+      SampleHistogram latency = backend.latency(all);
+      boolean wholeRun = backends.size() == 1 && latency.count() == all.count();
+      Map<String, Object> histogram = wholeRun ? allJson : latency.toFortioJson(percentiles);
+      Map<String, Object> entry = ReportOptions.jsonObject("Address", address, "Count", latency.count(),
           "Errors", backend.errors, "Percentiles", histogram.get("Percentiles"), "Min", histogram.get("Min"),
           "Max", histogram.get("Max"), "Avg", histogram.get("Avg"), "StdDev", histogram.get("StdDev"));
-      if (backends.size() > 1 || backend.latency.count() != all.count()) {
+      if (!wholeRun) {
         entry.put("HdrHistogram", histogram.get("HdrHistogram"));
       }
       json.add(entry);
@@ -95,10 +111,10 @@ final class Backends {
       var entries = result.getAsJsonArray("Backends");
       for (var entry : entries) {
         JsonObject backend = entry.getAsJsonObject();
-        SampleHistogram latency = entries.size() == 1 && !backend.has("HdrHistogram")
-            && backend.get("Count").getAsLong() == all.count() ? new SampleHistogram().add(all)
-            : SampleHistogram.fromJson(backend, true);
-        if (latency == null) {
+        boolean wholeRun = entries.size() == 1 && !backend.has("HdrHistogram")
+            && backend.get("Count").getAsLong() == all.count();
+        SampleHistogram latency = wholeRun ? null : SampleHistogram.fromJson(backend, true);
+        if (latency == null && !wholeRun) {
           throw new IllegalArgumentException("backend " + backend.get("Address") + " has no encoded histogram");
         }
         backends.put(backend.get("Address").getAsString(), new Backend(latency, backend.get("Errors").getAsLong()));
@@ -107,10 +123,24 @@ final class Backends {
     return backends;
   }
 
-  /** Both runs' backends, the same address's added up (into {@code a}'s histograms: a merge owns what it read). */
-  static Map<String, Backend> sum(Map<String, Backend> a, Map<String, Backend> b) {
-    Map<String, Backend> sum = new TreeMap<>(a);
-    b.forEach((address, backend) -> sum.merge(address, backend, Backend::plus));
+  /**
+   * Both runs' backends, the same address's added up (into {@code a}'s histograms: a merge owns what it read);
+   * {@code aAll} and {@code bAll}: the runs' latencies, not yet added up.
+   */
+  static Map<String, Backend> sum(Map<String, Backend> a, SampleHistogram aAll, Map<String, Backend> b,
+      SampleHistogram bAll) {
+    Map<String, Backend> sum = new TreeMap<>();
+    if (a.size() == 1 && a.keySet().equals(b.keySet())) {
+      String address = a.keySet().iterator().next();
+      Backend first = a.get(address);
+      Backend second = b.get(address);
+      if (first.latency == null && second.latency == null) { // one backend took every call of both runs
+        sum.put(address, new Backend(null, first.errors + second.errors));
+        return sum;
+      }
+    }
+    a.forEach((address, backend) -> sum.put(address, backend.own(aAll)));
+    b.forEach((address, backend) -> sum.merge(address, backend.own(bAll), Backend::plus));
     return sum;
   }
 }

@@ -101,9 +101,11 @@ record LoadResult(LoadRun.Plan plan, LoadRun.Calls calls, OffsetDateTime startTi
       json.put("StartedLateBy", startedLate.toNanos());
     }
     json.put("WarmupCalls", warmupCalls);
-    json.put("DurationHistogram", latency.toFortioJson(percentiles));
+    Map<String, Object> duration = latency.toFortioJson(percentiles);
+    json.put("DurationHistogram", duration);
     json.put("ErrorsDurationHistogram", Map.of("Count", failedCalls));
-    Map<String, Object> corrected = (correctedLatency == null ? latency : correctedLatency).toFortioJson(percentiles);
+    Map<String, Object> corrected = correctedLatency == null ? new LinkedHashMap<>(duration)
+        : correctedLatency.toFortioJson(percentiles);
     if (plan.qps() == 0) {
       corrected.remove("HdrHistogram"); // flat out, there is no schedule to correct for: it is DurationHistogram
     }
@@ -115,7 +117,7 @@ record LoadResult(LoadRun.Plan plan, LoadRun.Calls calls, OffsetDateTime startTi
     }
     json.put("Exactly", plan.exactCalls());
     json.put("RetCodes", outcomes);
-    json.put("Backends", Backends.toJson(backends, percentiles, latency));
+    json.put("Backends", Backends.toJson(backends, percentiles, latency, duration));
     json.put("Destination", plan.target());
     json.put("Streams", plan.streams());
     json.put("Ping", calls.fortioPing());
@@ -175,17 +177,19 @@ record LoadResult(LoadRun.Plan plan, LoadRun.Calls calls, OffsetDateTime startTi
     LoadRun.StreamCounts streamCounts = streams == null ? null : new LoadRun.StreamCounts(
         streams.opened() + other.streams.opened(), Merge.sum(streams.failedByStatus(), other.streams.failedByStatus()),
         streams.messagesLost() + other.streams.messagesLost());
-    // before this one's latencies take the other's: flat out, the corrected latencies are those (null)
+    // before this one's latencies take the other's: flat out, the corrected latencies are those (null), and so are
+    // a single backend's
     SampleHistogram corrected = correctedLatency == null && other.correctedLatency == null ? null
         : (correctedLatency != null ? correctedLatency : new SampleHistogram().add(latency))
             .add(other.correctedLatency != null ? other.correctedLatency : other.latency);
+    Map<String, Backends.Backend> backendsSum = Backends.sum(backends, latency, other.backends, other.latency);
     Duration late = startedLate == null ? other.startedLate : other.startedLate == null ? startedLate
         : startedLate.compareTo(other.startedLate) >= 0 ? startedLate : other.startedLate;
     return new LoadResult(merged, calls, Merge.start(allRuns), warmupCalls + other.warmupCalls,
         Merge.union(allRuns), latency.add(other.latency), corrected,
         overhead.plus(other.overhead), startDelay.add(other.startDelay), lateCalls + other.lateCalls,
-        Merge.sum(outcomes, other.outcomes), failedCalls + other.failedCalls, streamCounts,
-        Backends.sum(backends, other.backends), allRuns, late, null);
+        Merge.sum(outcomes, other.outcomes), failedCalls + other.failedCalls, streamCounts, backendsSum, allRuns,
+        late, null);
   }
 
   /** What can be merged with {@code callName}'s ("Ping", "Health") load results. */

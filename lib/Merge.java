@@ -9,7 +9,6 @@ import com.google.gson.JsonPrimitive;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
 import java.io.IOException;
-import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -258,7 +257,7 @@ final class Merge {
       return new JsonPrimitive(in.nextString());
     }
     if (token == JsonToken.NUMBER) {
-      return new JsonPrimitive(new BigDecimal(in.nextString()));
+      return new JsonPrimitive(number(in.nextString()));
     }
     if (token == JsonToken.BOOLEAN) {
       return new JsonPrimitive(in.nextBoolean());
@@ -267,6 +266,18 @@ final class Merge {
     return JsonNull.INSTANCE;
   }
 
+
+  /** A JSON number as written: a whole one that fits a long stays exact (nanoseconds, counts), any other a double. */
+  private static Number number(String text) {
+    if (text.indexOf('.') < 0 && text.indexOf('e') < 0 && text.indexOf('E') < 0) {
+      try {
+        return Long.parseLong(text);
+      } catch (NumberFormatException beyondLong) {
+        // read as a double below
+      }
+    }
+    return Double.parseDouble(text);
+  }
 
   private static Pingkit.UserError refused(Path file, String why) {
     return new Pingkit.UserError(Pingkit.EXIT_USAGE, "--merge: " + file + " " + why);

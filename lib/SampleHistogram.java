@@ -141,17 +141,25 @@ final class SampleHistogram {
     List<Double> bounds = bucketBounds(min(unit), max(unit));
     bounds.add(0, min(unit));
     bounds.add(max(unit));
-    // one pass over the samples, bounds in ascending order: a sample is at or below a bound from its key on
-    long[][] samples = samplesByKey();
-    int next = 0;
-    long atOrBelow = 0;
     long countBefore = 0;
+    long positivesCountedTo = -1; // the positive samples counted so far: those up to this value's bucket
+    long atOrBelow = negative.getTotalCount();
     for (int i = 0; i + 1 < bounds.size(); i++) {
       long boundNanos = Math.round(bounds.get(i + 1) * unit.nanos);
-      while (next < samples.length && samples[next][0] <= boundNanos) {
-        atOrBelow += samples[next++][1];
+      long countUpToEnd;
+      if (i + 2 == bounds.size()) {
+        countUpToEnd = count;
+      } else if (boundNanos < 0) {
+        countUpToEnd = negativesAtOrBelow(boundNanos);
+      } else {
+        // ascending bounds: each adds the buckets after the last one counted, up to its own
+        long from = positivesCountedTo < 0 ? 0 : positive.nextNonEquivalentValue(positivesCountedTo);
+        if (from <= boundNanos) {
+          atOrBelow += positive.getCountBetweenValues(from, boundNanos);
+          positivesCountedTo = boundNanos;
+        }
+        countUpToEnd = Math.min(count, atOrBelow);
       }
-      long countUpToEnd = i + 2 == bounds.size() ? count : Math.min(count, atOrBelow);
       if (countUpToEnd > countBefore) {
         buckets.add(new Bucket(bounds.get(i), bounds.get(i + 1), 100.0 * countUpToEnd / count,
             countUpToEnd - countBefore));
@@ -162,43 +170,46 @@ final class SampleHistogram {
   }
 
   /**
-   * The recorded samples as {key, count} in ascending key order, at HdrHistogram's resolution: a sample counts as
-   * at or below a bound when its key is, the key being the lowest value of its bucket (for a negative sample, the
-   * negated lowest magnitude of its bucket).
+   * The negative samples at or below {@code boundNanos} (< 0), at HdrHistogram's resolution: those whose bucket's
+   * lowest magnitude is at least the bound's (a positive sample is at or below a bound when its bucket's lowest
+   * value is).
    */
-  private long[][] samplesByKey() {
-    List<long[]> samples = new ArrayList<>();
-    for (var bucket : negative.recordedValues()) {
-      samples.add(new long[] {-negative.lowestEquivalentValue(bucket.getValueIteratedTo()),
-          bucket.getCountAtValueIteratedTo()});
-    }
-    for (var bucket : positive.recordedValues()) {
-      samples.add(new long[] {positive.lowestEquivalentValue(bucket.getValueIteratedTo()),
-          bucket.getCountAtValueIteratedTo()});
-    }
-    samples.sort(java.util.Comparator.comparingLong(sample -> sample[0]));
-    return samples.toArray(long[][]::new);
+  private long negativesAtOrBelow(long boundNanos) {
+    return negative.getTotalCount() - negative.getCountBetweenValues(0, -boundNanos - 1);
   }
-
 
   /** 1, 1.2, 1.4 ... 8, 9, 10, 12 ... times powers of ten (and their negatives) strictly between min and max. */
   private static List<Double> bucketBounds(double min, double max) {
-    double[] steps = {1, 1.2, 1.4, 1.6, 1.8, 2, 2.5, 3, 3.5, 4, 4.5, 5, 6, 7, 8, 9};
     List<Double> bounds = new ArrayList<>();
-    for (int exponent = -12; exponent <= 12; exponent++) {
-      for (double step : steps) {
-        // decimal arithmetic, so that bounds print as 0.0018 rather than 0.0018000000000000002
-        double bound = new java.math.BigDecimal(Double.toString(step)).scaleByPowerOfTen(exponent).doubleValue();
-        if (bound > min && bound < max) {
-          bounds.add(bound);
-        }
-        if (-bound > min && -bound < max) {
-          bounds.add(-bound);
-        }
+    for (int i = DecimalBounds.ASCENDING.length - 1; i >= 0; i--) {
+      if (-DecimalBounds.ASCENDING[i] > min && -DecimalBounds.ASCENDING[i] < max) {
+        bounds.add(-DecimalBounds.ASCENDING[i]);
       }
     }
-    bounds.sort(Double::compare);
+    for (double bound : DecimalBounds.ASCENDING) {
+      if (bound > min && bound < max) {
+        bounds.add(bound);
+      }
+    }
     return bounds;
+  }
+
+  /** The positive bucket bounds from 1e-12 to 9e12, made once (a class of their own: when a report needs them). */
+  private static final class DecimalBounds {
+    static final double[] ASCENDING = ascending();
+
+    private static double[] ascending() {
+      String[] steps = {"1", "1.2", "1.4", "1.6", "1.8", "2", "2.5", "3", "3.5", "4", "4.5", "5", "6", "7", "8", "9"};
+      double[] bounds = new double[25 * steps.length];
+      int i = 0;
+      for (int exponent = -12; exponent <= 12; exponent++) {
+        for (String step : steps) {
+          // read from decimal text, so that bounds print as 0.0018 rather than 0.0018000000000000002
+          bounds[i++] = Double.parseDouble(step + "E" + exponent);
+        }
+      }
+      return bounds;
+    }
   }
 
   /** Fortio's histogram text: summary, bucket table, and one "# target" line per percentile. */

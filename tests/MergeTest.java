@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.HistogramLogReader;
@@ -87,6 +88,58 @@ class MergeTest {
     assertEquals(all.max(SampleHistogram.Unit.MICROS), merged.max(SampleHistogram.Unit.MICROS));
     assertEquals(all.avg(SampleHistogram.Unit.MICROS), merged.avg(SampleHistogram.Unit.MICROS), 1e-6);
     assertEquals(all.stddev(SampleHistogram.Unit.MICROS), merged.stddev(SampleHistogram.Unit.MICROS), 1e-3);
+  }
+
+  @Test
+  void backendsAddUpByAddressWhetherARunSawOneOrSeveral() {
+    Random random = new Random(7);
+    List<Double> percentiles = List.of(50.0, 99.0);
+    String x = "10.0.0.1:8079";
+    String y = "10.0.0.2:8079";
+    // run A: every call went to x; run B: split between x and y
+    SampleHistogram runA = new SampleHistogram();
+    SampleHistogram runB = new SampleHistogram();
+    SampleHistogram bOnX = new SampleHistogram();
+    SampleHistogram bOnY = new SampleHistogram();
+    SampleHistogram allOnX = new SampleHistogram();
+    for (int i = 0; i < 5_000; i++) {
+      long nanos = (long) Math.exp(random.nextGaussian() + 12);
+      runA.record(nanos);
+      allOnX.record(nanos);
+      long other = (long) Math.exp(random.nextGaussian() + 11);
+      runB.record(other);
+      (i % 3 == 0 ? bOnY : bOnX).record(other);
+      if (i % 3 != 0) {
+        allOnX.record(other);
+      }
+    }
+    var a = readBackends(Map.of(x, new Backends.Backend(new SampleHistogram().add(runA), 2)), runA, percentiles);
+    var b = readBackends(Map.of(x, new Backends.Backend(bOnX, 1), y, new Backends.Backend(bOnY, 0)), runB,
+        percentiles);
+    assertEquals(null, a.get(x).latency(), "a backend that took the whole run holds the run's latencies");
+
+    var sum = Backends.sum(a, runA, b, runB);
+    assertEquals(5_000, runA.count(), "the run's own histogram is not added into");
+    assertEquals(allOnX.count(), sum.get(x).latency().count());
+    assertEquals(bOnY.count(), sum.get(y).latency().count());
+    assertEquals(3, sum.get(x).errors());
+    for (double percentile : new double[] {1, 50, 99, 100}) {
+      assertEquals(allOnX.percentile(percentile, SampleHistogram.Unit.MICROS),
+          sum.get(x).latency().percentile(percentile, SampleHistogram.Unit.MICROS), "percentile " + percentile);
+    }
+    // two runs whose calls all went to x: x's latencies stay the merged run's own, not added up twice
+    var twice = Backends.sum(a, runA, a, runA);
+    assertEquals(null, twice.get(x).latency());
+    assertEquals(4, twice.get(x).errors());
+  }
+
+  /** Backends as a result's JSON has them, read back as a merge reads them. */
+  private static Map<String, Backends.Backend> readBackends(Map<String, Backends.Backend> backends,
+      SampleHistogram run, List<Double> percentiles) {
+    var json = new JsonObject();
+    json.add("Backends", JsonParser.parseString(ReportOptions.toJson(Backends.toJson(new java.util.TreeMap<>(backends),
+        percentiles, run, run.toFortioJson(percentiles)))));
+    return Backends.fromJson(json, run);
   }
 
   @Test

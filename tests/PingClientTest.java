@@ -258,6 +258,39 @@ class PingClientTest {
     }
 
     @Test
+    void histogramBucketsCountEachSampleUnderTheFirstBoundAtOrAboveItsHdrHistogramBucket() {
+      // the report's buckets: a sample is at or below a bound when the lowest value of its HdrHistogram bucket is
+      // (for a negative one, the negated lowest magnitude of its bucket); checked against the raw samples
+      java.util.Random random = new java.util.Random(3);
+      for (int round = 0; round < 200; round++) {
+        SampleHistogram histogram = new SampleHistogram();
+        org.HdrHistogram.Histogram resolution = new org.HdrHistogram.Histogram(3);
+        List<Long> keys = new ArrayList<>();
+        double scale = Math.pow(10, 3 + random.nextInt(6));
+        for (int i = 1 + random.nextInt(500); i > 0; i--) {
+          long nanos = (long) (Math.exp(random.nextGaussian() * 2) * scale) * (round % 4 == 0 && i % 3 == 0 ? -1 : 1);
+          if (i % 17 == 0) {
+            nanos = (long) (scale * (1 + random.nextInt(9))); // on a bound
+          }
+          histogram.record(nanos);
+          long magnitudeKey = resolution.lowestEquivalentValue(Math.abs(nanos));
+          keys.add(nanos < 0 ? -magnitudeKey : magnitudeKey);
+        }
+        for (SampleHistogram.Unit unit : SampleHistogram.Unit.values()) {
+          long counted = 0;
+          var buckets = histogram.buckets(unit);
+          for (int i = 0; i < buckets.size(); i++) {
+            long endNanos = Math.round(buckets.get(i).end() * unit.nanos);
+            long atOrBelow = i == buckets.size() - 1 ? keys.size() : keys.stream().filter(k -> k <= endNanos).count();
+            assertEquals(atOrBelow - counted, buckets.get(i).count(), "round " + round + ", bucket " + buckets.get(i));
+            counted = atOrBelow;
+          }
+          assertEquals(keys.size(), counted);
+        }
+      }
+    }
+
+    @Test
     void targetsAreParsedInEveryDocumentedForm() {
       record Case(String text, String host, int port, Boolean tls) {}
       for (Case c : new Case[] {
