@@ -92,7 +92,7 @@ final class Backends {
     backends.forEach((address, backend) -> {
       SampleHistogram latency = backend.latency(all);
       boolean wholeRun = backends.size() == 1 && latency.count() == all.count();
-      Map<String, Object> histogram = wholeRun ? allJson : latency.toFortioJson(percentiles);
+      Map<String, Object> histogram = wholeRun ? allJson : HistogramJson.fortio(latency, percentiles);
       Map<String, Object> entry = ReportOptions.jsonObject("Address", address, "Count", latency.count(),
           "Errors", backend.errors, "Percentiles", histogram.get("Percentiles"), "Min", histogram.get("Min"),
           "Max", histogram.get("Max"), "Avg", histogram.get("Avg"), "StdDev", histogram.get("StdDev"));
@@ -113,7 +113,7 @@ final class Backends {
         JsonObject backend = entry.getAsJsonObject();
         boolean wholeRun = entries.size() == 1 && !backend.has("HdrHistogram")
             && backend.get("Count").getAsLong() == all.count();
-        SampleHistogram latency = wholeRun ? null : SampleHistogram.fromJson(backend, true);
+        SampleHistogram latency = wholeRun ? null : HistogramJson.read(backend, true);
         if (latency == null && !wholeRun) {
           throw new IllegalArgumentException("backend " + backend.get("Address") + " has no encoded histogram");
         }

@@ -73,7 +73,7 @@ record HealthResult(String target, String service, Map<ServingStatus, Long> stat
     Map<String, Long> statuses = new LinkedHashMap<>();
     statusCounts.forEach((status, count) -> statuses.put(status.name(), count));
     json.put("statuses", statuses);
-    json.put("rttMicros", rttHistogram.toJson(percentiles));
+    json.put("rttMicros", HistogramJson.pingkit(rttHistogram, percentiles));
     clientOverhead.putJson(json, percentiles);
     return json;
   }

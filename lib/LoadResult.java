@@ -101,18 +101,18 @@ record LoadResult(LoadRun.Plan plan, LoadRun.Calls calls, OffsetDateTime startTi
       json.put("StartedLateBy", startedLate.toNanos());
     }
     json.put("WarmupCalls", warmupCalls);
-    Map<String, Object> duration = latency.toFortioJson(percentiles);
+    Map<String, Object> duration = HistogramJson.fortio(latency, percentiles);
     json.put("DurationHistogram", duration);
     json.put("ErrorsDurationHistogram", Map.of("Count", failedCalls));
     Map<String, Object> corrected = correctedLatency == null ? new LinkedHashMap<>(duration)
-        : correctedLatency.toFortioJson(percentiles);
+        : HistogramJson.fortio(correctedLatency, percentiles);
     if (plan.qps() == 0) {
       corrected.remove("HdrHistogram"); // flat out, there is no schedule to correct for: it is DurationHistogram
     }
     json.put("CorrectedDurationHistogram", corrected);
     overhead.putFortioJson(json, percentiles);
     if (plan.qps() > 0) {
-      json.put("ClientStartDelayHistogram", startDelay.toFortioJson(percentiles));
+      json.put("ClientStartDelayHistogram", HistogramJson.fortio(startDelay, percentiles));
       json.put("LateCalls", lateCalls);
     }
     json.put("Exactly", plan.exactCalls());

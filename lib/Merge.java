@@ -285,7 +285,7 @@ final class Merge {
 
   /** A histogram that must be there, encoded, for a result to merge exactly. */
   static SampleHistogram histogram(JsonObject json, String name, boolean fortio) {
-    SampleHistogram histogram = SampleHistogram.fromJson(json.getAsJsonObject(name), fortio);
+    SampleHistogram histogram = HistogramJson.read(json.getAsJsonObject(name), fortio);
     if (histogram == null) {
       throw new IllegalArgumentException(name + " has no encoded histogram (" + (fortio ? "HdrHistogram"
           : "hdrHistogram") + "): Fortio's own results, and pingkit's older ones, hold only percentiles");

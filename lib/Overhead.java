@@ -40,7 +40,7 @@ final class Overhead {
 
   /** Read back from a report's JSON ({@link #putJson}, or {@link #putFortioJson} when {@code fortio}). */
   static Overhead fromJson(JsonObject json, boolean fortio) {
-    SampleHistogram total = SampleHistogram.fromJson(json.getAsJsonObject(fortio ? "ClientOverheadHistogram"
+    SampleHistogram total = HistogramJson.read(json.getAsJsonObject(fortio ? "ClientOverheadHistogram"
         : "clientOverheadMicros"), fortio);
     if (total == null) {
       throw new IllegalArgumentException("no client overhead histogram with its encoding");
@@ -92,15 +92,15 @@ final class Overhead {
   /** pingkit's JSON: the histogram in microseconds, and the average of each phase. */
   void putJson(Map<String, Object> json, List<Double> percentiles) {
     json.put("wireTimes", wireTimes());
-    json.put("clientOverheadMicros", total.toJson(percentiles));
-    json.put("clientOverheadBeforeWireMicrosAvg", SampleHistogram.round(beforeWireAvg(SampleHistogram.Unit.MICROS)));
-    json.put("clientOverheadAfterWireMicrosAvg", SampleHistogram.round(afterWireAvg(SampleHistogram.Unit.MICROS)));
+    json.put("clientOverheadMicros", HistogramJson.pingkit(total, percentiles));
+    json.put("clientOverheadBeforeWireMicrosAvg", HistogramJson.round(beforeWireAvg(SampleHistogram.Unit.MICROS)));
+    json.put("clientOverheadAfterWireMicrosAvg", HistogramJson.round(afterWireAvg(SampleHistogram.Unit.MICROS)));
   }
 
   /** Fortio-styled JSON: the histogram in seconds, and the average of each phase. */
   void putFortioJson(Map<String, Object> json, List<Double> percentiles) {
     json.put("WireTimes", wireTimes());
-    json.put("ClientOverheadHistogram", total.toFortioJson(percentiles));
+    json.put("ClientOverheadHistogram", HistogramJson.fortio(total, percentiles));
     json.put("ClientOverheadBeforeWireAvg", beforeWireAvg(SampleHistogram.Unit.SECONDS));
     json.put("ClientOverheadAfterWireAvg", afterWireAvg(SampleHistogram.Unit.SECONDS));
   }

@@ -151,8 +151,8 @@ final class PingMeasurement {
       if (streamOpenNanos >= 0) {
         json.put("streamOpenSeconds", streamOpenNanos / 1e9);
       }
-      json.put("rttMicros", rttHistogram.toJson(percentiles));
-      json.put("clockSkewMicros", clockSkewHistogram.toJson(percentiles));
+      json.put("rttMicros", HistogramJson.pingkit(rttHistogram, percentiles));
+      json.put("clockSkewMicros", HistogramJson.pingkit(clockSkewHistogram, percentiles));
       clientOverhead.putJson(json, percentiles);
       return json;
     }

@@ -1,17 +1,11 @@
 // The clients' histograms (ping-client.java and health-check.java pull this file with //SOURCES): samples
-// in nanoseconds kept in HdrHistogram, and their output formats (Fortio's text, JSON with HdrHistogram's own
-// encoding so that results merge exactly, HdrHistogram's hgrm).
+// in nanoseconds kept in HdrHistogram, and their text for people (Fortio's, HdrHistogram's hgrm); their JSON is
+// HistogramJson's.
 
-import com.google.gson.JsonObject;
 import java.io.PrintStream;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
-import java.util.zip.DataFormatException;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -54,6 +48,35 @@ final class SampleHistogram {
       histogram.maxNanos = nanos.getMaxValue();
     }
     return histogram;
+  }
+
+  /**
+   * Samples held in HdrHistogram's form ({@code negative}: the magnitudes of the negative ones), with their
+   * extremes and moments as a result's JSON keeps them ({@link HistogramJson#read}; with no samples, ignored).
+   */
+  static SampleHistogram holding(Histogram positive, Histogram negative, long minNanos, long maxNanos, double meanNanos,
+      double stddevNanos) {
+    SampleHistogram histogram = new SampleHistogram();
+    histogram.positive = positive;
+    histogram.negative = negative;
+    histogram.count = positive.getTotalCount() + negative.getTotalCount();
+    if (histogram.count > 0) {
+      histogram.minNanos = minNanos;
+      histogram.maxNanos = maxNanos;
+      histogram.meanNanos = meanNanos;
+      histogram.squaredDeviationsNanos = stddevNanos * stddevNanos * histogram.count;
+    }
+    return histogram;
+  }
+
+  /** The non-negative samples as HdrHistogram holds them (to read, not to change). */
+  Histogram positiveNanos() {
+    return positive;
+  }
+
+  /** The magnitudes of the negative samples as HdrHistogram holds them (to read, not to change). */
+  Histogram negativeMagnitudes() {
+    return negative;
   }
 
   void record(long nanos) {
@@ -234,98 +257,6 @@ final class SampleHistogram {
     return out.toString();
   }
 
-  /** pingkit's JSON for a histogram: microseconds, stable field names (documented in the README). */
-  Map<String, Object> toJson(List<Double> percentiles) {
-    Unit unit = Unit.MICROS;
-    List<Map<String, Object>> values = new ArrayList<>();
-    for (double percentile : percentiles) {
-      values.add(ReportOptions.jsonObject("percentile", percentile, "value", round(percentile(percentile, unit))));
-    }
-    Map<String, Object> json = ReportOptions.jsonObject("count", count, "min", round(min(unit)),
-        "max", round(max(unit)), "avg", round(avg(unit)), "stddev", round(stddev(unit)), "sum", round(sum(unit)),
-        "percentiles", values);
-    putEncoded(json, "hdrHistogram", "hdrHistogramNegative");
-    return json;
-  }
-
-  /** Fortio's HistogramData: seconds, its field names. */
-  Map<String, Object> toFortioJson(List<Double> percentiles) {
-    Unit unit = Unit.SECONDS;
-    List<Map<String, Object>> data = new ArrayList<>();
-    for (Bucket bucket : buckets(unit)) {
-      data.add(ReportOptions.jsonObject("Start", bucket.start, "End", bucket.end, "Percent", bucket.percent,
-          "Count", bucket.count));
-    }
-    List<Map<String, Object>> values = new ArrayList<>();
-    for (double percentile : percentiles) {
-      values.add(ReportOptions.jsonObject("Percentile", percentile, "Value", percentile(percentile, unit)));
-    }
-    Map<String, Object> json = ReportOptions.jsonObject("Count", count, "Min", min(unit), "Max", max(unit),
-        "Sum", sum(unit), "Avg", avg(unit), "StdDev", stddev(unit), "Data", data, "Percentiles", values);
-    putEncoded(json, "HdrHistogram", "HdrHistogramNegative");
-    return json;
-  }
-
-  /**
-   * The samples, losslessly: HdrHistogram's compressed encoding in base64 (values in nanoseconds, as HdrHistogram's
-   * own tools read it); negative samples, if any, as their magnitudes in a second one.
-   */
-  private void putEncoded(Map<String, Object> json, String name, String negativeName) {
-    json.put(name, encode(positive));
-    if (negative.getTotalCount() > 0) {
-      json.put(negativeName, encode(negative));
-    }
-  }
-
-  private static String encode(Histogram histogram) {
-    ByteBuffer buffer = ByteBuffer.allocate(histogram.getNeededByteBufferCapacity());
-    int length = histogram.encodeIntoCompressedByteBuffer(buffer);
-    return Base64.getEncoder().encodeToString(Arrays.copyOf(buffer.array(), length));
-  }
-
-  /**
-   * A histogram read back from its JSON ({@link #toJson}: {@code fortio} false, or {@link #toFortioJson}): the
-   * samples from their encoding, the count, extremes and moments from their fields; null when it has no
-   * encoding. Throws IllegalArgumentException for an encoding that is not HdrHistogram's or does not add up.
-   */
-  static SampleHistogram fromJson(JsonObject json, boolean fortio) {
-    String name = fortio ? "HdrHistogram" : "hdrHistogram";
-    if (json == null || !json.has(name)) {
-      return null;
-    }
-    Unit unit = fortio ? Unit.SECONDS : Unit.MICROS;
-    SampleHistogram histogram = new SampleHistogram();
-    histogram.positive = decode(json.get(name).getAsString());
-    if (json.has(name + "Negative")) {
-      histogram.negative = decode(json.get(name + "Negative").getAsString());
-    }
-    long count = json.get(fortio ? "Count" : "count").getAsLong();
-    if (count != histogram.positive.getTotalCount() + histogram.negative.getTotalCount()) {
-      throw new IllegalArgumentException(name + " holds " + (histogram.positive.getTotalCount()
-          + histogram.negative.getTotalCount()) + " samples, its count says " + count);
-    }
-    if (count > 0) {
-      double stddevNanos = json.get(fortio ? "StdDev" : "stddev").getAsDouble() * unit.nanos;
-      histogram.count = count;
-      histogram.minNanos = Math.round(json.get(fortio ? "Min" : "min").getAsDouble() * unit.nanos);
-      histogram.maxNanos = Math.round(json.get(fortio ? "Max" : "max").getAsDouble() * unit.nanos);
-      histogram.meanNanos = json.get(fortio ? "Avg" : "avg").getAsDouble() * unit.nanos;
-      histogram.squaredDeviationsNanos = stddevNanos * stddevNanos * count;
-    }
-    return histogram;
-  }
-
-  private static Histogram decode(String base64) {
-    try {
-      Histogram histogram = Histogram.decodeFromCompressedByteBuffer(
-          ByteBuffer.wrap(Base64.getDecoder().decode(base64)), 0);
-      histogram.setAutoResize(true); // a merge adds others' samples, whatever their range
-      return histogram;
-    } catch (DataFormatException | RuntimeException e) {
-      throw new IllegalArgumentException("not HdrHistogram's compressed encoding in base64: " + Pingkit.oneLine(e));
-    }
-  }
-
   /** HdrHistogram's percentile distribution (the .hgrm format), values divided by {@code scaleNanos}. */
   void outputPercentileDistribution(PrintStream out, double scaleNanos) {
     positive.outputPercentileDistribution(out, scaleNanos);
@@ -340,9 +271,5 @@ final class SampleHistogram {
     }
     return new java.math.BigDecimal(value).round(new java.math.MathContext(6)).stripTrailingZeros()
         .toPlainString();
-  }
-
-  static double round(double value) {
-    return Math.round(value * 1000) / 1000.0;
   }
 }

@@ -7,7 +7,7 @@
 //SOURCES Recording.java Pacer.java EchoStreams.java LoadRun.java
 //SOURCES Merge.java Session.java Dialer.java Connection.java EchoStream.java ServerStream.java
 //SOURCES EventLoops.java Diagnosis.java Overhead.java WireClock.java FrameTap.java SocketClock.java ArrivalWatch.java
-//SOURCES StreamTimes.java SampleHistogram.java
+//SOURCES StreamTimes.java HistogramJson.java SampleHistogram.java
 //SOURCES ReportOptions.java ConnectionOptions.java Target.java RunningServer.java PingStreamService.java
 //SOURCES ServerWarmUp.java
 //SOURCES InFlightBudget.java MemoryReturn.java CallLogger.java HealthCommands.java Drain.java ServerFlags.java

@@ -70,9 +70,9 @@ class MergeTest {
         all.record(nanos);
       }
       for (boolean fortio : new boolean[] {true, false}) {
-        var json = com.google.gson.JsonParser.parseString(ReportOptions.toJson(fortio
-            ? samples.toFortioJson(List.of(50.0)) : samples.toJson(List.of(50.0)))).getAsJsonObject();
-        SampleHistogram back = SampleHistogram.fromJson(json, fortio);
+        var json = JsonParser.parseString(ReportOptions.toJson(fortio ? HistogramJson.fortio(samples, List.of(50.0))
+            : HistogramJson.pingkit(samples, List.of(50.0)))).getAsJsonObject();
+        SampleHistogram back = HistogramJson.read(json, fortio);
         assertEquals(samples.count(), back.count());
         if (fortio) {
           merged = merged == null ? back : merged.add(back);
@@ -138,7 +138,7 @@ class MergeTest {
       SampleHistogram run, List<Double> percentiles) {
     var json = new JsonObject();
     json.add("Backends", JsonParser.parseString(ReportOptions.toJson(Backends.toJson(new java.util.TreeMap<>(backends),
-        percentiles, run, run.toFortioJson(percentiles)))));
+        percentiles, run, HistogramJson.fortio(run, percentiles)))));
     return Backends.fromJson(json, run);
   }
 
