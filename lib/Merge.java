@@ -266,7 +266,6 @@ final class Merge {
     return JsonNull.INSTANCE;
   }
 
-
   /** A JSON number as written: a whole one that fits a long stays exact (nanoseconds, counts), any other a double. */
   private static Number number(String text) {
     if (text.indexOf('.') < 0 && text.indexOf('e') < 0 && text.indexOf('E') < 0) {
