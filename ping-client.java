@@ -112,6 +112,18 @@ class PingClient implements Callable<Integer> {
         target));
   }
 
+  /**
+   * Runs load mode with command-line arguments, e.g. {@code load("-c", "2", "-qps", "100", "-n", "500", target)},
+   * and returns what it measured (its report: {@code format(...)}, {@code toJson(...)}).
+   */
+  static LoadResult load(String... args) {
+    PingClient command = Pingkit.parse(new PingClient(), args);
+    if (!command.load.active()) {
+      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "load mode takes -c, -s, -qps or -t");
+    }
+    return Load.run(command.loadRun(), new CountDownLatch(1), null, null);
+  }
+
   private static double averageRttSeconds(PingMeasurement.Result result) {
     if (result.failure() != null) {
       throw result.failure();
@@ -158,6 +170,11 @@ class PingClient implements Callable<Integer> {
   // ---- load mode (Fortio's load -grpc -ping) ----------------------------------------------------------------
 
   private int runLoad(Session session) {
+    return Load.execute(session, load, loadRun());
+  }
+
+  /** The load run the flags describe. */
+  private LoadRun loadRun() {
     String payloadText = payloadText();
     PingMessage message = PingMessage.newBuilder().setPayload(payloadText).setDelayNanos(delay.toNanos()).build();
     int windowMessages = window == null ? 1 : window;
@@ -183,7 +200,7 @@ class PingClient implements Callable<Integer> {
       pings = new LoadRun.Calls("Ping", LoadRun.unaryCall(PingServerGrpc.getPingMethod(), message, timeout,
           reply -> "SERVING"), "SERVING", true, null);
     }
-    return Load.execute(session, load, new LoadRun(plan, dialer, utf8Bytes(payloadText) + 1024, pings));
+    return new LoadRun(plan, dialer, utf8Bytes(payloadText) + 1024, pings);
   }
 
   private static int utf8Bytes(String text) {

@@ -1,7 +1,7 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
 //SOURCES lib/Pingkit.java lib/Pem.java lib/ServerFlags.java lib/Drain.java lib/HealthCommands.java
-//SOURCES lib/CallLogger.java lib/MemoryReturn.java lib/InFlightBudget.java lib/ServerWarmUp.java
+//SOURCES lib/CallLogger.java lib/MemoryReturn.java lib/ServerLoops.java lib/InFlightBudget.java lib/ServerWarmUp.java
 //SOURCES lib/PingStreamService.java lib/RunningServer.java
 // class-data sharing: a cached run starts sooner (bench/startup.sh); its JVM notes stay off stdout
 //CDS
@@ -20,10 +20,8 @@ import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
-import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
-import io.grpc.netty.shaded.io.netty.util.internal.ThreadExecutorMap;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -35,7 +33,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -74,38 +71,40 @@ class PingServer implements Callable<Integer> {
   // ---- the service: Fortio's ping -----------------------------------------------------------------------
 
   /**
-   * Fortio's {@code PingServer/Ping}: the request echoed ({@code seq}, {@code payload}, {@code delayNanos}) with
-   * {@code ts} set to this server's wall clock at receipt, sent {@code delayNanos} later (at most --max-delay).
-   * A delayed reply is a timer entry of the event loop the call arrived on (handlers run there), never a thread.
+   * Fortio's {@code PingServer/Ping}: the request echoed ({@code seq}, {@code payload}) with {@code ts} set to this
+   * server's wall clock at receipt, sent {@code delayNanos} later, and {@code delayNanos} the delay applied (at
+   * most --max-delay, none for a negative one), so that a client knows the wait it measured. A delayed reply is a
+   * timer entry of the event loop the call arrived on (handlers run there), never a thread.
    */
   static final class PingService extends PingServerGrpc.PingServerImplBase {
     private final long maxDelayNanos;
     private final boolean logCalls;
+    private final ServerLoops loops;
 
-    PingService(Duration maxDelay, boolean logCalls) {
+    PingService(Duration maxDelay, boolean logCalls, ServerLoops loops) {
       this.maxDelayNanos = maxDelay.toNanos();
       this.logCalls = logCalls;
+      this.loops = loops;
     }
 
     @Override
     public void ping(PingMessage request, StreamObserver<PingMessage> responseObserver) {
-      PingMessage reply = request.toBuilder().setTs(Pingkit.wallClockNanos()).build();
-      long delayNanos = Math.min(request.getDelayNanos(), maxDelayNanos);
+      long delayNanos = Math.max(0, Math.min(request.getDelayNanos(), maxDelayNanos));
+      PingMessage reply = request.toBuilder().setTs(Pingkit.wallClockNanos()).setDelayNanos(delayNanos).build();
       if (logCalls) {
         log.info("ping seq=" + request.getSeq() + " payload=" + request.getPayload().length() + "B delay="
-            + Pingkit.formatDuration(Duration.ofNanos(Math.max(delayNanos, 0))));
+            + Pingkit.formatDuration(Duration.ofNanos(delayNanos)));
       }
-      if (delayNanos <= 0) {
+      if (delayNanos == 0) {
         responseObserver.onNext(reply);
         responseObserver.onCompleted();
         return;
       }
       var call = (ServerCallStreamObserver<PingMessage>) responseObserver;
-      ScheduledFuture<?> pending = Objects.requireNonNull(ThreadExecutorMap.currentExecutor(),
-          "the ping handler runs on its call's event loop").schedule(() -> {
-            call.onNext(reply);
-            call.onCompleted();
-          }, delayNanos, TimeUnit.NANOSECONDS);
+      ScheduledFuture<?> pending = loops.schedule(() -> {
+        call.onNext(reply);
+        call.onCompleted();
+      }, delayNanos);
       call.setOnCancelHandler(() -> pending.cancel(false));
     }
   }
@@ -272,14 +271,18 @@ class PingServer implements Callable<Integer> {
     SslContext tls = ServerFlags.serverTls(certFile, keyFile, clientCaFile, requireClientCert);
     SocketAddress address = ServerFlags.listenAddress(listen);
     HealthStatusManager health = HealthCommands.initial(healthServiceName, initialHealth);
-    PingStreamService streams = new PingStreamService(maxDelay, verbose.length > 0);
+    ServerLoops loops = ServerLoops.forAddress(address);
+    PingStreamService streams = new PingStreamService(maxDelay, verbose.length > 0, loops);
     String streamMethod = PingStreamGrpc.getEchoMethod().getFullMethodName();
     Drain drain = new Drain(streamMethod, streams::drain);
     InFlightBudget budget = new InFlightBudget(
         maxInFlightBytes != null ? maxInFlightBytes : ServerFlags.defaultInFlightBytes(), maxMessageBytes,
-        PingServerGrpc.getPingMethod().getFullMethodName(), streamMethod, new MemoryReturn()::changed);
+        PingServerGrpc.getPingMethod().getFullMethodName(), streamMethod, loops, new MemoryReturn()::changed);
 
     NettyServerBuilder builder = NettyServerBuilder.forAddress(address)
+        .channelType(loops.channelType())
+        .bossEventLoopGroup(loops.accepting())
+        .workerEventLoopGroup(loops.serving())
         // every handler here is non-blocking (delays are scheduled), so calls run on the transport's threads
         .directExecutor()
         .maxInboundMessageSize(maxMessageBytes)
@@ -289,7 +292,7 @@ class PingServer implements Callable<Integer> {
         // reads of one HTTP/2 frame at most: a call assembling its request holds slices of the reads, and a read
         // shared with other streams' frames stays whole while any slice does (beyond what the budget counts)
         .withChildOption(ChannelOption.RECVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(64, 2048, 16 << 10))
-        .addService(new PingService(maxDelay, verbose.length > 0))
+        .addService(new PingService(maxDelay, verbose.length > 0, loops))
         .addService(streams)
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
@@ -303,18 +306,17 @@ class PingServer implements Callable<Integer> {
     if (tls != null) {
       builder.sslContext(tls);
     }
-    EventLoopGroup[] socketLoops = ServerFlags.transport(builder, address);
     Server server = builder.build();
     try {
       server.start();
     } catch (IOException e) {
-      ServerFlags.release(socketLoops, null);
+      loops.release();
       throw new Pingkit.UserError(Pingkit.EXIT_CONNECTION,
           "cannot listen on " + ServerFlags.describe(address) + ": " + ServerFlags.bindFailure(e));
     }
     Path socketPath = address instanceof DomainSocketAddress socket ? Path.of(socket.path()) : null;
-    return new RunningServer(server, health, drain, budget, socketPath, socketLoops,
-        new PingService(maxDelay, false).bindService(), maxMessageBytes);
+    return new RunningServer(server, health, drain, budget, socketPath, loops,
+        new PingService(maxDelay, false, loops).bindService(), maxMessageBytes);
   }
 
   @SuppressWarnings("deprecation") // v1alpha is what many tools still ask for; the v1 service is added too

@@ -69,7 +69,7 @@ final class EchoStreams<M extends MessageLite> implements LoadRun.CallStarter, L
   }
 
   @Override
-  public void finish() {
+  public void finish(Duration limit) {
     finishing = true;
     List<EchoStream<M>> open = new ArrayList<>();
     for (Slot<M> slot : slots) {
@@ -80,7 +80,7 @@ final class EchoStreams<M extends MessageLite> implements LoadRun.CallStarter, L
       }
     }
     open.forEach(EchoStream::halfClose);
-    long deadlineNanos = System.nanoTime() + timeout.toNanos();
+    long deadlineNanos = System.nanoTime() + Math.min(timeout.toNanos(), limit.toNanos());
     open.forEach(echoes -> echoes.awaitEnd(deadlineNanos));
   }
 

@@ -11,7 +11,8 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The network threads of all open connections, ended with the last one. gRPC's own shared threads outlive
+ * The network threads of all open connections, and the thread that watches their arrivals ({@link ArrivalWatch}),
+ * ended with the last one. gRPC's own shared threads outlive
  * the channels by a second, and on Java 17 a JVM exiting while a thread waits in epoll waits for it: a third
  * of a health check's run.
  */
@@ -41,6 +42,7 @@ final class EventLoops {
     if (--users == 0) {
       group.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly(1, TimeUnit.SECONDS);
       group = null;
+      ArrivalWatch.stop(); // its thread waits in epoll too
     }
   }
 }

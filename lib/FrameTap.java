@@ -14,10 +14,12 @@ import java.util.List;
 
 /**
  * Follows the HTTP/2 frames of the connection, both ways, reading only their 9-byte headers: a request's
- * headers open its stream's times, the flush that carries its last frame is its time out, and the read that
- * brings the first frame of its answer its time in (the watched arrival only when the read begins one answer
- * alone: of several, some came later). Bytes that are not HTTP/2 as a client sees it (a proxy's handshake, say)
- * end the timing of the connection: its calls then fall back to the application's times.
+ * headers open its stream's times, the flush that carries its last frame is its time out, and the first frame of
+ * its answer its time in: when the read's first bytes arrived if that frame begins the read, else when the read
+ * returned (a frame further in may have come later than the first bytes: a flow-control PING, say, then the
+ * answer). So no time in is ever earlier than its frame's arrival. Bytes that are not HTTP/2 as a client sees it
+ * (a proxy's handshake, say) end the timing of the connection: its calls then fall back to the application's
+ * times.
  */
 final class FrameTap extends ChannelDuplexHandler {
   /** The stream whose headers' write is completing on this thread (gRPC reports them sent from there). */
@@ -36,9 +38,7 @@ final class FrameTap extends ChannelDuplexHandler {
   private final SocketClock clock;
   private final IntObjectHashMap<StreamTimes> streams = new IntObjectHashMap<>();
   private final List<StreamTimes> endedSinceFlush = new ArrayList<>();
-  private final List<StreamTimes> answersBegun = new ArrayList<>();
-  private StreamTimes dataBegun; // the stream of the latest DATA frame begun in this read
-  private int dataFramesBegun;
+  private long streamEndedNanos; // when the latest frame that ended a stream, in the read being handed up, came
   private StreamTimes opening;
   private StreamTimes headersEnded;
   private boolean lost;
@@ -53,7 +53,7 @@ final class FrameTap extends ChannelDuplexHandler {
         if (reading) {
           // a new stream's headers sent while an answer is read: it waited for the server's limit on streams,
           // and the end of that answer's stream let it out (new calls are sent from the write queue, later)
-          opening.streamFreedNanos = clock.arrivedNanos;
+          opening.streamFreedNanos = streamEndedNanos;
         }
       } else if (type == RST_STREAM) {
         streams.remove(streamId);
@@ -90,20 +90,19 @@ final class FrameTap extends ChannelDuplexHandler {
       StreamTimes times = streams.get(streamId);
       if (times != null) {
         // an answer begins: the call's first frame back (not a WINDOW_UPDATE of its upload)
-        boolean callAnswer = times.inNanos == 0 && (type == HEADERS || type == DATA || type == RST_STREAM);
-        if (callAnswer && !answersBegun.contains(times)) {
-          answersBegun.add(times);
+        if (times.inNanos == 0 && (type == HEADERS || type == DATA || type == RST_STREAM)) {
+          times.arrivalWatched = clock.watching();
+          times.inNanos = frameNanos;
         }
         StreamTimes.ByteTimes received = times.received;
         if (type == DATA && received != null) {
-          received.add(times.inBytes, clock.readNanos);
+          received.add(times.inBytes, frameNanos);
           times.inBytes += payloadBytes;
           times.offsetsKnown &= (flags & PADDED) == 0; // its padding would count as message bytes
-          dataBegun = times;
-          dataFramesBegun++;
         }
         if (type == RST_STREAM || (flags & END_STREAM) != 0 && (type == HEADERS || type == DATA)) {
           streams.remove(streamId);
+          streamEndedNanos = frameNanos;
         }
       }
       return true;
@@ -161,20 +160,8 @@ final class FrameTap extends ChannelDuplexHandler {
 
   @Override
   public void channelRead(ChannelHandlerContext context, Object message) {
-    if (!lost && message instanceof ByteBuf bytes) {
-      if (!inbound.walk(bytes)) {
-        lose();
-      }
-      for (StreamTimes times : answersBegun) {
-        times.inNanos = answersBegun.size() == 1 ? clock.arrivedNanos : clock.readNanos;
-      }
-      answersBegun.clear();
-      if (dataFramesBegun == 1) {
-        // the only DATA frame of a stream of messages begun in this read: the watched arrival is its own
-        dataBegun.received.retimeLatest(clock.arrivedNanos);
-      }
-      dataBegun = null;
-      dataFramesBegun = 0;
+    if (!lost && message instanceof ByteBuf bytes && !inbound.walk(bytes, clock.claimFirstBytes(), clock.readNanos)) {
+      lose();
     }
     reading = true;
     try {
@@ -188,7 +175,6 @@ final class FrameTap extends ChannelDuplexHandler {
   public void channelInactive(ChannelHandlerContext context) {
     streams.clear();
     endedSinceFlush.clear();
-    answersBegun.clear();
     context.fireChannelInactive();
   }
 
@@ -196,12 +182,14 @@ final class FrameTap extends ChannelDuplexHandler {
     lost = true;
     streams.clear();
     endedSinceFlush.clear();
-    answersBegun.clear();
     opening = null;
     headersEnded = null;
   }
 
-  /** Walks a byte stream given piece by piece as HTTP/2 frames: reads each frame's header, skips its payload. */
+  /**
+   * Walks a byte stream given piece by piece as HTTP/2 frames: reads each frame's header, skips its payload, and
+   * knows when each frame's first byte came.
+   */
   abstract static class FrameWalk {
     private final byte[] header = new byte[9];
     private int prefaceLeft;
@@ -211,6 +199,8 @@ final class FrameTap extends ChannelDuplexHandler {
     int flags;
     int streamId;
     int payloadBytes;
+    /** When the current frame's first byte came: the piece's first bytes' time if it begins it, else the piece's. */
+    long frameNanos;
 
     FrameWalk(int prefaceBytes) {
       this.prefaceLeft = prefaceBytes;
@@ -224,7 +214,16 @@ final class FrameTap extends ChannelDuplexHandler {
 
     /** Walks {@code bytes} without consuming them; false when they are not HTTP/2 as expected. */
     final boolean walk(ByteBuf bytes) {
-      int index = bytes.readerIndex();
+      return walk(bytes, 0, 0);
+    }
+
+    /**
+     * The same, for a piece whose first bytes came at {@code firstBytesNanos} and whose others by
+     * {@code pieceNanos}.
+     */
+    final boolean walk(ByteBuf bytes, long firstBytesNanos, long pieceNanos) {
+      int start = bytes.readerIndex();
+      int index = start;
       int end = bytes.writerIndex();
       while (index < end) {
         if (prefaceLeft > 0) {
@@ -239,6 +238,9 @@ final class FrameTap extends ChannelDuplexHandler {
             ended();
           }
         } else {
+          if (headerFill == 0) {
+            frameNanos = index == start ? firstBytesNanos : pieceNanos;
+          }
           header[headerFill++] = bytes.getByte(index++);
           if (headerFill == header.length) {
             headerFill = 0;

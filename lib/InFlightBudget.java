@@ -10,7 +10,6 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerStreamTracer;
 import io.grpc.Status;
-import io.grpc.netty.shaded.io.netty.util.internal.ThreadExecutorMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -44,20 +43,23 @@ final class InFlightBudget implements ServerInterceptor {
   private final AtomicLong usedBytes = new AtomicLong();
   private final AtomicLong refusals = new AtomicLong();
   private final AtomicLong refusalsToReport = new AtomicLong();
+  private final ServerLoops loops;
   private final LongConsumer changed;
 
   /**
    * A budget of {@code limitBytes} (--max-inflight-bytes) for requests of up to {@code maxMessageBytes}; replies of
    * {@code echoMethod} and {@code streamEchoMethod} (full method names) are counted as the size of their request;
-   * {@code changed} is told the bytes in flight after each change.
+   * a refused call is closed on its own thread of {@code loops}; {@code changed} is told the bytes in flight after
+   * each change.
    */
   InFlightBudget(long limitBytes, long maxMessageBytes, String echoMethod, String streamEchoMethod,
-      LongConsumer changed) {
+      ServerLoops loops, LongConsumer changed) {
     this.limitBytes = limitBytes;
     this.bigCallsLimitBytes = (long) (limitBytes * (1 - SMALL_CALLS_SHARE));
     this.flag = "--max-inflight-bytes " + ServerFlags.formatByteSize(limitBytes);
     this.echoMethod = echoMethod;
     this.streamEchoMethod = streamEchoMethod;
+    this.loops = loops;
     this.changed = changed;
     if (2 * maxMessageBytes > bigCallsLimitBytes) {
       log.warning("a ping of --max-message-size " + ServerFlags.formatByteSize(maxMessageBytes) + " and its echo"
@@ -144,9 +146,10 @@ final class InFlightBudget implements ServerInterceptor {
         }
       }
     } : call;
-    // with the server's direct executor, a call's callbacks run on its connection's event loop
-    bytes.attach(closingOnce, java.util.Objects.requireNonNull(ThreadExecutorMap.currentExecutor(),
-        "the call runs on its event loop"));
+    // with the server's direct executor, a call's callbacks run on its connection's event loop (off it, which a
+    // gRPC change could bring, a refusal closes the call at once, from the callback that refused it)
+    Executor loop = loops.current();
+    bytes.attach(closingOnce, loop != null ? loop : Runnable::run);
     return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(
         next.startCall(closingOnce, headers)) {
       @Override

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 import picocli.CommandLine.Option;
@@ -135,7 +136,7 @@ final class Load {
     LoadResult result;
     try (IntervalLog intervals = options.hlogFile == null ? null
         : IntervalLog.open(options.hlogFile, options.hlogInterval)) {
-      result = run(run, session, System.console() != null ? System.err : null, intervals);
+      result = run(run, session.stop, System.console() != null ? System.err : null, intervals);
     }
     session.print(result);
     if (result.lateCalls() > Math.max(10, result.measuredCalls() / 100)) {
@@ -154,10 +155,10 @@ final class Load {
 
   /**
    * Runs the plan: a warm-up call per connection, then the streams ({@link LoadEngine}) until the schedule ends
-   * or {@code session} is stopped; {@code progress} (null: none) gets a line a second, {@code intervals} (null:
+   * or {@code stop} is counted down; {@code progress} (null: none) gets a line a second, {@code intervals} (null:
    * none) an interval a second. With --start-at, the schedule starts then, less the warm-up.
    */
-  static LoadResult run(LoadRun run, Session session, PrintStream progress, IntervalLog intervals) {
+  static LoadResult run(LoadRun run, CountDownLatch stop, PrintStream progress, IntervalLog intervals) {
     List<Connection> connections = new ArrayList<>();
     try {
       for (int i = 0; i < run.plan().connections(); i++) {
@@ -181,8 +182,8 @@ final class Load {
       for (int i = 0; i < connections.size(); i++) {
         warmUp(connections.get(i), warmUps.get(i));
       }
-      long startNanos = run.plan().startAt() == null ? System.nanoTime() : awaitStart(run.plan(), session);
-      LoadEngine engine = new LoadEngine(run, connections, session.stop, startNanos);
+      long startNanos = run.plan().startAt() == null ? System.nanoTime() : awaitStart(run.plan(), stop);
+      LoadEngine engine = new LoadEngine(run, connections, stop, startNanos);
       engine.start();
       return engine.awaitEnd(progress, intervals);
     } finally {
@@ -194,7 +195,7 @@ final class Load {
    * Waits, connected and warmed up, until --start-at less --warmup (or a stop): returns when the schedule starts.
    * A run not ready by then says so and starts at once (its report says how late).
    */
-  private static long awaitStart(LoadRun.Plan plan, Session session) {
+  private static long awaitStart(LoadRun.Plan plan, CountDownLatch stop) {
     Instant scheduleStart = plan.startAt().toInstant().minus(plan.warmup());
     long waitNanos = Duration.between(Instant.now(), scheduleStart).toNanos();
     long startNanos = System.nanoTime() + waitNanos;
@@ -205,7 +206,7 @@ final class Load {
     }
     log.info("ready; waiting " + SampleHistogram.number(waitNanos / 1e9) + " s for --start-at");
     try {
-      session.stop.await(waitNanos, TimeUnit.NANOSECONDS);
+      stop.await(waitNanos, TimeUnit.NANOSECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

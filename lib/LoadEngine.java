@@ -5,6 +5,7 @@ import io.grpc.Status;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.time.OffsetDateTime;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,8 +13,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.logging.Logger;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -24,7 +27,12 @@ import org.HdrHistogram.Histogram;
  * in flight on each stream. Latencies are recorded at the wire, per thread.
  */
 final class LoadEngine {
+  private static final Logger log = Logger.getLogger("pingkit.load");
   private static final long LATE_NANOS = 1_000_000;
+  /** How often the end of the run, or a stop, is looked for between two progress lines. */
+  private static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+  /** After a stop, how long the calls in flight may still take before the report is made without them. */
+  static final Duration STOP_GRACE = Duration.ofMillis(500);
 
   private final LoadRun run;
   private final List<Connection> connections;
@@ -38,9 +46,12 @@ final class LoadEngine {
   private final LongAdder beforeWireNanos = new LongAdder();
   private final LongAdder afterWireNanos = new LongAdder();
   private final LongAdder offWireCalls = new LongAdder();
+  private final LongAdder readTimedCalls = new LongAdder();
   private final Recording startDelay = new Recording();
   private final LongAdder lateCalls = new LongAdder();
   private final Backends backends = new Backends();
+  private final List<Stream> streams = new ArrayList<>();
+  private final LongAdder callsInFlight = new LongAdder();
   private final Tally warmUp = new Tally();
   private final Tally measured = new Tally();
   private final CountDownLatch streamsDone;
@@ -78,6 +89,7 @@ final class LoadEngine {
   void start() {
     for (int slot = 0; slot < run.plan().slots(); slot++) {
       Stream stream = new Stream(slot, connections.get(slot % connections.size()));
+      streams.add(stream);
       for (int i = 0; i < callsInFlight(); i++) {
         next(stream, schedule.firstDueNanos(slot));
       }
@@ -97,6 +109,8 @@ final class LoadEngine {
     final int slot;
     final Connection connection;
     long serverAnswerNanos;
+    /** Its next call, waiting in the pacer for its time (cancelled at a stop). */
+    volatile ScheduledFuture<?> waiting;
 
     Stream(int slot, Connection connection) {
       this.slot = slot;
@@ -112,14 +126,30 @@ final class LoadEngine {
     boolean measuring = schedule.measured(intendedNanos);
     long waitNanos = intendedNanos - System.nanoTime();
     if (waitNanos > 0) {
-      pacer.schedule(() -> fire(stream, intendedNanos, measuring), waitNanos, TimeUnit.NANOSECONDS);
+      stream.waiting = pacer.schedule(() -> fire(stream, intendedNanos, measuring), waitNanos, TimeUnit.NANOSECONDS);
+      if (stop.getCount() == 0) {
+        cancelWaiting(stream); // a stop came meanwhile, and may have missed it
+      }
     } else {
       fire(stream, schedule.paced() ? intendedNanos : System.nanoTime(), measuring);
     }
   }
 
+  /** A stream's next call, if it is waiting for its time, is not made: the stream ends now. */
+  private void cancelWaiting(Stream stream) {
+    ScheduledFuture<?> waiting = stream.waiting;
+    if (waiting != null && waiting.cancel(false)) {
+      streamsDone.countDown();
+    }
+  }
+
   private void fire(Stream stream, long intendedNanos, boolean measuring) {
+    if (stop.getCount() == 0) {
+      streamsDone.countDown(); // due as the run was stopped: not made
+      return;
+    }
     long startNanos = System.nanoTime();
+    callsInFlight.increment();
     // a call that fails at once (no connection) ends on this stack: its next call goes through the pacer's
     // queue, or streams of failing calls would recurse without end (a call ending on another thread meanwhile
     // is not on this stack)
@@ -127,6 +157,7 @@ final class LoadEngine {
     boolean[] starting = {true};
     LoadRun.Ended ended = (answer, failure, clock) -> {
       long endedNanos = System.nanoTime();
+      callsInFlight.decrement();
       if (measuring) {
         long latencyNanos = record(stream, intendedNanos, startNanos, endedNanos, failure == null ? clock : null);
         backends.record(clock == null ? null : clock.backend(), latencyNanos, failure != null);
@@ -171,6 +202,7 @@ final class LoadEngine {
       beforeWireNanos.add(clock.sendOverheadNanos());
       afterWireNanos.add(clock.receiveOverheadNanos());
       offWireCalls.add(clock.onWire() ? 0 : 1);
+      readTimedCalls.add(clock.onWire() && !clock.arrivalWatched() ? 1 : 0);
     }
     if (schedule.paced()) {
       long dueNanos = openLoop ? intendedNanos : Math.max(intendedNanos, stream.serverAnswerNanos);
@@ -201,11 +233,25 @@ final class LoadEngine {
     long answered = 0;
     long unavailable = 0;
     long lastAnswerNanos = System.nanoTime();
+    long periodStartNanos = System.nanoTime();
+    long stoppedNanos = 0;
     try {
-      while (!streamsDone.await(periodNanos, TimeUnit.NANOSECONDS)) {
-        if (stop.getCount() == 0 && run.calls().streams() != null) {
-          run.calls().streams().finish(); // stopped: the messages in flight are answered, or time out, now
+      while (!streamsDone.await(Math.min(POLL_NANOS, Math.max(0, periodStartNanos + periodNanos - System.nanoTime())),
+          TimeUnit.NANOSECONDS)) {
+        if (stop.getCount() == 0 && stoppedNanos == 0) {
+          // stopped: the calls waiting for their time are not made, and those in flight have a second
+          stoppedNanos = System.nanoTime();
+          streams.forEach(this::cancelWaiting);
+          if (run.calls().streams() != null) {
+            run.calls().streams().finish(STOP_GRACE);
+          }
+        } else if (stoppedNanos != 0 && System.nanoTime() - stoppedNanos >= STOP_GRACE.toNanos()) {
+          break;
         }
+        if (System.nanoTime() - periodStartNanos < periodNanos) {
+          continue;
+        }
+        periodStartNanos += periodNanos;
         long answeredNow = warmUp.answered() + measured.answered();
         long unavailableNow = warmUp.calls(Status.Code.UNAVAILABLE.name())
             + measured.calls(Status.Code.UNAVAILABLE.name());
@@ -238,7 +284,13 @@ final class LoadEngine {
     pacer.shutdownNow();
     long endNanos = System.nanoTime();
     if (run.calls().streams() != null) {
-      run.calls().streams().finish(); // messages still in flight are answered before the report
+      // messages still in flight are answered before the report (after a stop, they had their second)
+      run.calls().streams().finish(stoppedNanos == 0 ? Duration.ofDays(1) : Duration.ZERO);
+    }
+    long unanswered = callsInFlight.sum();
+    if (stoppedNanos != 0 && unanswered > 0) {
+      log.warning("stopped: " + unanswered + " " + run.calls().unit() + " still in flight after "
+          + Pingkit.formatDuration(STOP_GRACE) + " are not in the report");
     }
     if (intervals != null) {
       intervals.interval(latency.sinceLast()); // the last, shorter one
@@ -256,7 +308,7 @@ final class LoadEngine {
         SampleHistogram.of(latency.total()),
         schedule.paced() ? SampleHistogram.of(corrected.total()) : null,
         new Overhead(SampleHistogram.of(overhead.total()), beforeWireNanos.sum(), afterWireNanos.sum(),
-            offWireCalls.sum()),
+            offWireCalls.sum(), readTimedCalls.sum()),
         SampleHistogram.of(startDelay.total()), lateCalls.sum(), measured.outcomes(), measured.failedCalls.sum(),
         run.calls().streams() == null ? null : run.calls().streams().counts(),
         backends.results(),

@@ -42,8 +42,11 @@ record LoadRun(Plan plan, Dialer dialer, int maxMessageBytes, Calls calls) {
 
   /** The streams that carry a run's calls as messages (EchoStreams.java). */
   interface MessageStreams {
-    /** Ends every stream once its messages in flight are answered, or cancels it past their timeout. */
-    void finish();
+    /**
+     * Ends every stream once its messages in flight are answered, or cancels it past their timeout or
+     * {@code limit}, whichever comes first.
+     */
+    void finish(Duration limit);
 
     /** What became of them so far. */
     StreamCounts counts();

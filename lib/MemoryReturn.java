@@ -7,16 +7,20 @@ import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Logger;
 import javax.management.ObjectName;
 
 /**
- * Gives memory back once a burst is over: when the bytes in flight, having reached {@link #BURST_BYTES}, fall
- * back to nothing and stay so for {@link #QUIET_SECONDS}, a full collection (which, with the server's heap
- * settings, uncommits the free heap at once) and a trim of the C heap (where freed direct buffers stay) return
- * what the burst took. The heap is trimmed once more {@link #ARENA_SECONDS} later: the JIT's arenas, busy compiling
- * the burst's code, reach the C heap only when the JVM's chunk pool is next cleaned (every 5 s). Nothing runs
- * while calls are small: a ping server's latency is not touched by it.
+ * Gives memory back once a burst is over and the server is quiet: when the bytes in flight have reached
+ * {@link #BURST_BYTES}, then no call has come or gone for {@link #QUIET_SECONDS} (checked that often until it holds),
+ * a full collection (which, with the server's heap settings, uncommits the free heap at once) and a trim of the C
+ * heap (where freed direct buffers stay) return what the burst took. The heap is trimmed once more
+ * {@link #ARENA_SECONDS} later, if it is still quiet: the JIT's arenas, busy compiling the burst's code, reach the C
+ * heap only when the JVM's chunk pool is next cleaned (every 5 s). The collection stops the server for tens of
+ * milliseconds: it waits for a quiet server, so that no call pays for it unless it comes in those very
+ * milliseconds after seconds of silence; a server that is called all the time (small pings every 10 ms, say) keeps
+ * what it took until its traffic pauses. Nothing runs while calls are small.
  */
 final class MemoryReturn {
   static final long BURST_BYTES = 32 << 20;
@@ -24,32 +28,46 @@ final class MemoryReturn {
   static final int ARENA_SECONDS = 6;
   private static final Logger log = Logger.getLogger("pingkit.server");
 
+  private final AtomicLong changes = new AtomicLong();
   private volatile long bytesInFlight;
   private final AtomicBoolean burst = new AtomicBoolean();
-  private final AtomicBoolean scheduled = new AtomicBoolean();
+  private final AtomicBoolean watching = new AtomicBoolean();
 
-  /** The bytes in flight (the budget's count) are now {@code bytes}: a burst begins at {@link #BURST_BYTES}. */
+  /**
+   * The bytes in flight (the budget's count) are now {@code bytes}: told at every call's start and end, so that a
+   * change is a sign of traffic; a burst begins at {@link #BURST_BYTES}.
+   */
   void changed(long bytes) {
+    long change = changes.incrementAndGet();
     bytesInFlight = bytes;
     if (bytes >= BURST_BYTES) {
       burst.set(true);
-    } else if (bytes == 0 && burst.get() && !scheduled.getAndSet(true)) {
-      CompletableFuture.delayedExecutor(QUIET_SECONDS, TimeUnit.SECONDS).execute(this::giveBack);
+    } else if (bytes == 0 && burst.get() && !watching.getAndSet(true)) {
+      afterQuietSeconds(QUIET_SECONDS, change, this::giveBack);
     }
   }
 
+  /** Runs {@code action} once nothing changed for {@code seconds} from the change numbered {@code since}. */
+  private void afterQuietSeconds(int seconds, long since, Runnable action) {
+    CompletableFuture.delayedExecutor(seconds, TimeUnit.SECONDS).execute(() -> {
+      long now = changes.get();
+      if (now != since || bytesInFlight != 0) {
+        afterQuietSeconds(seconds, now, action); // traffic since: wait for a quiet stretch
+      } else {
+        action.run();
+      }
+    });
+  }
+
   private void giveBack() {
-    scheduled.set(false);
-    if (bytesInFlight != 0) {
-      return; // not over yet: the next time the count reaches 0 schedules this again
-    }
+    watching.set(false);
     burst.set(false);
     long beforeKilobytes = residentKilobytes();
     System.gc();
     trimNativeHeap();
     long afterKilobytes = residentKilobytes();
     log.info(() -> "a burst of big calls is over: memory given back" + residentChange(beforeKilobytes, afterKilobytes));
-    CompletableFuture.delayedExecutor(ARENA_SECONDS, TimeUnit.SECONDS).execute(() -> {
+    afterQuietSeconds(ARENA_SECONDS, changes.get(), () -> {
       long arenasKilobytes = residentKilobytes();
       trimNativeHeap();
       long trimmedKilobytes = residentKilobytes();

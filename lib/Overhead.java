@@ -15,17 +15,22 @@ final class Overhead {
   private long beforeWireNanos;
   private long afterWireNanos;
   private long offWireCalls;
+  private long readTimedCalls;
 
   Overhead() {
-    this(new SampleHistogram(), 0, 0, 0);
+    this(new SampleHistogram(), 0, 0, 0, 0);
   }
 
-  /** From a total histogram and the sums of its two phases, recorded elsewhere (the load engine). */
-  Overhead(SampleHistogram total, long beforeWireNanos, long afterWireNanos, long offWireCalls) {
+  /**
+   * From a total histogram and the sums of its two phases, recorded elsewhere (the load engine); {@code offWireCalls}
+   * had no wire times, {@code readTimedCalls} had answers timed when read rather than by the arrival watch.
+   */
+  Overhead(SampleHistogram total, long beforeWireNanos, long afterWireNanos, long offWireCalls, long readTimedCalls) {
     this.total = total;
     this.beforeWireNanos = beforeWireNanos;
     this.afterWireNanos = afterWireNanos;
     this.offWireCalls = offWireCalls;
+    this.readTimedCalls = readTimedCalls;
   }
 
   /** An answered call's times. */
@@ -36,6 +41,7 @@ final class Overhead {
     beforeWireNanos += before;
     afterWireNanos += after;
     offWireCalls += clock.onWire() ? 0 : 1;
+    readTimedCalls += clock.onWire() && !clock.arrivalWatched() ? 1 : 0;
   }
 
   /** Read back from a report's JSON ({@link #putJson}, or {@link #putFortioJson} when {@code fortio}). */
@@ -47,21 +53,36 @@ final class Overhead {
     }
     double unitNanos = (fortio ? SampleHistogram.Unit.SECONDS : SampleHistogram.Unit.MICROS).nanos * total.count();
     String avg = fortio ? "ClientOverhead%sWireAvg" : "clientOverhead%sWireMicrosAvg";
+    var clock = json.get(fortio ? "WireClock" : "wireClock");
+    boolean readTimed = clock != null && clock.isJsonPrimitive() && clock.getAsString().equals(NETWORK_READ);
     return new Overhead(total, Math.round(json.get(avg.formatted("Before")).getAsDouble() * unitNanos),
         Math.round(json.get(avg.formatted("After")).getAsDouble() * unitNanos),
-        json.get(fortio ? "WireTimes" : "wireTimes").getAsBoolean() ? 0 : 1);
+        json.get(fortio ? "WireTimes" : "wireTimes").getAsBoolean() ? 0 : 1, readTimed ? 1 : 0);
   }
 
   /** Both runs' times, as if one run's (into this one's histogram: a merge owns what it read). */
   Overhead plus(Overhead other) {
     return new Overhead(total.add(other.total), beforeWireNanos + other.beforeWireNanos,
         afterWireNanos + other.afterWireNanos,
-        offWireCalls + other.offWireCalls);
+        offWireCalls + other.offWireCalls, readTimedCalls + other.readTimedCalls);
   }
 
   /** Whether every answered call was timed at the wire (else some RTTs hold the client's own time). */
   boolean wireTimes() {
     return offWireCalls == 0;
+  }
+
+  static final String ARRIVAL_WATCH = "arrival-watch";
+  static final String NETWORK_READ = "network-read";
+  static final String APPLICATION = "application";
+
+  /**
+   * The clock that timed the answers, the least exact one that any call had: {@value #ARRIVAL_WATCH} (noted as
+   * they reached the socket), {@value #NETWORK_READ} (when the network thread read them: later on a busy
+   * client), {@value #APPLICATION} (no wire times: the calls' whole times).
+   */
+  String wireClock() {
+    return offWireCalls > 0 ? APPLICATION : readTimedCalls > 0 ? NETWORK_READ : ARRIVAL_WATCH;
   }
 
   double beforeWireAvg(SampleHistogram.Unit unit) {
@@ -92,6 +113,7 @@ final class Overhead {
   /** pingkit's JSON: the histogram in microseconds, and the average of each phase. */
   void putJson(Map<String, Object> json, List<Double> percentiles) {
     json.put("wireTimes", wireTimes());
+    json.put("wireClock", wireClock());
     json.put("clientOverheadMicros", HistogramJson.pingkit(total, percentiles));
     json.put("clientOverheadBeforeWireMicrosAvg", HistogramJson.round(beforeWireAvg(SampleHistogram.Unit.MICROS)));
     json.put("clientOverheadAfterWireMicrosAvg", HistogramJson.round(afterWireAvg(SampleHistogram.Unit.MICROS)));
@@ -100,6 +122,7 @@ final class Overhead {
   /** Fortio-styled JSON: the histogram in seconds, and the average of each phase. */
   void putFortioJson(Map<String, Object> json, List<Double> percentiles) {
     json.put("WireTimes", wireTimes());
+    json.put("WireClock", wireClock());
     json.put("ClientOverheadHistogram", HistogramJson.fortio(total, percentiles));
     json.put("ClientOverheadBeforeWireAvg", beforeWireAvg(SampleHistogram.Unit.SECONDS));
     json.put("ClientOverheadAfterWireAvg", afterWireAvg(SampleHistogram.Unit.SECONDS));

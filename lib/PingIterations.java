@@ -104,7 +104,7 @@ final class PingIterations {
         PingMessage sent = message.toBuilder().setSeq(seq).setTs(Pingkit.wallClockNanos()).build();
         call(sent, seq, (first, firstClock) -> call(sent, seq, (second, secondClock) -> {
           PingMeasurement.Iteration iteration =
-              measurement.record(seq, firstClock, secondClock, first.getTs(), second.getTs(), sent.getDelayNanos());
+              measurement.record(seq, firstClock, first, secondClock, second);
           if (eachIteration != null) { // the line is not made otherwise: this is the network thread
             eachIteration.accept(iteration.line());
           }
@@ -148,8 +148,8 @@ final class PingIterations {
           PingMessage sent = message.toBuilder().setSeq(seq).setTs(Pingkit.wallClockNanos()).build();
           EchoStream.Echo<PingMessage> first = exchange(server, echoes, sent, "message " + seq);
           EchoStream.Echo<PingMessage> second = exchange(server, echoes, sent, "message " + seq);
-          PingMeasurement.Iteration iteration = measurement.record(seq, first.clock(), second.clock(),
-              first.reply().getTs(), second.reply().getTs(), sent.getDelayNanos());
+          PingMeasurement.Iteration iteration = measurement.record(seq, first.clock(), first.reply(), second.clock(),
+              second.reply());
           if (plan.eachIteration() != null) {
             plan.eachIteration().accept(iteration.line());
           }

@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import pingkit.fgrpc.PingMessage;
 
 /**
  * Per iteration, two pings give three RTT samples and one clock-skew sample, from times taken at the socket.
@@ -34,10 +35,15 @@ final class PingMeasurement {
 
   /**
    * Records iteration {@code seq}: the first ping left at t1a and its answer came back at t2a (the client's
-   * clock); the server stamped t1b and t2b at its two receipts, and answered each {@code delayNanos} later.
+   * clock); the server stamped t1b and t2b at its two receipts ({@code ts} of its replies), and answered the first
+   * one the delay its reply says it applied ({@code delayNanos}: a ping-server's is the delay clamped to its
+   * --max-delay; Fortio's server echoes the delay asked for, and sleeps it when it is positive).
    */
-  Iteration record(long seq, WireClock.Timed first, WireClock.Timed second, long t1b, long t2b,
-      long delayNanos) {
+  Iteration record(long seq, WireClock.Timed first, PingMessage firstReply, WireClock.Timed second,
+      PingMessage secondReply) {
+    long t1b = firstReply.getTs();
+    long t2b = secondReply.getTs();
+    long delayNanos = Math.max(0, firstReply.getDelayNanos());
     long rtt1Nanos = first.rttNanos();
     long rtt2Nanos = second.rttNanos();
     // between its two receipts the server waited for our turnaround too: the first answer's arrival to the

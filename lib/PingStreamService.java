@@ -3,12 +3,10 @@
 
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.netty.util.concurrent.EventExecutor;
-import io.grpc.netty.shaded.io.netty.util.internal.ThreadExecutorMap;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
@@ -19,7 +17,8 @@ import pingkit.stream.PingStreamGrpc;
 
 /**
  * Each request is answered on its stream by its echo, {@code ts} set to this server's wall clock at receipt, sent
- * {@code delayNanos} later (at most --max-delay) and never before the replies of the requests before it. A stream
+ * {@code delayNanos} later and never before the replies of the requests before it, {@code delayNanos} the delay
+ * applied (at most --max-delay, none for a negative one). A stream
  * runs on its connection's event loop (the server's handlers run there): its delays are timers, never threads.
  * Flow control: a message is asked for only while fewer than {@link #MAX_PENDING_REPLIES} replies wait and the
  * client takes what is sent (the call is ready), so a client that stops reading is no longer read from.
@@ -31,20 +30,38 @@ final class PingStreamService extends PingStreamGrpc.PingStreamImplBase {
 
   private final long maxDelayNanos;
   private final boolean logMessages;
+  private final ServerLoops loops;
   private final Set<Echo> open = ConcurrentHashMap.newKeySet();
   private volatile boolean draining;
 
-  PingStreamService(Duration maxDelay, boolean logMessages) {
+  PingStreamService(Duration maxDelay, boolean logMessages, ServerLoops loops) {
     this.maxDelayNanos = maxDelay.toNanos();
     this.logMessages = logMessages;
+    this.loops = loops;
   }
 
   @Override
   public StreamObserver<PingMessage> echo(StreamObserver<PingMessage> responseObserver) {
     var call = (ServerCallStreamObserver<PingMessage>) responseObserver;
+    EventExecutor loop = loops.current();
+    if (loop == null) {
+      // its replies are ordered and timed on its loop alone: off the server's loops (a gRPC change) it cannot be
+      log.warning("a stream's handler ran off the server's network threads: the stream was refused");
+      call.onError(Status.INTERNAL.withDescription("ping-server cannot serve this stream off its network threads")
+          .asRuntimeException());
+      return new StreamObserver<>() {
+        @Override
+        public void onNext(PingMessage value) {}
+
+        @Override
+        public void onError(Throwable t) {}
+
+        @Override
+        public void onCompleted() {}
+      };
+    }
     call.disableAutoRequest();
-    Echo stream = new Echo(call, InFlightBudget.currentCall(), Objects.requireNonNull(
-        (EventExecutor) ThreadExecutorMap.currentExecutor(), "the stream's handler runs on its event loop"));
+    Echo stream = new Echo(call, InFlightBudget.currentCall(), loop);
     open.add(stream);
     stream.bytes.onRefused(stream::ended); // what it holds is let go at once, not when its trailers have gone
     call.setOnReadyHandler(stream::ready);
@@ -89,8 +106,8 @@ final class PingStreamService extends PingStreamGrpc.PingStreamImplBase {
     public void onNext(PingMessage request) {
       requested = false;
       long receivedNanos = System.nanoTime();
-      PingMessage reply = request.toBuilder().setTs(Pingkit.wallClockNanos()).build();
       long delayNanos = Math.max(0, Math.min(request.getDelayNanos(), maxDelayNanos));
+      PingMessage reply = request.toBuilder().setTs(Pingkit.wallClockNanos()).setDelayNanos(delayNanos).build();
       if (logMessages) {
         log.info("stream message seq=" + request.getSeq() + " payload=" + request.getPayload().length()
             + "B delay=" + Pingkit.formatDuration(Duration.ofNanos(delayNanos)));

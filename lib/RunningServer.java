@@ -4,7 +4,6 @@
 import io.grpc.Server;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
-import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.protobuf.services.HealthStatusManager;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -18,7 +17,7 @@ final class RunningServer implements AutoCloseable {
   final Drain drain;
   private final InFlightBudget budget;
   private final Path socketPath;
-  private final EventLoopGroup[] socketLoops;
+  private final ServerLoops loops;
   private final ServerServiceDefinition warmUpService;
   private final int maxMessageBytes;
   private final AtomicBoolean released = new AtomicBoolean();
@@ -26,16 +25,16 @@ final class RunningServer implements AutoCloseable {
 
   /**
    * The handle of {@code server}, listening; {@code warmUpService} is what {@link #warmUp} calls (the ping
-   * service), {@code socketLoops} and {@code socketPath} what a Unix socket server releases when it stops.
+   * service), {@code loops} its network threads and {@code socketPath} (null: TCP) what it releases when it stops.
    */
   RunningServer(Server server, HealthStatusManager health, Drain drain, InFlightBudget budget, Path socketPath,
-      EventLoopGroup[] socketLoops, ServerServiceDefinition warmUpService, int maxMessageBytes) {
+      ServerLoops loops, ServerServiceDefinition warmUpService, int maxMessageBytes) {
     this.server = server;
     this.health = health;
     this.drain = drain;
     this.budget = budget;
     this.socketPath = socketPath;
-    this.socketLoops = socketLoops;
+    this.loops = loops;
     this.warmUpService = warmUpService;
     this.maxMessageBytes = maxMessageBytes;
   }
@@ -133,7 +132,8 @@ final class RunningServer implements AutoCloseable {
 
   private void release() {
     if (!released.getAndSet(true)) {
-      ServerFlags.release(socketLoops, socketPath);
+      loops.release();
+      ServerFlags.removeSocketFile(socketPath);
     }
   }
 }

@@ -2,12 +2,6 @@
 // files, byte sizes; and why a bind failed, in one line.
 
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollIoHandler;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
@@ -25,7 +19,6 @@ import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -177,31 +170,8 @@ final class ServerFlags {
     }
   }
 
-  /**
-   * Sets up {@code builder} for {@code address}: a Unix socket takes epoll's own channel and loops, returned to be
-   * released with the server; TCP takes gRPC's shared loops (null).
-   */
-  static EventLoopGroup[] transport(NettyServerBuilder builder, SocketAddress address) {
-    if (!(address instanceof DomainSocketAddress)) {
-      return null;
-    }
-    if (!Epoll.isAvailable()) {
-      throw new Pingkit.UserError(Pingkit.EXIT_CONNECTION, "Unix domain sockets need Linux (epoll): "
-          + Pingkit.oneLine(Epoll.unavailabilityCause()));
-    }
-    EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
-    EventLoopGroup workers = new MultiThreadIoEventLoopGroup(EpollIoHandler.newFactory());
-    builder.channelType(EpollServerDomainSocketChannel.class).bossEventLoopGroup(boss).workerEventLoopGroup(workers);
-    return new EventLoopGroup[] {boss, workers};
-  }
-
-  /** Releases what a Unix socket server held: its event loops and its socket file (either may be null). */
-  static void release(EventLoopGroup[] socketLoops, Path socketPath) {
-    if (socketLoops != null) {
-      for (EventLoopGroup loops : socketLoops) {
-        loops.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-      }
-    }
+  /** Removes the socket file of a Unix socket server that stopped (null: a TCP server, nothing to do). */
+  static void removeSocketFile(Path socketPath) {
     if (socketPath != null) {
       try {
         Files.deleteIfExists(socketPath);

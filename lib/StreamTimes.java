@@ -12,6 +12,8 @@ final class StreamTimes {
   volatile long outNanos;
   volatile long inNanos;
   volatile long streamFreedNanos;
+  /** Whether the answer's arrival was noted by the {@link ArrivalWatch} (else: when the network thread read it). */
+  volatile boolean arrivalWatched;
   /** The end of the DATA bytes of each flush that carried some, and its time (null: not a stream of messages). */
   volatile ByteTimes sent;
   /** The start of each DATA frame that came back, and its time (null: not a stream of messages). */
@@ -59,13 +61,6 @@ final class StreamTimes {
       entries[2 * (head + size)] = offset;
       entries[2 * (head + size) + 1] = nanos;
       size++;
-    }
-
-    /** Gives the latest entry the time {@code nanos}. */
-    synchronized void retimeLatest(long nanos) {
-      if (size > 0) {
-        entries[2 * (head + size - 1) + 1] = nanos;
-      }
     }
 
     /** The time of the first entry at or after {@code offset}, or 0. */

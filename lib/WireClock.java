@@ -30,7 +30,7 @@ final class WireClock {
    * {@code watchArrivals}: a thread of its own notes when answers arrive (for connections with few calls).
    */
   static <C extends Channel> C attach(C channel, boolean tls, boolean watchArrivals) {
-    SocketClock clock = new SocketClock(watchArrivals);
+    SocketClock clock = new SocketClock(watchArrivals, tls);
     FrameTap tap = new FrameTap(clock);
     channel.pipeline().addFirst("pingkit-socket-clock", clock);
     if (tls) {
@@ -75,6 +75,9 @@ final class WireClock {
 
     /** The server address the call went to (null: it reached none, e.g. failed without a connection). */
     SocketAddress backend();
+
+    /** Whether its answer's arrival was noted by the arrival watch (else when read, or without wire times). */
+    boolean arrivalWatched();
   }
 
   /** One call's times; for a stream of messages, the socket times its messages are found in. */
@@ -146,6 +149,11 @@ final class WireClock {
     @Override
     public boolean onWire() {
       return stream != null && stream.outNanos != 0 && stream.inNanos != 0;
+    }
+
+    @Override
+    public boolean arrivalWatched() {
+      return onWire() && stream.arrivalWatched;
     }
 
     @Override
@@ -224,6 +232,12 @@ final class WireClock {
     @Override
     public boolean onWire() {
       return onWire;
+    }
+
+    @Override
+    public boolean arrivalWatched() {
+      StreamTimes stream = streamClock.stream();
+      return onWire && stream != null && stream.arrivalWatched;
     }
 
     @Override

@@ -10,6 +10,7 @@
 //SOURCES StreamTimes.java HistogramJson.java SampleHistogram.java
 //SOURCES ReportOptions.java ConnectionOptions.java Target.java RunningServer.java PingStreamService.java
 //SOURCES ServerWarmUp.java
-//SOURCES InFlightBudget.java MemoryReturn.java CallLogger.java HealthCommands.java Drain.java ServerFlags.java
+//SOURCES InFlightBudget.java ServerLoops.java MemoryReturn.java CallLogger.java HealthCommands.java Drain.java
+//SOURCES ServerFlags.java
 //SOURCES Pem.java Pingkit.java
 import java.time.Duration;

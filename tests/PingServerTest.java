@@ -70,10 +70,16 @@ class PingServerTest {
     }
 
     @Test
-    void delayAboveMaxDelayIsClampedToIt() {
-      // a one-hour delay against --max-delay 2s: answered well within the 10 s deadline of the stub
+    void delayAboveMaxDelayIsClampedToItAndTheReplySaysWhatWasApplied() {
+      // a one-hour delay against --max-delay 2s: answered after 2 s (within the 10 s deadline of the stub, so not
+      // after an hour), and the reply says 2 s, the delay a client must correct its clock skew with
+      long startNanos = System.nanoTime();
       PingMessage reply = TestSupport.ping(channel).ping(TestSupport.message(1, "", TimeUnit.HOURS.toNanos(1)));
-      assertEquals(TimeUnit.HOURS.toNanos(1), reply.getDelayNanos());
+      long elapsedNanos = System.nanoTime() - startNanos;
+      assertEquals(TimeUnit.SECONDS.toNanos(2), reply.getDelayNanos());
+      assertTrue(elapsedNanos >= TimeUnit.SECONDS.toNanos(2), "answered after " + elapsedNanos + " ns");
+      PingMessage negative = TestSupport.ping(channel).ping(TestSupport.message(2, "", -5));
+      assertEquals(0, negative.getDelayNanos(), "a negative delay is none");
     }
 
     @Test

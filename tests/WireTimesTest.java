@@ -83,6 +83,80 @@ class WireTimesTest {
     }
   }
 
+  /**
+   * A busy client reads a server's flow-control PING and the answer behind it in one read: the answer is timed
+   * when that read returned, never when the PING arrived; and an arrival noted for bytes that a read took already
+   * is never given to the next answer. Hundreds of pings of two calls, as many messages over a stream, and
+   * thousands of calls and messages in load mode (paced: arrivals watched), each delayed 1 ms, with the client's
+   * network threads kept busy: no RTT is shorter than the delay, and the watch timed them.
+   */
+  @Test
+  void noRttIsShorterThanTheServersDelayWhileTheClientIsBusy() throws Exception {
+    double delayMicros = 1000;
+    try (PingFirstServer server = new PingFirstServer(); BusyNetworkThreads busy = new BusyNetworkThreads()) {
+      for (String mode : List.of("--delay", "--stream")) {
+        List<String> args = new ArrayList<>(List.of("--delay", "1ms", "-n", "400", server.target()));
+        if (mode.equals("--stream")) {
+          args.add(0, mode);
+        }
+        PingMeasurement.Result pings = PingClient.run(args.toArray(String[]::new));
+        assertEquals(1200, pings.rttHistogram().count());
+        assertAtLeast(delayMicros, pings.rttHistogram(), String.join(" ", args));
+        assertEquals(Overhead.ARRIVAL_WATCH, pings.clientOverhead().wireClock());
+      }
+      for (String mode : List.of("-c", "--stream")) {
+        List<String> args = new ArrayList<>(List.of("-c", "2", "-qps", "500", "-n", "1500", "--delay", "1ms",
+            server.target()));
+        if (mode.equals("--stream")) {
+          args.add(0, mode);
+        }
+        LoadResult load = PingClient.load(args.toArray(String[]::new));
+        assertEquals(1500, load.latencyHistogram().count());
+        assertAtLeast(delayMicros, load.latencyHistogram(), String.join(" ", args));
+        assertEquals(Overhead.ARRIVAL_WATCH, load.overhead().wireClock());
+      }
+    }
+  }
+
+  /** Every sample at least {@code micros}, to HdrHistogram's resolution (a thousandth). */
+  private static void assertAtLeast(double micros, SampleHistogram histogram, String run) {
+    double min = histogram.min(SampleHistogram.Unit.MICROS);
+    assertTrue(min >= micros * 0.999, run + ": an RTT of " + min + " us, below the server's " + micros + " us");
+  }
+
+  /**
+   * Keeps every network thread of the clients busy three quarters of the time, as a fresh JVM's own work after
+   * each write keeps it: answers then wait in the socket while the arrival watch notes them.
+   */
+  private static final class BusyNetworkThreads implements AutoCloseable {
+    private final List<io.grpc.netty.shaded.io.netty.channel.EventLoop> loops = new ArrayList<>();
+    private volatile boolean closed;
+
+    BusyNetworkThreads() {
+      for (int i = 0; i < Runtime.getRuntime().availableProcessors(); i++) {
+        loops.add(EventLoops.acquire()); // the loops are taken in turn: each of them once
+      }
+      loops.forEach(loop -> loop.execute(() -> spin(loop)));
+    }
+
+    private void spin(io.grpc.netty.shaded.io.netty.channel.EventLoop loop) {
+      if (closed) {
+        return;
+      }
+      long until = System.nanoTime() + 1_500_000;
+      while (System.nanoTime() < until) {
+        Thread.onSpinWait();
+      }
+      loop.schedule(() -> spin(loop), 500, java.util.concurrent.TimeUnit.MICROSECONDS);
+    }
+
+    @Override
+    public void close() {
+      closed = true;
+      loops.forEach(loop -> EventLoops.release());
+    }
+  }
+
   @Test
   void tlsAndUnixSocketConnectionsCarryWireTimes(@TempDir Path dir) {
     TestSupport.Certs certs = TestSupport.certs();

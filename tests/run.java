@@ -5,7 +5,7 @@
 //DEPS org.yaml:snakeyaml:2.7
 //SOURCES ../ping-server.java ../ping-client.java ../health-check.java
 // every test class, found by its file name: a file added here runs without being listed anywhere (RunnerTest)
-//SOURCES TestSupport.java *Test.java
+//SOURCES TestSupport.java PingFirstServer.java *Test.java
 
 import static org.junit.platform.engine.discovery.ClassNameFilter.includeClassNamePatterns;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClasspathRoots;
