@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -56,7 +57,8 @@ class HealthCheck implements Callable<Integer> {
   Integer checks;
 
   @Option(names = "--watch",
-      description = "stream Health/Watch: a timestamped line per change, until Ctrl-C or --timeout")
+      description = "stream Health/Watch: a timestamped line per change, until Ctrl-C or --timeout; a server that"
+          + " answers nothing (checked every --connect-timeout) ends it with exit 2")
   boolean watch;
 
   @Option(names = "--wait-for-serving",
@@ -251,10 +253,16 @@ class HealthCheck implements Callable<Integer> {
 
   private int watch(Session session) {
     HealthCheckRequest request = HealthCheckRequest.newBuilder().setService(service).build();
+    AtomicBoolean silent = new AtomicBoolean();
     try (Connection server = new Dialer(connection).connect(0, false);
         // --timeout is how long to watch: it counts from the connection, not from the JVM's start
         ServerStream<HealthCheckResponse> updates =
-            server.serverStream(HealthGrpc.getWatchMethod(), request, connection.timeout)) {
+            server.serverStream(HealthGrpc.getWatchMethod(), request, connection.timeout);
+        // a watch hears nothing while nothing changes, not even that the server froze or its host went away
+        Connection.Heartbeat beats = server.heartbeat(connection.connectTimeout, () -> {
+          silent.set(true);
+          updates.cancel();
+        })) {
       session.onStop(updates::cancel);
       ServingStatus lastStatus = null;
       try {
@@ -276,6 +284,9 @@ class HealthCheck implements Callable<Integer> {
         }
         // the server ended the stream (a drain, a restart): the watch ends on the last status it told
         log.info("the watch stream ended: " + Pingkit.oneLine(e));
+      }
+      if (silent.get()) {
+        throw server.silent("the watch ended");
       }
       return lastStatus == ServingStatus.SERVING ? Pingkit.EXIT_OK : Pingkit.EXIT_UNHEALTHY;
     }

@@ -180,6 +180,8 @@ class PingServer implements Callable<Integer> {
   boolean[] verbose = new boolean[0];
 
   private static final Logger log = Logger.getLogger("pingkit.server");
+  /** A connection's and each stream's HTTP/2 flow-control window: what may be sent to the server unasked for. */
+  static final int FLOW_CONTROL_WINDOW_BYTES = 64 << 10;
 
   public static void main(String[] args) {
     System.exit(Pingkit.execute(new PingServer(), args));
@@ -286,6 +288,9 @@ class PingServer implements Callable<Integer> {
         // every handler here is non-blocking (delays are scheduled), so calls run on the transport's threads
         .directExecutor()
         .maxInboundMessageSize(maxMessageBytes)
+        // what a connection may send that no call has asked for yet is outside the budget: a fixed window bounds it
+        // (gRPC's 1 MiB, grown by its BDP pings, let 200 connections of unread streams hold 480 MB)
+        .flowControlWindow(FLOW_CONTROL_WINDOW_BYTES)
         // a connection left silent (or dribbling) before its handshake holds a socket: gRPC's default is 120 s
         .handshakeTimeout(handshakeTimeout.toNanos(), TimeUnit.NANOSECONDS)
         .maxConcurrentCallsPerConnection(maxStreams > 0 ? maxStreams : Integer.MAX_VALUE)

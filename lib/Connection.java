@@ -9,6 +9,8 @@ import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthGrpc;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -189,9 +191,76 @@ final class Connection implements AutoCloseable {
     answered = true;
   }
 
-  /** The one-line error and exit code for a failed call: a connection problem (2) or a failed RPC (3). */
+  /**
+   * The one-line error and exit code for a failed call: a connection problem (2) or a failed RPC (3). A call that
+   * timed out on a server that had answered before is the connection's when the server answers nothing more, not
+   * even a health check within --connect-timeout (stopped, frozen, or its host gone): blocks that long, so never
+   * on the network thread.
+   */
   Pingkit.UserError failure(String what, Throwable error) {
-    return diagnosis.failure(what, error, answered || channel.getState(false) == ConnectivityState.READY);
+    boolean connected = answered || channel.getState(false) == ConnectivityState.READY;
+    if (connected && Status.fromThrowable(error).getCode() == Status.Code.DEADLINE_EXCEEDED
+        && !answers(connectTimeout)) {
+      return silent(what + " failed");
+    }
+    return diagnosis.failure(what, error, connected);
+  }
+
+  /** A server that stopped answering, said in one line (exit 2). */
+  Pingkit.UserError silent(String what) {
+    return new Pingkit.UserError(Pingkit.EXIT_CONNECTION, what + ": the server at " + target.display()
+        + " answers nothing, not even a health check within " + Pingkit.formatDuration(connectTimeout)
+        + " (--connect-timeout): its process is stopped or frozen, or its host is gone");
+  }
+
+  /** Whether the server answers a health check (any status: UNIMPLEMENTED too) within {@code limit}. */
+  boolean answers(Duration limit) {
+    CompletableFuture<Boolean> answer = new CompletableFuture<>();
+    call(HealthGrpc.getCheckMethod(), HealthCheckRequest.getDefaultInstance(), limit, (reply, failure, clock) -> {
+      Status.Code code = failure == null ? Status.Code.OK : Status.fromThrowable(failure).getCode();
+      answer.complete(code != Status.Code.DEADLINE_EXCEEDED && code != Status.Code.UNAVAILABLE);
+    });
+    try {
+      return answer.get();
+    } catch (ExecutionException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return true; // not known: not said to be silent
+    }
+  }
+
+  /**
+   * While a long call runs (a watch), checks every {@code interval} that the server still answers; one that answers
+   * nothing within --connect-timeout is told to {@code silent}, once. Closing it ends the checks.
+   */
+  Heartbeat heartbeat(Duration interval, Runnable silent) {
+    java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
+    Runnable[] beat = new Runnable[1];
+    beat[0] = () -> CompletableFuture.delayedExecutor(interval.toNanos(), TimeUnit.NANOSECONDS).execute(() -> {
+      if (ended.get()) {
+        return;
+      }
+      call(HealthGrpc.getCheckMethod(), HealthCheckRequest.getDefaultInstance(), connectTimeout,
+          (reply, failure, clock) -> {
+            Status.Code code = failure == null ? Status.Code.OK : Status.fromThrowable(failure).getCode();
+            if (code == Status.Code.DEADLINE_EXCEEDED || code == Status.Code.UNAVAILABLE) {
+              if (!ended.getAndSet(true)) {
+                silent.run();
+              }
+            } else {
+              beat[0].run();
+            }
+          });
+    });
+    beat[0].run();
+    return () -> ended.set(true);
+  }
+
+  /** The checks of {@link #heartbeat}: closing them ends them. */
+  interface Heartbeat extends AutoCloseable {
+    @Override
+    void close();
   }
 
   @Override

@@ -53,6 +53,10 @@ final class Diagnosis {
    */
   Pingkit.UserError failure(String what, Throwable error, boolean connected) {
     Status status = Status.fromThrowable(error);
+    if (Pingkit.oneLine(error).toLowerCase(Locale.ROOT).contains("too many open files")) {
+      return new Pingkit.UserError(Pingkit.EXIT_CONNECTION, what + " failed: no socket could be opened: this process"
+          + " has too many open files (" + Pingkit.openFilesText() + "); raise the limit with ulimit -n", error);
+    }
     // an HTTP/1.1 server's answer to the HTTP/2 preface fails the call with INTERNAL: still a connection problem
     boolean notHttp2 = status.getCode() == Status.Code.INTERNAL && (status.getDescription() + " "
         + status.getCause()).toLowerCase(Locale.ROOT).contains("first received frame was not settings");

@@ -20,6 +20,8 @@ import picocli.CommandLine.Option;
 /** A client's load mode: C connections × S streams of asynchronous calls, paced or flat out. */
 final class Load {
   private static final Logger log = Logger.getLogger("pingkit.load");
+  /** Descriptors a client needs besides its sockets: files it writes, the JVM's own, the arrival watch's. */
+  private static final int SPARE_FILES = 32;
 
   private Load() {}
 
@@ -99,6 +101,13 @@ final class Load {
     }
     if (exactCalls != null && exactCalls < 1) {
       throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "-n must be 1 or more calls in load mode");
+    }
+    long[] files = Pingkit.openFiles();
+    if (files != null && files[0] + connections + SPARE_FILES > files[1]) {
+      // a socket each: better said now than as the failure of connection 1,000 of 2,000
+      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "-c " + connections + " needs a file descriptor per"
+          + " connection, and this process may open " + files[1] + " (ulimit -n; " + files[0] + " open): raise the"
+          + " limit, or give fewer connections");
     }
     return new LoadRun.Plan(runType, target, connections, streams, qps, duration, exactCalls == null ? 0 : exactCalls,
         options.warmup != null ? options.warmup : Duration.ZERO, window,

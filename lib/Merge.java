@@ -187,10 +187,17 @@ final class Merge {
 
   private static Read read(String client, Path file, List<Kind<?>> kinds) {
     JsonObject json = parse(file);
-    Kind<?> kind = kinds.stream().filter(k -> k.recognizes().test(json)).findFirst().orElseThrow(() ->
-        refused(file, "is not a result of " + client + " --json"));
     try {
+      Kind<?> kind = kinds.stream().filter(k -> k.recognizes().test(json)).findFirst().orElseThrow(() ->
+          refused(file, "is not a result of " + client + " --json"));
       return new Read(file, kind, kind.sameness().apply(json), kind.read().apply(json));
+    } catch (Pingkit.UserError refusal) {
+      throw refusal;
+    } catch (UnsupportedOperationException | IllegalStateException | ClassCastException | NullPointerException
+        | NumberFormatException e) {
+      // Gson's getters on a field that is missing, null, or of another kind (an object for a string, say)
+      throw refused(file, "cannot be merged: a field is missing, null or not of the type --json writes ("
+          + Pingkit.oneLine(e) + ")");
     } catch (RuntimeException e) {
       throw refused(file, "cannot be merged: " + Pingkit.oneLine(e));
     }

@@ -52,13 +52,25 @@ final class PingIterations {
       do {
         more = await(run.start(plan.pause().isZero() ? Long.MAX_VALUE : 1));
       } while (more && !awaitStop(plan.stop(), plan.pause()));
-    } catch (Pingkit.UserError e) {
+    } catch (FailedPing | Pingkit.UserError failure) {
+      Pingkit.UserError e = failure instanceof FailedPing failed
+          ? server.failure("ping " + failed.seq, failed.getCause()) : (Pingkit.UserError) failure;
       if (run.measurement.iterations() == 0) {
         throw e;
       }
       return plan.result(run.measurement, server, -1, e); // what was measured before the failure
     }
     return plan.result(run.measurement, server, -1, null);
+  }
+
+  /** A ping that failed (its number and its failure), as the network thread hands it to the waiting one. */
+  private static final class FailedPing extends RuntimeException {
+    final long seq;
+
+    FailedPing(long seq, Throwable failure) {
+      super(failure.getMessage(), failure, false, false);
+      this.seq = seq;
+    }
   }
 
   /**
@@ -117,7 +129,8 @@ final class PingIterations {
     private void call(PingMessage request, long seq, BiConsumer<PingMessage, WireClock.CallClock> then) {
       server.call(PingServerGrpc.getPingMethod(), request, callTimeout, (reply, failure, clock) -> {
         if (failure != null) {
-          running.completeExceptionally(server.failure("ping " + seq, failure));
+          // explained by the waiting thread: the network thread may not wait for a health check
+          running.completeExceptionally(new FailedPing(seq, failure));
           return;
         }
         try {

@@ -192,6 +192,21 @@ final class Pingkit {
     }
   }
 
+  /** This process's open file descriptors and its limit, e.g. "40 open, 1024 at most", or "" where unknown. */
+  static String openFilesText() {
+    long[] files = openFiles();
+    return files == null ? "" : files[0] + " open, " + files[1] + " at most";
+  }
+
+  /** This process's open file descriptors and its limit (ulimit -n, as the JVM raised it), or null where unknown. */
+  static long[] openFiles() {
+    if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.UnixOperatingSystemMXBean unix) {
+      return new long[] {unix.getOpenFileDescriptorCount(), unix.getMaxFileDescriptorCount()};
+    }
+    return null;
+  }
+
   /** Wall clock in nanoseconds since the epoch, at the best resolution this JVM's clock gives. */
   static long wallClockNanos() {
     Instant now = Instant.now();

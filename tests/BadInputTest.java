@@ -29,11 +29,12 @@ import org.junit.jupiter.api.TestFactory;
 
 /**
  * Bad input through the three scripts as processes, one table: for each row the documented exit code, one line on
- * stderr that names the problem, no stack trace anywhere, and an end within 5 seconds.
+ * stderr that names the problem, no stack trace anywhere, and an end (never a hang: a minute is what a loaded
+ * machine may take to start a JVM and see a refusal).
  */
 class BadInputTest {
-  private static final int EXIT_WITHIN_SECONDS = 5;
-  // two cores: two JVMs at a time keeps the class short without starving any run of its 5 s
+  private static final int EXIT_WITHIN_SECONDS = 60;
+  // two cores: two JVMs at a time keeps the class short
   private static final int PROCESSES_AT_ONCE = 2;
   private static final Map<String, String> MAIN_CLASSES =
       Map.of("ping-client", "PingClient", "health-check", "HealthCheck", "ping-server", "PingServer");
@@ -296,7 +297,7 @@ class BadInputTest {
   record Ended(int exitCode, List<String> stdout, List<String> stderr) {}
 
   /**
-   * Runs the case's process to its end, which must come within 5 s of its start. Its output goes to files, which
+   * Runs the case's process to its end, which must come within a minute of its start. Its output goes to files, which
    * are complete once it has exited (a pipe's reader may still be behind then).
    */
   private static Ended runToItsEnd(Case c) throws IOException, InterruptedException {

@@ -48,6 +48,39 @@ class FaultTest {
     }
   }
 
+  /**
+   * A server that freezes (SIGSTOP: its kernel still takes the bytes, the process answers nothing) ends a watch,
+   * which hears nothing while nothing changes, and continuous pings, whose call times out: each exits 2, saying
+   * that the server answers nothing, once a health check on the same connection went unanswered for
+   * --connect-timeout; the watch checks every --connect-timeout.
+   */
+  @Test
+  void aFrozenServerEndsAWatchAndContinuousPingsWithExitTwo() {
+    try (var server = TestSupport.ScriptProcess.java("PingServer", "--warmup", "0s", "127.0.0.1:0")) {
+      String target = "127.0.0.1:" + server.awaitListeningPort();
+      try (var watch = TestSupport.ScriptProcess.java("HealthCheck", "--watch", "--connect-timeout", "1s", target);
+           var pings = TestSupport.ScriptProcess.java("PingClient", "-n", "0", "-i", "100ms", "--timeout", "1s",
+               "--connect-timeout", "1s", target)) {
+        watch.awaitStdout(line -> line.endsWith(" SERVING"), 60);
+        pings.awaitStdout(line -> line.startsWith("seq 2:"), 60);
+        server.signal("STOP");
+        try {
+          for (var client : List.of(watch, pings)) {
+            // the limit is what a loaded machine needs; without the checks the watch would wait for ever
+            assertEquals(2, client.awaitExit(60), "stderr=" + client.stderr);
+            String error = client.singleStderrLine();
+            assertTrue(error.contains(" answers nothing, not even a health check within 1s (--connect-timeout)"),
+                error);
+          }
+          assertTrue(pings.stdout.stream().anyMatch(line -> line.startsWith("RTT histogram usec : count")),
+              "the iterations before the failure are reported: " + pings.stdout);
+        } finally {
+          server.signal("CONT");
+        }
+      }
+    }
+  }
+
   @Test
   void sigkillDuringALoadRunStopsItWithAPartialReport() {
     try (var server = TestSupport.ScriptProcess.java("PingServer", "-v", "127.0.0.1:0")) {

@@ -323,6 +323,59 @@ class InFlightBudgetTest {
   }
 
   /**
+   * Bytes a connection sends that no call has asked for yet are outside the budget: a stream that sends and never
+   * reads stops being read from, and what it sent meanwhile waits in the server. The flow-control window bounds it
+   * per connection (ping-server's 64 KiB): 500 connections of such streams, each sending 64 KiB messages as fast
+   * as the server lets it, leave a server in a 256 MiB pod up, answering others, and killed by nothing.
+   */
+  @Test
+  void fiveHundredConnectionsOfStreamsThatNeverReadCannotPushAServerInAPodPastItsMemory() throws Exception {
+    try (var pod = TestSupport.MemoryCgroup.create(256L * MIB)) {
+      try (var server = TestSupport.ScriptProcess.start(pod.wrap(serverCommand()), TestSupport.repo())) {
+        String target = "127.0.0.1:" + server.awaitListeningPort();
+        PingMessage message = PingMessage.newBuilder().setPayload("x".repeat(64 << 10)).build();
+        java.util.concurrent.atomic.AtomicLong lastSentNanos = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicLong sentBytes = new java.util.concurrent.atomic.AtomicLong();
+        List<ManagedChannel> channels = new ArrayList<>();
+        try {
+          for (int i = 0; i < 500; i++) {
+            ManagedChannel channel = TestSupport.plaintext(target);
+            channels.add(channel);
+            var call = channel.newCall(pingkit.stream.PingStreamGrpc.getEchoMethod(), io.grpc.CallOptions.DEFAULT);
+            call.start(new io.grpc.ClientCall.Listener<>() {
+              @Override
+              public void onReady() {
+                // sends while the transport takes more (its window granted); never asks for an echo
+                while (call.isReady()) {
+                  call.sendMessage(message);
+                  sentBytes.addAndGet(message.getSerializedSize());
+                  lastSentNanos.set(System.nanoTime());
+                }
+              }
+            }, new io.grpc.Metadata());
+          }
+          // the flood is over once no stream has been let to send for a second
+          TestSupport.await(() -> sentBytes.get() > 0 && System.nanoTime() - lastSentNanos.get() > 1_000_000_000L,
+              120, "the streams stop sending");
+          ManagedChannel other = TestSupport.plaintext(target);
+          try {
+            assertEquals(Status.OK, ping(other, 100, 0).get(30, TimeUnit.SECONDS), "another client is answered");
+            assertEquals(ServingStatus.SERVING, TestSupport.health(other, "ping"));
+          } finally {
+            TestSupport.close(other);
+          }
+        } finally {
+          channels.forEach(ManagedChannel::shutdownNow);
+        }
+        assertTrue(server.process.isAlive(), "the server is up");
+        assertEquals(0, pod.oomKills(), "the kernel's OOM killer killed a process of the pod");
+        server.process.destroy();
+        server.process.waitFor();
+      }
+    }
+  }
+
+  /**
    * In a pod (a memory cgroup), the server sizes its budget and its JVM from the pod's limit: a burst is answered
    * or refused by the budget {@code budget}, never failed for want of heap or network buffers, and the kernel
    * kills nothing.

@@ -42,7 +42,7 @@ class LauncherTest {
 
   @Test
   void twoFirstRunsAtOnceShareOneCompleteCache(@TempDir Path cache) throws Exception {
-    assumeTrue(TestSupport.onPath("mvn") || System.getenv("CI") != null, "the bootstrap test uses mvn");
+    TestSupport.require(TestSupport.onPath("mvn"), "mvn, which the bootstrap test uses");
     Path repo = TestSupport.repo();
     Map<String, String> env = Map.of("PINGKIT_CACHE", cache.toString(), "PINGKIT_IGNORE_PATH_JBANG", "1");
     try (var first = TestSupport.ScriptProcess.start(List.of(repo.resolve("jbang").toString(), "version"),

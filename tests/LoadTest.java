@@ -354,6 +354,51 @@ class LoadTest {
     assertTrue(literal.matches("-?\\d+"), field + " = " + literal + ": Go's int would reject it");
   }
 
+  /**
+   * A connection takes a descriptor (its socket) and no thread: 2,000 of them, paced so that the arrival watch
+   * watches every one, run in as many threads as a few connections would, with a descriptor each and a few dozen
+   * more, all open at once.
+   */
+  @Test
+  void twoThousandConnectionsRunInAFewThreadsWithADescriptorEach() throws Exception {
+    try (var client = TestSupport.ScriptProcess.java("PingClient", "-c", "2000", "-qps", "400", "-t", "2s",
+        server.target())) {
+      java.nio.file.Path proc = java.nio.file.Path.of("/proc", "" + client.process.pid());
+      int maxThreads = 0;
+      long maxDescriptors = 0;
+      while (client.process.isAlive()) {
+        try (var descriptors = Files.list(proc.resolve("fd"))) {
+          maxDescriptors = Math.max(maxDescriptors, descriptors.count());
+          maxThreads = Math.max(maxThreads, Files.readAllLines(proc.resolve("status")).stream()
+              .filter(line -> line.startsWith("Threads:")).mapToInt(line -> Integer.parseInt(line.substring(8).trim()))
+              .sum());
+        } catch (java.io.IOException | java.io.UncheckedIOException ended) {
+          break; // it ended between two looks
+        }
+        java.util.concurrent.locks.LockSupport.parkNanos(50_000_000); // a sample every 50 ms
+      }
+      assertEquals(0, client.awaitExit(120), client.stderr.toString());
+      assertTrue(client.stdout.stream().anyMatch(line -> line.matches("Ping SERVING : \\d+")), client.stdout.toString());
+      int cores = Runtime.getRuntime().availableProcessors();
+      assertTrue(maxThreads <= 40 + 2 * cores, maxThreads + " threads for 2,000 connections");
+      assertTrue(maxDescriptors >= 2000 && maxDescriptors <= 2100, maxDescriptors + " descriptors at most");
+    }
+  }
+
+  /** A run that needs more descriptors than the process may open says so before it connects (exit 1). */
+  @Test
+  void moreConnectionsThanTheProcessMayOpenAreRefusedAtOnce() {
+    List<String> command = List.of("bash", "-c", "ulimit -n 256 && exec \"$@\"", "bash",
+        java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), "PingClient", "-c", "300", "-qps", "10", server.target());
+    try (var client = TestSupport.ScriptProcess.start(command, TestSupport.repo())) {
+      assertEquals(1, client.awaitExit(60), client.stderr.toString());
+      String line = client.singleStderrLine();
+      assertTrue(line.matches("ping-client: -c 300 needs a file descriptor per connection, and this process may open"
+          + " 256 \\(ulimit -n; \\d+ open\\): raise the limit, or give fewer connections"), line);
+    }
+  }
+
   /** Fortio's GRPCRunnerResults (fgrpc) with its periodic.RunnerResults, field for field. */
   record FortioGrpcResult(String RunType, String Labels, String StartTime, String RequestedQPS,
       String RequestedDuration, double ActualQPS, long ActualDuration, int NumThreads, String Version,

@@ -89,6 +89,17 @@ final class TestSupport {
     }
   }
 
+  /**
+   * Skips the test, saying why, unless {@code available}; in CI (the CI variable set), whose script installs what
+   * the tests need and runs as root, it fails instead: nothing skips there without a failure that says why.
+   */
+  static void require(boolean available, String why) {
+    if (System.getenv("CI") != null && !available) {
+      fail("CI must provide this: " + why);
+    }
+    assumeTrue(available, why);
+  }
+
   /** Runs a client to its end and checks its exit code and its one-line message on stderr (null: not checked). */
   static void expectExit(int exitCode, String messagePart, String mainClass, String... args) {
     try (var client = ScriptProcess.java(mainClass, args)) {
@@ -111,14 +122,13 @@ final class TestSupport {
   /**
    * A new folder holding Python stubs of proto/ping.proto and of grpc.health.v1 (Debian's grpc-proto), generated
    * now by python3-grpc-tools: an independent gRPC implementation (C core) for a test to run there with
-   * {@link #PYTHON}. The test is skipped without them, unless PINGKIT_REQUIRE_PYTHON=1 (CI).
+   * {@link #PYTHON}. The test is skipped without them ({@link #require}: in CI it fails).
    */
   static Path pythonGrpc() throws IOException, InterruptedException {
     Path healthProto = Path.of("/usr/share/grpc-proto/grpc/health/v1/health.proto");
     boolean available = Files.isExecutable(Path.of(PYTHON)) && Files.exists(healthProto)
         && new ProcessBuilder(PYTHON, "-c", "import grpc, grpc_tools").start().waitFor() == 0;
-    assumeTrue(available || "1".equals(System.getenv("PINGKIT_REQUIRE_PYTHON")),
-        "python3-grpcio, python3-grpc-tools and grpc-proto are not installed");
+    require(available, "python3-grpcio, python3-grpc-tools and grpc-proto (Debian's packages) are installed");
     Path dir = Files.createTempDirectory("pingkit-python");
     // health.proto is copied out of its grpc/ folder: generated as grpc.health.v1 it would hide the grpc module
     Files.copy(healthProto, dir.resolve("health.proto"));
@@ -295,16 +305,30 @@ final class TestSupport {
         "-CAcreateserial", "-days", "2", "-extfile", name + ".ext", "-out", name + ".pem");
   }
 
-  /** Runs a short command in {@code dir} and returns its output, or fails the test. */
+  /**
+   * Runs a short command in {@code dir} and returns its output, or fails the test: within 2 minutes (a command
+   * that hangs is killed, and what it printed is in the failure), with nothing on its stdin.
+   */
   static String run(Path dir, String... command) {
     try {
-      Process process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
-      process.getOutputStream().close();
-      String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
-        fail(String.join(" ", command) + " failed:\n" + output);
+      Path output = Files.createTempFile("pingkit-run", ".out");
+      try {
+        Process process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
+            .redirectOutput(output.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+            .start();
+        boolean ended = process.waitFor(120, TimeUnit.SECONDS);
+        if (!ended) {
+          process.descendants().forEach(ProcessHandle::destroyForcibly);
+          process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+        String printed = Files.readString(output, StandardCharsets.UTF_8);
+        if (!ended || process.exitValue() != 0) {
+          fail(String.join(" ", command) + (ended ? " failed" : " still running after 120 s") + ":\n" + printed);
+        }
+        return printed;
+      } finally {
+        Files.deleteIfExists(output);
       }
-      return output;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (InterruptedException e) {
@@ -320,7 +344,7 @@ final class TestSupport {
     String cacheHome = System.getenv().getOrDefault("XDG_CACHE_HOME", System.getProperty("user.home") + "/.cache");
     Path realCli = Path.of(System.getenv().getOrDefault("PINGKIT_CACHE", cacheHome + "/pingkit"))
         .resolve("jbang-cli-0.132.1+gson-2.14.0");
-    assumeTrue(Files.isDirectory(realCli.resolve("lib")), "tests run through ./jbang, which made " + realCli);
+    require(Files.isDirectory(realCli.resolve("lib")), "the tests run through ./jbang, which made " + realCli);
     Path cache = Files.createDirectories(temp.resolve("cache"));
     Path lib = Files.createDirectories(cache.resolve("jbang-cli-0.132.1+gson-2.14.0/lib"));
     try (var jars = Files.list(realCli.resolve("lib"))) {
@@ -341,8 +365,19 @@ final class TestSupport {
     private final CompletableFuture<Void> stdoutClosed = new CompletableFuture<>();
     private final CompletableFuture<Void> stderrClosed = new CompletableFuture<>();
 
+    /** Every process started, so that none outlives the run (a test that timed out never closed its own). */
+    private static final List<Process> STARTED = new CopyOnWriteArrayList<>();
+
+    static {
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> STARTED.stream().filter(Process::isAlive).forEach(p -> {
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly();
+      })));
+    }
+
     private ScriptProcess(Process process) {
       this.process = process;
+      STARTED.add(process);
       pump(new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)), stdout,
           stdoutClosed);
       pump(new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8)), stderr,
@@ -496,7 +531,7 @@ final class TestSupport {
           && Files.exists(V2.resolve("cgroup.subtree_control"))
           && Files.readString(V2.resolve("cgroup.subtree_control")).contains("memory");
       Path root = v2 ? V2 : V1;
-      assumeTrue(Files.isWritable(root), "no writable memory cgroup tree (needs root and " + V1 + " or " + V2
+      require(Files.isWritable(root), "a writable memory cgroup tree (root, and " + V1 + " or " + V2
           + " with the memory controller)");
       Path dir = root.resolve("pingkit-test-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
       Files.createDirectory(dir);
@@ -551,8 +586,8 @@ final class TestSupport {
     private final List<String> namespaces;
 
     Hosts(String bridge, String prefix, List<String> namespaces) throws IOException {
-      assumeTrue("root".equals(System.getProperty("user.name")) && onPath("ip"),
-          "network namespaces need root and iproute2 (CI runs as root)");
+      require("root".equals(System.getProperty("user.name")) && onPath("ip"),
+          "network namespaces, which need root and iproute2");
       this.bridge = bridge;
       this.prefix = prefix;
       this.namespaces = namespaces;

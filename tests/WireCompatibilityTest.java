@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 /**
  * An independent gRPC implementation (Debian's python3-grpcio, stubs generated from proto/ at test time) calls
  * /fgrpc.PingServer/Ping on our server: the wire contract is Fortio's, not an artefact of our Java stubs.
- * Skipped where python3-grpcio is missing, unless PINGKIT_REQUIRE_PYTHON=1 (CI sets it).
+ * Skipped where python3-grpcio is missing, except in CI, where it fails.
  */
 class WireCompatibilityTest {
   private static final String PYTHON = TestSupport.PYTHON;

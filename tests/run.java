@@ -21,6 +21,7 @@ import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.engine.discovery.ClassNameFilter;
 import org.junit.platform.launcher.TestExecutionListener;
 import org.junit.platform.launcher.TestIdentifier;
+import org.junit.platform.launcher.TestPlan;
 import org.junit.platform.launcher.core.LauncherFactory;
 
 /**
@@ -29,6 +30,9 @@ import org.junit.platform.launcher.core.LauncherFactory;
  * Arguments narrow the run: class names or patterns, e.g. {@code PingServerTest} or {@code '.*Tls.*'}.
  */
 class run {
+  /** The time limit of a test, unless its class says otherwise (the slowest take about a minute alone). */
+  static final String TIME_LIMIT = "5 m";
+
   public static void main(String[] args) throws URISyntaxException {
     Pingkit.configureLogging("tests", 0, true);
     Path compiled = Path.of(run.class.getProtectionDomain().getCodeSource().getLocation().toURI());
@@ -39,8 +43,12 @@ class run {
     ClassNameFilter classes = patterns.isEmpty() ? includeClassNamePatterns(".*Test")
         : includeClassNamePatterns(patterns.toArray(String[]::new));
     Results results = new Results();
-    LauncherFactory.create().execute(
-        request().selectors(selectClasspathRoots(Set.of(compiled))).filters(classes).build(), results);
+    LauncherFactory.create().execute(request().selectors(selectClasspathRoots(Set.of(compiled))).filters(classes)
+        // every test and every set-up has a time limit (a class may set a longer one with @Timeout); the test runs
+        // in a thread of its own, so that a hang that ignores interrupts (a blocking read) still ends, as a failure
+        .configurationParameter("junit.jupiter.execution.timeout.default", TIME_LIMIT)
+        .configurationParameter("junit.jupiter.execution.timeout.thread.mode.default", "SEPARATE_THREAD")
+        .build(), results);
     results.printFailures();
     System.out.printf("%d passed, %d failed, %d skipped%n", results.passed, results.failed, results.skipped);
     System.exit(results.failed > 0 || results.passed == 0 ? 1 : 0);
@@ -52,6 +60,12 @@ class run {
     int skipped;
     private final List<String> failures = new ArrayList<>();
     private final ConcurrentHashMap<String, Long> startNanos = new ConcurrentHashMap<>();
+    private TestPlan plan;
+
+    @Override
+    public void testPlanExecutionStarted(TestPlan testPlan) {
+      plan = testPlan;
+    }
 
     @Override
     public void executionStarted(TestIdentifier test) {
@@ -71,14 +85,17 @@ class run {
       long millis = (System.nanoTime() - startNanos.getOrDefault(test.getUniqueId(), System.nanoTime())) / 1_000_000;
       boolean ok = result.getStatus() == TestExecutionResult.Status.SUCCESSFUL;
       if (!test.isTest()) {
-        // a class whose setup failed or was skipped (an assumption) never runs its tests: count it once
         if (result.getStatus() == TestExecutionResult.Status.ABORTED) {
-          skipped++;
-          System.out.printf("SKIP  %s (%s)%n", name(test), describe(result));
+          // a class whose set-up was skipped (an assumption) runs none of its tests: each counts as skipped
+          List<TestIdentifier> tests = plan.getDescendants(test).stream().filter(Results::isTest).toList();
+          for (TestIdentifier each : tests.isEmpty() && isTest(test) ? List.of(test) : tests) {
+            skipped++;
+            System.out.printf("SKIP  %s (%s)%n", name(each), describe(result));
+          }
         } else if (!ok) {
           failed++;
           failures.add(name(test) + "\n  " + describe(result));
-          System.out.printf("FAIL  %s (setup)%n", name(test));
+          System.out.printf("FAIL  %s (set-up or clean-up)%n", name(test));
         }
         return;
       }
@@ -93,6 +110,12 @@ class run {
         failures.add(name(test) + "\n  " + describe(result));
         System.out.printf("FAIL  %s (%d ms)%n", name(test), millis);
       }
+    }
+
+    /** A test, or a parameterized test's template (its invocations are found only when it runs). */
+    private static boolean isTest(TestIdentifier test) {
+      return test.isTest() || test.getSource()
+          .filter(org.junit.platform.engine.support.descriptor.MethodSource.class::isInstance).isPresent();
     }
 
     void printFailures() {
