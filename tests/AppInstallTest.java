@@ -14,6 +14,8 @@ import org.junit.jupiter.api.Test;
  * The README's install steps (jbang-catalog.json, `jbang app install`) run into a temporary JBang home; the
  * installed commands then work from another directory exactly as the scripts do: --help, and one real call.
  */
+// compiles scripts afresh and runs them as a new user would: longer than a test's default limit on a loaded machine
+@org.junit.jupiter.api.Timeout(value = 15, unit = java.util.concurrent.TimeUnit.MINUTES)
 class AppInstallTest {
 
   @Test

@@ -109,8 +109,9 @@ class FaultTest {
   @Test
   void sigtermWithAThousandDelayedPingsInFlightAnswersEveryOneRefusesNewCallsAndExitsZero() throws Exception {
     int pings = 1000;
-    // 1,000 pings sent and logged (-v) take over 2 s on a loaded 2-core machine: 5 s keeps them all in flight
-    long delayNanos = TimeUnit.SECONDS.toNanos(5);
+    // 1,000 pings sent and logged (-v) take over 2 s on a loaded 2-core machine: 10 s (the --max-delay) keeps
+    // them all in flight
+    long delayNanos = TimeUnit.SECONDS.toNanos(10);
     try (var server = TestSupport.ScriptProcess.java("PingServer", "-v", "127.0.0.1:0")) {
       String target = "127.0.0.1:" + server.awaitListeningPort();
       List<ManagedChannel> channels = new ArrayList<>();

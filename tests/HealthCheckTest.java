@@ -63,7 +63,7 @@ class HealthCheckTest {
 
     @Test
     void watchPrintsTheStatusAndEndsAtItsTimeout() {
-      try (var client = TestSupport.ScriptProcess.java("HealthCheck", "--watch", "--timeout", "2s",
+      try (var client = TestSupport.ScriptProcess.java("HealthCheck", "--watch", "--timeout", "5s",
           "--service", "ping", servers.plaintext().target())) {
         assertEquals(0, client.awaitExit(60));
         assertTrue(client.stdout.size() == 1 && client.stdout.get(0).endsWith(" SERVING"), client.stdout.toString());

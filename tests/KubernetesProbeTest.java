@@ -7,7 +7,6 @@ import java.net.Socket;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -18,8 +17,11 @@ import org.junit.jupiter.api.Test;
  */
 class KubernetesProbeTest {
 
-  /** The probe's arguments from the README, with {@code target} in place of its localhost:8079. */
-  private static String[] probe(String target) throws Exception {
+  /**
+   * The probe's arguments from the README, with {@code target} in place of its localhost:8079; {@code patient}: its
+   * 1 s limits made 10 s, for the cases where a cold JVM on a loaded machine must get its answer, not fail fast.
+   */
+  private static String[] probe(String target, boolean patient) throws Exception {
     String readme = Files.readString(TestSupport.repo().resolve("README.md"));
     Matcher block = Pattern.compile("<!-- exec-probe -->\\s*```sh\\n(.*?)\\n```", Pattern.DOTALL).matcher(readme);
     assertTrue(block.find(), "README.md has no exec-probe block");
@@ -27,14 +29,20 @@ class KubernetesProbeTest {
     assertEquals("health-check", words.remove(0));
     assertEquals("localhost:8079", words.remove(words.size() - 1));
     words.add(target);
-    return words.toArray(String[]::new);
+    return words.stream().map(word -> patient && word.equals("1s") ? "10s" : word).toArray(String[]::new);
   }
 
   private static int runProbe(String target) throws Exception {
-    try (var probe = TestSupport.ScriptProcess.java("HealthCheck", probe(target))) {
-      int exitCode = probe.awaitExit(30);
+    return runProbe(target, true, null);
+  }
+
+  /** Runs the probe; {@code said}: what its one line on stderr must hold (null: not checked). */
+  private static int runProbe(String target, boolean patient, String said) throws Exception {
+    try (var probe = TestSupport.ScriptProcess.java("HealthCheck", probe(target, patient))) {
+      int exitCode = probe.awaitExit(60);
       if (exitCode == 2 || exitCode == 3) {
-        probe.singleStderrLine(); // the reason: one line, no stack trace (4 prints the status on stdout)
+        String line = probe.singleStderrLine(); // the reason: one line, no stack trace (4 prints the status)
+        assertTrue(said == null || line.contains(said), line);
       }
       return exitCode;
     }
@@ -69,7 +77,7 @@ class KubernetesProbeTest {
     try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       closedPort = socket.getLocalPort();
     }
-    assertEquals(2, runProbe("127.0.0.1:" + closedPort));
+    assertEquals(2, runProbe("127.0.0.1:" + closedPort, false, "connection refused"));
     try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
       Thread acceptor = new Thread(() -> {
         List<Socket> held = new ArrayList<>();
@@ -89,10 +97,8 @@ class KubernetesProbeTest {
       });
       acceptor.setDaemon(true);
       acceptor.start();
-      long start = System.nanoTime();
-      assertEquals(2, runProbe("127.0.0.1:" + silent.getLocalPort()));
-      long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start);
-      assertTrue(seconds < 10, "a silent server held the probe " + seconds + " s: it must not hang");
+      // the README's 1 s limit, not the 5 s default, is what gave up
+      assertEquals(2, runProbe("127.0.0.1:" + silent.getLocalPort(), false, "within 1s (--connect-timeout)"));
     }
   }
 }

@@ -84,43 +84,38 @@ class PingServerTest {
 
     @Test
     void tenThousandDelayedPingsAreAllReceivedBeforeTheFirstIsAnswered() throws Exception {
-      // Each ping waits 5 s at the server (sending 10,000 takes well under that). If waiting held a thread, a
-      // bounded pool would receive the later pings only after answering earlier ones; all receive stamps
-      // preceding the first answer proves they overlap.
+      // Each ping waits a minute at the server. If waiting held a thread, a bounded pool would take the later pings
+      // only after answering earlier ones: 10,000 in flight at once, none answered, proves they overlap.
       int count = 10_000;
-      RunningServer patient = PingServer.start("127.0.0.1:0");
+      RunningServer patient = PingServer.start("--max-delay", "60s", "127.0.0.1:0");
       ManagedChannel patientChannel = TestSupport.plaintext(patient.target());
-      var stub = PingServerGrpc.newStub(patientChannel).withDeadlineAfter(60, TimeUnit.SECONDS);
+      var stub = PingServerGrpc.newStub(patientChannel).withDeadlineAfter(120, TimeUnit.SECONDS);
       List<CompletableFuture<PingMessage>> replies = new ArrayList<>();
-      CompletableFuture<Long> firstAnswerNanos = new CompletableFuture<>();
-      for (int i = 0; i < count; i++) {
-        CompletableFuture<PingMessage> reply = new CompletableFuture<>();
-        replies.add(reply);
-        stub.ping(TestSupport.message(i, "", 5_000_000_000L), new StreamObserver<>() {
-          @Override
-          public void onNext(PingMessage value) {
-            firstAnswerNanos.complete(Pingkit.wallClockNanos());
-            reply.complete(value);
-          }
-
-          @Override
-          public void onError(Throwable t) {
-            reply.completeExceptionally(t);
-          }
-
-          @Override
-          public void onCompleted() {}
-        });
-      }
       try {
-        CompletableFuture.allOf(replies.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+        for (int i = 0; i < count; i++) {
+          CompletableFuture<PingMessage> reply = new CompletableFuture<>();
+          replies.add(reply);
+          stub.ping(TestSupport.message(i, "", TimeUnit.SECONDS.toNanos(60)), new StreamObserver<>() {
+            @Override
+            public void onNext(PingMessage value) {
+              reply.complete(value);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+              reply.completeExceptionally(t);
+            }
+
+            @Override
+            public void onCompleted() {}
+          });
+        }
+        TestSupport.await(() -> patient.callsInFlight() == count, 120, "all 10,000 pings received and waiting");
+        assertTrue(replies.stream().noneMatch(CompletableFuture::isDone), "a ping was answered before its delay");
       } finally {
         TestSupport.close(patientChannel);
         patient.stopNow();
       }
-      long lastReceivedNanos = replies.stream().mapToLong(r -> r.join().getTs()).max().orElseThrow();
-      assertTrue(lastReceivedNanos < firstAnswerNanos.get(),
-          "the server received a ping after it had answered one: delayed pings did not overlap");
     }
 
     @Test
@@ -232,23 +227,26 @@ class PingServerTest {
 
     @Test
     void callsBeyondMaxStreamsQueueAtTheClient() throws Exception {
-      // 20 concurrent 20 ms pings over one connection limited to 10 streams: the second ten wait for the first
-      // ten, so the average is at least (20 + 40) / 2 = 30 ms; without queuing it would be about 20 ms.
+      // 20 concurrent pings delayed 500 ms over one connection limited to 10 streams: the server receives the
+      // second ten only as the first ten are answered, half a second after the first ten, however fast it is
       try (RunningServer limited = PingServer.start("--max-streams", "10", "127.0.0.1:0")) {
         ManagedChannel limitedChannel = TestSupport.plaintext(limited.target());
         try {
           TestSupport.ping(limitedChannel).ping(TestSupport.message(0, "", 0)); // connect first
-          var stub = PingServerGrpc.newFutureStub(limitedChannel).withDeadlineAfter(10, TimeUnit.SECONDS);
-          List<CompletableFuture<Long>> latencies = new ArrayList<>();
+          var stub = PingServerGrpc.newFutureStub(limitedChannel).withDeadlineAfter(30, TimeUnit.SECONDS);
+          List<com.google.common.util.concurrent.ListenableFuture<PingMessage>> replies = new ArrayList<>();
           for (int i = 0; i < 20; i++) {
-            long start = System.nanoTime();
-            var reply = stub.ping(TestSupport.message(i, "", 20_000_000));
-            CompletableFuture<Long> latency = new CompletableFuture<>();
-            reply.addListener(() -> latency.complete(System.nanoTime() - start), Runnable::run);
-            latencies.add(latency);
+            replies.add(stub.ping(TestSupport.message(i, "", 500_000_000)));
           }
-          double averageMillis = latencies.stream().mapToLong(CompletableFuture::join).average().orElseThrow() / 1e6;
-          assertTrue(averageMillis >= 30, "average " + averageMillis + " ms: calls did not queue");
+          List<Long> receivedNanos = new ArrayList<>();
+          for (int i = 0; i < 20; i++) {
+            PingMessage reply = replies.get(i).get(30, TimeUnit.SECONDS);
+            assertEquals(i, reply.getSeq());
+            receivedNanos.add(reply.getTs());
+          }
+          java.util.Collections.sort(receivedNanos);
+          assertTrue(receivedNanos.get(10) - receivedNanos.get(0) >= 500_000_000, "the 11th received "
+              + (receivedNanos.get(10) - receivedNanos.get(0)) / 1e6 + " ms after the first: calls did not queue");
         } finally {
           TestSupport.close(limitedChannel);
         }
@@ -298,18 +296,17 @@ class PingServerTest {
         var stub = PingServerGrpc.newFutureStub(drainingChannel).withDeadlineAfter(20, TimeUnit.SECONDS);
         List<com.google.common.util.concurrent.ListenableFuture<PingMessage>> inFlight = new ArrayList<>();
         for (int i = 0; i < 100; i++) {
-          inFlight.add(stub.ping(TestSupport.message(i, "", 1_000_000_000)));
+          inFlight.add(stub.ping(TestSupport.message(i, "", 5_000_000_000L)));
         }
         // the server counts a delayed ping from its receipt: wait until it holds all 100
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (draining.callsInFlight() < 100 && System.nanoTime() < deadline) {
-          Thread.onSpinWait();
-        }
-        assertEquals(100, draining.callsInFlight());
+        TestSupport.await(() -> draining.callsInFlight() == 100, 30, "the 100 pings held by the server");
 
-        CompletableFuture<Integer> cut =
-            CompletableFuture.supplyAsync(() -> draining.drain(java.time.Duration.ofSeconds(20)));
+        CompletableFuture<Integer> cut = new CompletableFuture<>();
+        Thread drainer = new Thread(() -> cut.complete(draining.drain(java.time.Duration.ofSeconds(20))), "drain");
+        drainer.start();
         assertEquals(ServingStatus.NOT_SERVING, watch.poll(10, TimeUnit.SECONDS));
+        // the drain began while all 100 were waiting out their delay
+        assertTrue(inFlight.stream().noneMatch(java.util.concurrent.Future::isDone), "answered before the drain");
         // health turns first and new calls are refused right after: a call from a new client is refused at
         // the latest a moment later, while the 100 pings are still waiting out their delay
         Status.Code lateCall = Status.Code.OK;
@@ -325,6 +322,7 @@ class PingServerTest {
           }
         }
         assertEquals(Status.Code.UNAVAILABLE, lateCall);
+        assertFalse(cut.isDone(), "the drain waits for the 100 pings in flight");
         for (int i = 0; i < 100; i++) {
           assertEquals(i, inFlight.get(i).get(20, TimeUnit.SECONDS).getSeq());
         }
@@ -351,26 +349,39 @@ class PingServerTest {
 
     @Test
     void secretMetadataIsNeverLoggedEvenWithGrpcDebugLogs() {
-      List<String> secrets = List.of("Bearer s3cr3t-bearer", "k3y-value", "c00kie-value");
+      // every kind of key the README names as secret, each with a value that must appear nowhere
+      java.util.Map<String, String> secrets = new java.util.LinkedHashMap<>();
+      secrets.put("authorization", "Bearer s3cr3t-bearer");
+      secrets.put("proxy-authorization", "Basic pr0xy-secret");
+      secrets.put("cookie", "c00kie-value");
+      secrets.put("set-cookie", "s3t-c00kie-value");
+      secrets.put("x-api-key", "k3y-value");
+      secrets.put("x-auth-token", "t0ken-value");
+      secrets.put("x-client-secret", "cl1ent-secret-value");
+      secrets.put("x-db-password", "passw0rd-value");
+      List<String> args = new ArrayList<>(List.of("-vv", "-n", "1"));
+      secrets.forEach((key, value) -> args.addAll(List.of("-H", key + ": " + value)));
       try (var server = TestSupport.ScriptProcess.java("PingServer", "-vv", "127.0.0.1:0")) {
         int port = server.awaitListeningPort();
-        try (var client = TestSupport.ScriptProcess.java("PingClient", "-vv", "-n", "1",
-            "-H", "authorization: " + secrets.get(0), "-H", "x-api-key: " + secrets.get(1),
-            "-H", "cookie: " + secrets.get(2), "127.0.0.1:" + port)) {
+        args.add("127.0.0.1:" + port);
+        List<String> logged = new ArrayList<>();
+        try (var client = TestSupport.ScriptProcess.java("PingClient", args.toArray(String[]::new))) {
           assertEquals(0, client.awaitExit(30), "stderr: " + client.stderr);
-          // the server logs each call's metadata: once that line is there, its keys were seen and logged
-          server.awaitStderr(line -> line.contains("fgrpc.PingServer/Ping from"), 10);
-          List<String> logged = new ArrayList<>(client.stdout);
+          logged.addAll(client.stdout);
           logged.addAll(client.stderr);
-          logged.addAll(server.stderr);
-          assertTrue(logged.stream().anyMatch(line -> line.contains("authorization")),
-              "the test must see the metadata logged: " + logged);
-          for (String secret : secrets) {
-            for (String line : logged) {
-              assertTrue(!line.contains(secret.replace("Bearer ", "")), "secret logged: " + line);
-            }
-          }
         }
+        // the server's log, whole: read once it has exited
+        server.signal("TERM");
+        assertEquals(0, server.awaitExit(30), "stderr: " + server.stderr);
+        logged.addAll(server.stderr);
+        String callLine = server.stderr.stream().filter(line -> line.contains("fgrpc.PingServer/Ping from"))
+            .findFirst().orElseThrow(() -> new AssertionError("no call line: " + server.stderr));
+        secrets.forEach((key, value) -> {
+          assertTrue(callLine.contains(key + "=<redacted>"), key + " is logged, redacted: " + callLine);
+          for (String line : logged) {
+            assertFalse(line.contains(value.replaceFirst("^\\w+ ", "")), key + "'s value logged: " + line);
+          }
+        });
       }
     }
 

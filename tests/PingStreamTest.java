@@ -195,18 +195,21 @@ class PingStreamTest {
       Stream stream = Stream.open(drainingChannel, true);
       stream.send(1, "now", 0);
       assertEquals(1, stream.take().getSeq()); // the stream is open at the server
-      stream.send(2, "later", 1_000);
-      stream.send(3, "later", 1_000);
-      long twoHeld = 2 * 2 * TestSupport.message(2, "later", TimeUnit.SECONDS.toNanos(1)).getSerializedSize();
+      stream.send(2, "later", 5_000);
+      stream.send(3, "later", 5_000);
+      long twoHeld = 2 * 2 * TestSupport.message(2, "later", TimeUnit.SECONDS.toNanos(5)).getSerializedSize();
       TestSupport.await(() -> draining.inFlightBytes() == twoHeld, 10, "two delayed messages held");
-      CompletableFuture<Integer> cut = CompletableFuture.supplyAsync(() -> draining.drain(
-          java.time.Duration.ofSeconds(10)));
+      CompletableFuture<Integer> cut = new CompletableFuture<>();
+      new Thread(() -> cut.complete(draining.drain(java.time.Duration.ofSeconds(20))), "drain").start();
+      TestSupport.await(() -> draining.drain.draining(), 10, "the drain begun");
+      // it began while both messages waited out their delay: their replies are the drain's to send
+      assertTrue(stream.replies.isEmpty() && draining.inFlightBytes() == twoHeld, "replied before the drain");
       assertEquals(2, stream.take().getSeq());
       assertEquals(3, stream.take().getSeq());
-      Status status = stream.ended.get(10, TimeUnit.SECONDS);
+      Status status = stream.ended.get(20, TimeUnit.SECONDS);
       assertEquals(Status.Code.UNAVAILABLE, status.getCode(), status.toString());
       assertEquals(PingStreamService.DRAINED, status.getDescription());
-      assertEquals(0, cut.get(10, TimeUnit.SECONDS), "calls cut by the drain");
+      assertEquals(0, cut.get(20, TimeUnit.SECONDS), "calls cut by the drain");
     } finally {
       TestSupport.close(drainingChannel);
       draining.stopNow();

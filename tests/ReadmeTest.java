@@ -16,6 +16,8 @@ import org.junit.jupiter.api.Test;
  * stubs-rebuild: StubsJarTest, many-hosts: MergeTest, k8s-load: KubernetesJobTest), or by CI (.ci/run runs
  * the benchmarks' --smoke versions and the test command).
  */
+// compiles scripts afresh and runs them as a new user would: longer than a test's default limit on a loaded machine
+@org.junit.jupiter.api.Timeout(value = 15, unit = java.util.concurrent.TimeUnit.MINUTES)
 class ReadmeTest {
   private static final List<String> BLOCKS_RUN_BY_OTHER_TESTS = List.of("app-install", "exec-probe",
       "stubs-rebuild", "many-hosts", "k8s-load");

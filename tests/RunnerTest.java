@@ -9,6 +9,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The test runner itself: it finds the test files, so that none is left out by a list that forgot it. */
+// compiles scripts afresh and runs them as a new user would: longer than a test's default limit on a loaded machine
+@org.junit.jupiter.api.Timeout(value = 15, unit = java.util.concurrent.TimeUnit.MINUTES)
 class RunnerTest {
 
   @Test

@@ -439,14 +439,15 @@ final class TestSupport {
 
     /** Waits for the first stdout line matching {@code wanted}; fails after {@code seconds} or at exit. */
     String awaitStdout(Predicate<String> wanted, int seconds) {
-      return await(stdout, wanted, seconds, "stdout");
+      return await(stdout, stdoutClosed, wanted, seconds, "stdout");
     }
 
     String awaitStderr(Predicate<String> wanted, int seconds) {
-      return await(stderr, wanted, seconds, "stderr");
+      return await(stderr, stderrClosed, wanted, seconds, "stderr");
     }
 
-    private String await(List<String> lines, Predicate<String> wanted, int seconds, String stream) {
+    private String await(List<String> lines, CompletableFuture<Void> closed, Predicate<String> wanted, int seconds,
+        String stream) {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
       synchronized (lines) {
         while (true) {
@@ -456,7 +457,7 @@ final class TestSupport {
             }
           }
           long left = deadline - System.nanoTime();
-          if (left <= 0 || (!process.isAlive() && stdoutClosed.isDone())) {
+          if (left <= 0 || (!process.isAlive() && closed.isDone())) {
             fail("no expected line on " + stream + " within " + seconds + " s; stdout=" + stdout + " stderr="
                 + stderr);
           }
@@ -472,7 +473,8 @@ final class TestSupport {
 
     /** For a server: waits for "listening on tcp HOST:PORT" and returns the port. */
     int awaitListeningPort() {
-      String line = awaitStdout(l -> l.startsWith("listening on "), 60);
+      // a first ./jbang run compiles the script first
+      String line = awaitStdout(l -> l.startsWith("listening on "), 300);
       return Integer.parseInt(line.substring(line.lastIndexOf(':') + 1));
     }
 
@@ -490,7 +492,7 @@ final class TestSupport {
           throw new TimeoutException("still running after " + seconds + " s; stderr=" + stderr);
         }
         // both streams read to their end: what the process printed last is there to check
-        CompletableFuture.allOf(stdoutClosed, stderrClosed).get(5, TimeUnit.SECONDS);
+        CompletableFuture.allOf(stdoutClosed, stderrClosed).get(30, TimeUnit.SECONDS);
         return process.exitValue();
       } catch (Exception e) {
         throw new AssertionError(e);
