@@ -273,6 +273,56 @@ class InFlightBudgetTest {
     }
   }
 
+  /**
+   * After a burst the server gives its memory back with a full collection, a pause of tens of milliseconds: it
+   * waits until no call has come for seconds, so that small pings every 10 ms through and after a burst never
+   * meet it. The give-back comes once they stop.
+   */
+  @Test
+  void memoryGoesBackOnlyOnceTheServerIsQuietNeverBetweenPingsAfterABurst() throws Exception {
+    try (var server = TestSupport.ScriptProcess.start(List.of(TestSupport.repo().resolve("jbang").toString(),
+        "ping-server.java", "-v", "--warmup", "0s", "127.0.0.1:0"), TestSupport.repo())) {
+      String target = "127.0.0.1:" + server.awaitListeningPort();
+      ManagedChannel pings = TestSupport.plaintext(target);
+      ManagedChannel bursts = io.grpc.Grpc.newChannelBuilder(target, io.grpc.InsecureChannelCredentials.create())
+          .maxInboundMessageSize(8 << 20).build();
+      java.util.concurrent.atomic.AtomicBoolean pinging = new java.util.concurrent.atomic.AtomicBoolean(true);
+      java.util.concurrent.atomic.AtomicLong answered = new java.util.concurrent.atomic.AtomicLong();
+      Thread pinger = new Thread(() -> {
+        while (pinging.get()) {
+          TestSupport.ping(pings).ping(TestSupport.message(1, "small", 0));
+          answered.incrementAndGet();
+          java.util.concurrent.locks.LockSupport.parkNanos(10_000_000); // a small ping every 10 ms
+        }
+      }, "small-pings");
+      try {
+        pinger.start();
+        // 20 delayed pings of 4 MiB at once: well over the 32 MiB in flight that make a burst
+        List<CompletableFuture<Status>> burst = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+          burst.add(ping(bursts, (4 << 20) - 64, 1000));
+        }
+        for (CompletableFuture<Status> ended : burst) {
+          Status status = ended.get(60, TimeUnit.SECONDS);
+          assertTrue(status.isOk() || status.getCode() == Status.Code.RESOURCE_EXHAUSTED, status.toString());
+        }
+        // three times the quiet the server waits for, pinging all along: it holds on to the memory
+        long pingedUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(3L * MemoryReturn.QUIET_SECONDS);
+        TestSupport.await(() -> System.nanoTime() >= pingedUntil, 60, "pings after the burst");
+        assertTrue(pinger.isAlive() && answered.get() > 0, "the small pings go on");
+        assertEquals(List.of(), server.stderr.stream().filter(line -> line.contains("memory given back")).toList(),
+            "memory was given back between small pings");
+        pinging.set(false);
+        pinger.join(10_000);
+        server.awaitStderr(line -> line.contains("a burst of big calls is over: memory given back"), 60);
+      } finally {
+        pinging.set(false);
+        TestSupport.close(pings);
+        TestSupport.close(bursts);
+      }
+    }
+  }
+
   @Test
   void inAPodOf512MiBTheDefaultsHoldABurstOfMaxSizePings() throws Exception {
     burstInAPod(512, "64MiB");

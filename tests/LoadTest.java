@@ -395,6 +395,31 @@ class LoadTest {
     }
   }
 
+  /**
+   * A load until Ctrl-C (-t 0), paced at one call every 20 s, stopped by SIGTERM after its first: calls waiting
+   * for their time are cancelled at once, and the report is printed long before the next call was due; by calls
+   * and over a stream alike.
+   */
+  @Test
+  void aPacedLoadStoppedBySigtermPrintsItsReportWithoutWaitingForItsNextCall() {
+    for (String mode : List.of("-c", "--stream")) {
+      List<String> args = new java.util.ArrayList<>(List.of("-v", "-c", "1", "-qps", "0.05", "-t", "0",
+          server.target()));
+      if (mode.equals("--stream")) {
+        args.add(0, mode);
+      }
+      try (var client = TestSupport.ScriptProcess.java("PingClient", args.toArray(String[]::new))) {
+        client.awaitStdout(line -> line.startsWith("Starting GRPC Ping") && line.endsWith("until interrupted"), 60);
+        client.awaitStderr(line -> line.contains("warm-up call answered"), 60);
+        client.signal("TERM");
+        // the next call is due 20 s after the first: the run ends well before
+        assertEquals(0, client.awaitExit(15), mode + " stderr=" + client.stderr);
+        assertTrue(client.stdout.stream().anyMatch(line -> line.startsWith("Ended after ")), client.stdout.toString());
+        assertTrue(client.stdout.stream().anyMatch(line -> line.startsWith("All done ")), client.stdout.toString());
+      }
+    }
+  }
+
   /** A run that needs more descriptors than the process may open says so before it connects (exit 1). */
   @Test
   void moreConnectionsThanTheProcessMayOpenAreRefusedAtOnce() {

@@ -197,6 +197,34 @@ class WireTimesTest {
     }
   }
 
+  /**
+   * Without the arrival watch (turned off here; elsewhere: not Linux, or Netty's natives changed) answers are timed
+   * when the network thread reads them: the client says so once on stderr, and the JSON names that clock.
+   */
+  @Test
+  void withoutTheArrivalWatchTheClientSaysSoOnceAndTheJsonNamesTheClock() {
+    try (RunningServer server = PingServer.start("--warmup", "0s", "127.0.0.1:0")) {
+      for (boolean watched : new boolean[] {true, false}) {
+        List<String> command = new ArrayList<>(List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+            System.getProperty("java.class.path")));
+        if (!watched) {
+          command.add("-D" + ArrivalWatch.SWITCH + "=off");
+        }
+        command.addAll(List.of("PingClient", "-n", "3", "--json", server.target()));
+        try (var client = TestSupport.ScriptProcess.start(command, TestSupport.repo())) {
+          assertEquals(0, client.awaitExit(60), client.stderr.toString());
+          JsonObject json = JsonParser.parseString(String.join("\n", client.stdout)).getAsJsonObject();
+          assertTrue(json.get("wireTimes").getAsBoolean());
+          assertEquals(watched ? "arrival-watch" : "network-read", json.get("wireClock").getAsString());
+          assertEquals(watched ? 0 : 1, client.stderr.stream().filter(line -> line.startsWith("ping-client: warning:"
+              + " arrivals are not watched (-D" + ArrivalWatch.SWITCH + "=off)")).count(), client.stderr.toString());
+          assertEquals(watched ? 0 : 1, client.stderr.size(), "one line: " + client.stderr);
+        }
+      }
+    }
+  }
+
   @Test
   void behindAProxyTheWireTimesCannotBeHadAndTheClientSaysSo() throws Exception {
     // an HTTP CONNECT proxy puts its own handshake before HTTP/2: the socket's bytes are not the calls' frames.
