@@ -141,6 +141,15 @@ final class Diagnosis {
           ? "the server at " + where + " requires a client certificate: add --cert FILE --key FILE"
           : "the server at " + where + " rejected the client certificate (is it signed by the CA it trusts?)";
     }
+    if (causes.contains("alpn")) {
+      return "the server at " + where + " speaks TLS but not HTTP/2 (it agreed on no 'h2' by ALPN): not a gRPC"
+          + " server";
+    }
+    if (causes.contains("protocol_version") || causes.contains("protocol version")
+        || causes.contains("no appropriate protocol") || causes.contains("unsupported protocol")) {
+      return "the server at " + where + " speaks a TLS version this client refuses: only TLS 1.2 and 1.3 are"
+          + " used";
+    }
     if (causes.contains("handshake") || causes.contains("ssl") || causes.contains("tls")) {
       return "TLS handshake with " + where + " failed: " + causes.trim();
     }

@@ -49,7 +49,7 @@ final class PingMeasurement {
     // between its two receipts the server waited for our turnaround too: the first answer's arrival to the
     // second ping's departure is the client's own time, not the path's
     long serverRttNanos = t2b - t1b - (second.wireOutNanos() - first.wireInNanos());
-    long t2a = first.wireInNanos() + Pingkit.wallClockNanos() - System.nanoTime();
+    long t2a = first.wireInNanos() + Pingkit.wallClockOffsetNanos();
     // The server "saw" our t2a half the server-measured round trip (which holds the delay) plus half the delay
     // after t1b. With no delay this is Fortio's (t1b + rtR/2) - t2a.
     long clockSkewNanos = t1b + (serverRttNanos + delayNanos) / 2 - t2a;

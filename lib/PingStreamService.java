@@ -105,9 +105,11 @@ final class PingStreamService extends PingStreamGrpc.PingStreamImplBase {
     @Override
     public void onNext(PingMessage request) {
       requested = false;
+      // stamped first, then timed: its delay counts from no sooner than the stamp a client subtracts it from
+      long receivedWallNanos = Pingkit.wallClockNanos();
       long receivedNanos = System.nanoTime();
       long delayNanos = Math.max(0, Math.min(request.getDelayNanos(), maxDelayNanos));
-      PingMessage reply = request.toBuilder().setTs(Pingkit.wallClockNanos()).setDelayNanos(delayNanos).build();
+      PingMessage reply = request.toBuilder().setTs(receivedWallNanos).setDelayNanos(delayNanos).build();
       if (logMessages) {
         log.info("stream message seq=" + request.getSeq() + " payload=" + request.getPayload().length()
             + "B delay=" + Pingkit.formatDuration(Duration.ofNanos(delayNanos)));

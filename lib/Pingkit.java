@@ -92,7 +92,8 @@ final class Pingkit {
     });
     commandLine.setExecutionExceptionHandler((e, ignoredCommandLine, ignoredParseResult) -> {
       if (e instanceof UserError userError) {
-        System.err.println(name + ": " + userError.getMessage());
+        // one line, whatever a cause's text held (gRPC's descriptions may hold line breaks)
+        System.err.println(name + ": " + userError.getMessage().replaceAll("\\s*\\R\\s*", " "));
         return userError.exitCode;
       }
       System.err.println(name + ": unexpected failure: " + oneLine(e) + " (please report it)");
@@ -211,6 +212,25 @@ final class Pingkit {
   static long wallClockNanos() {
     Instant now = Instant.now();
     return now.getEpochSecond() * 1_000_000_000L + now.getNano();
+  }
+
+  /**
+   * The wall clock less {@link System#nanoTime()}, now: what converts a nanoTime to wall-clock nanoseconds. Read
+   * between two nanoTimes close together (a pause between them, a collection say, would shift it by the pause).
+   */
+  static long wallClockOffsetNanos() {
+    long offset = 0;
+    long spread = Long.MAX_VALUE;
+    for (int attempt = 0; attempt < 3 && spread > 20_000; attempt++) {
+      long before = System.nanoTime();
+      long wall = wallClockNanos();
+      long after = System.nanoTime();
+      if (after - before < spread) {
+        spread = after - before;
+        offset = wall - before - spread / 2;
+      }
+    }
+    return offset;
   }
 
   static String formatDuration(Duration duration) {

@@ -196,6 +196,97 @@ class FaultTest {
     }
   }
 
+  /**
+   * A second signal stops at once (exit 130): a draining server with calls in flight cuts them, and a client
+   * waiting for a long call in flight exits without its report.
+   */
+  @Test
+  void aSecondSignalStopsTheServerAndAClientAtOnceWithExit130() throws Exception {
+    try (var server = TestSupport.ScriptProcess.java("PingServer", "-v", "--max-delay", "60s", "127.0.0.1:0")) {
+      String target = "127.0.0.1:" + server.awaitListeningPort();
+      ManagedChannel channel = TestSupport.plaintext(target);
+      try {
+        var stub = PingServerGrpc.newFutureStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS);
+        List<ListenableFuture<PingMessage>> inFlight = new ArrayList<>();
+        for (int seq = 0; seq < 5; seq++) {
+          inFlight.add(stub.ping(TestSupport.message(seq, "", TimeUnit.SECONDS.toNanos(60))));
+        }
+        // the server reads a connection's streams in order: once this one is answered, the 5 are in flight
+        assertEquals(99, TestSupport.ping(channel).ping(TestSupport.message(99, "marker", 0)).getSeq());
+        server.signal("TERM");
+        server.awaitStderr(line -> line.contains("draining"), 30);
+        server.signal("TERM");
+        assertEquals(130, server.awaitExit(30), "stderr: " + server.stderr);
+        assertTrue(server.stderr.stream().anyMatch(line -> line.contains("second signal: stopping now")),
+            server.stderr.toString());
+        for (var call : inFlight) {
+          assertThrows(ExecutionException.class, () -> call.get(30, TimeUnit.SECONDS), "a call was cut");
+        }
+        // a client whose 60 s ping is in flight: the first signal waits for it, the second does not
+        try (var other = TestSupport.ScriptProcess.java("PingServer", "-v", "--max-delay", "60s", "127.0.0.1:0")) {
+          String otherTarget = "127.0.0.1:" + other.awaitListeningPort();
+          try (var client = TestSupport.ScriptProcess.java("PingClient", "-n", "0", "--delay", "60s",
+              "--timeout", "120s", otherTarget)) {
+            other.awaitStderr(line -> line.contains("delay=60s"), 60); // its first ping is at the server
+            client.signal("TERM");
+            client.signal("TERM");
+            assertEquals(130, client.awaitExit(30), "stderr: " + client.stderr);
+            assertTrue(client.stdout.stream().noneMatch(line -> line.startsWith("RTT histogram")),
+                "no report after a second signal: " + client.stdout);
+          }
+        }
+      } finally {
+        TestSupport.close(channel);
+      }
+    }
+  }
+
+  /** --drain-timeout: calls still in flight when it is up are cut, and the server says how many. */
+  @Test
+  void aDrainTimeoutCutsTheCallsStillInFlightAndSaysHowMany() throws Exception {
+    try (var server = TestSupport.ScriptProcess.java("PingServer", "--drain-timeout", "1s", "--max-delay", "60s",
+        "127.0.0.1:0")) {
+      String target = "127.0.0.1:" + server.awaitListeningPort();
+      ManagedChannel channel = TestSupport.plaintext(target);
+      try {
+        var stub = PingServerGrpc.newFutureStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS);
+        List<ListenableFuture<PingMessage>> inFlight = new ArrayList<>();
+        for (int seq = 0; seq < 5; seq++) {
+          inFlight.add(stub.ping(TestSupport.message(seq, "", TimeUnit.SECONDS.toNanos(60))));
+        }
+        assertEquals(99, TestSupport.ping(channel).ping(TestSupport.message(99, "marker", 0)).getSeq());
+        server.signal("TERM");
+        assertEquals(0, server.awaitExit(30), "stderr: " + server.stderr);
+        assertTrue(server.stderr.stream().anyMatch(line -> line.contains(
+            "5 call(s) still in flight after --drain-timeout 1s were cut")), server.stderr.toString());
+        for (var call : inFlight) {
+          assertThrows(ExecutionException.class, () -> call.get(30, TimeUnit.SECONDS), "a call was cut");
+        }
+      } finally {
+        TestSupport.close(channel);
+      }
+    }
+  }
+
+  /** A server that dies during checks: the checks so far are reported, then the failed one, in one line. */
+  @Test
+  void sigkillDuringHealthChecksReportsTheChecksSoFarThenTheFailure() {
+    try (var server = TestSupport.ScriptProcess.java("PingServer", "-v", "127.0.0.1:0")) {
+      int port = server.awaitListeningPort();
+      try (var client = TestSupport.ScriptProcess.java("HealthCheck", "-n", "1000000", "127.0.0.1:" + port)) {
+        awaitLines(server, line -> line.contains("grpc.health.v1.Health/Check from"), 20, 60);
+        server.signal("KILL");
+        int exitCode = client.awaitExit(CLIENT_GIVES_UP_SECONDS);
+        assertTrue(exitCode == 2 || exitCode == 3, "exit " + exitCode + " stderr=" + client.stderr);
+        String error = client.singleStderrLine();
+        assertTrue(error.contains("UNAVAILABLE") || error.contains("connection refused"), error);
+        String report = String.join("\n", client.stdout);
+        assertTrue(report.contains("RTT histogram usec : count"), report);
+        assertTrue(count(report, "Health SERVING") >= 20, "the checks before the kill: " + report);
+      }
+    }
+  }
+
   // ---- helpers ------------------------------------------------------------------------------------------
 
   private static void assertRefused(ManagedChannel channel, String what) {

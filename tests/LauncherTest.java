@@ -40,6 +40,75 @@ class LauncherTest {
     }
   }
 
+  /**
+   * Without Maven, the launcher takes jbang-cli's jars from ~/.m2/repository or from PINGKIT_MAVEN_REPO, checks
+   * each against the SHA-256 it pins, and refuses a jar that differs (publishing nothing); with neither, it says
+   * what to do.
+   */
+  @Test
+  void withoutMavenTheJarsComeFromTheLocalRepositoryOrAUrlAndEachIsChecked(@TempDir Path temp) throws Exception {
+    Path repo = TestSupport.repo();
+    Path jars = TestSupport.launcherCacheOfOurOwn(temp).resolve("jbang-cli-0.132.1+gson-2.14.0/lib");
+    // a Maven repository's layout, from the pinned list at the end of the launcher
+    Path mavenRepo = Files.createDirectories(temp.resolve("maven"));
+    List<String[]> locked = Files.readAllLines(repo.resolve("jbang")).stream()
+        .dropWhile(line -> !line.equals("# locked jars")).skip(1)
+        .filter(line -> line.matches("# [0-9a-f]{64} \\S+")).map(line -> line.substring(2).split(" ")).toList();
+    assertTrue(locked.size() > 10, "the launcher pins jbang-cli's jars: " + locked.size());
+    for (String[] jar : locked) {
+      Path into = mavenRepo.resolve(jar[1]);
+      Files.createDirectories(into.getParent());
+      Files.copy(jars.resolve(into.getFileName().toString()), into);
+    }
+    // a PATH with everything but mvn (and any jbang)
+    Path bin = Files.createDirectories(temp.resolve("bin"));
+    for (String dir : List.of("/usr/local/bin", "/usr/bin", "/bin")) {
+      try (var tools = Files.list(Path.of(dir))) {
+        for (Path tool : tools.toList()) {
+          String name = tool.getFileName().toString();
+          if (!name.equals("mvn") && !name.equals("jbang") && !Files.exists(bin.resolve(name))) {
+            Files.createSymbolicLink(bin.resolve(name), tool);
+          }
+        }
+      }
+    }
+    Path home = Files.createDirectories(temp.resolve("home"));
+    java.util.function.BiFunction<String, Map<String, String>, TestSupport.ScriptProcess> version = (cacheName, env) -> {
+      Map<String, String> all = new java.util.HashMap<>(env);
+      all.putAll(Map.of("PATH", bin.toString(), "HOME", home.toString(), "PINGKIT_IGNORE_PATH_JBANG", "1",
+          "PINGKIT_CACHE", temp.resolve(cacheName).toString()));
+      return TestSupport.ScriptProcess.start(List.of(repo.resolve("jbang").toString(), "version"), repo, all);
+    };
+
+    try (var run = version.apply("none", Map.of())) {
+      assertEquals(1, run.awaitExit(120), run.stderr.toString());
+      assertTrue(run.stderr.stream().anyMatch(line -> line.contains("mvn is not installed: install Maven, or set"
+          + " PINGKIT_MAVEN_REPO")), run.stderr.toString());
+    }
+    try (var run = version.apply("from-url", Map.of("PINGKIT_MAVEN_REPO", mavenRepo.toUri().toString()))) {
+      assertEquals(0, run.awaitExit(120), run.stderr.toString());
+      assertTrue(run.stdout.contains("0.132.1"), run.stdout.toString());
+    }
+    Files.createDirectories(home.resolve(".m2"));
+    Files.createSymbolicLink(home.resolve(".m2/repository"), mavenRepo);
+    try (var run = version.apply("from-local", Map.of())) {
+      assertEquals(0, run.awaitExit(120), run.stderr.toString());
+      assertTrue(run.stdout.contains("0.132.1"), run.stdout.toString());
+    }
+    Files.delete(home.resolve(".m2/repository"));
+    // one byte of one jar changed: refused by its checksum, and no cache is published
+    Path tampered = mavenRepo.resolve(locked.get(0)[1]);
+    byte[] bytes = Files.readAllBytes(tampered);
+    bytes[bytes.length / 2] ^= 1;
+    Files.write(tampered, bytes);
+    try (var run = version.apply("tampered", Map.of("PINGKIT_MAVEN_REPO", mavenRepo.toUri().toString()))) {
+      assertEquals(1, run.awaitExit(120), run.stderr.toString());
+      assertTrue(run.stderr.stream().anyMatch(line -> line.equals("jbang launcher: checksum mismatch for "
+          + tampered.getFileName() + ": refusing to run it")), run.stderr.toString());
+      assertTrue(!Files.exists(temp.resolve("tampered/jbang-cli-0.132.1+gson-2.14.0")), "nothing published");
+    }
+  }
+
   @Test
   void twoFirstRunsAtOnceShareOneCompleteCache(@TempDir Path cache) throws Exception {
     TestSupport.require(TestSupport.onPath("mvn"), "mvn, which the bootstrap test uses");

@@ -420,6 +420,32 @@ class LoadTest {
     }
   }
 
+  /**
+   * A client that cannot keep its schedule says so on stderr, with the count of calls it sent late, which its JSON
+   * has too: here a client paused (SIGSTOP) for half a second of a 200 calls/s run.
+   */
+  @Test
+  void aClientThatFellBehindItsScheduleWarnsWithTheCountOfItsLateCalls() throws Exception {
+    try (var client = TestSupport.ScriptProcess.java("PingClient", "-v", "-c", "1", "-qps", "200", "-t", "3s",
+        "--json", server.target())) {
+      client.awaitStderr(line -> line.contains("warm-up call answered"), 60);
+      java.util.concurrent.locks.LockSupport.parkNanos(300_000_000); // into the measured run
+      client.signal("STOP");
+      try {
+        java.util.concurrent.locks.LockSupport.parkNanos(500_000_000); // 100 calls fall due meanwhile
+      } finally {
+        client.signal("CONT");
+      }
+      assertEquals(0, client.awaitExit(60), client.stderr.toString());
+      long lateCalls = JsonParser.parseString(String.join("\n", client.stdout)).getAsJsonObject().get("LateCalls")
+          .getAsLong();
+      assertTrue(lateCalls >= 50, lateCalls + " late calls");
+      String warning = "ping-client: warning: the client could not keep the schedule: " + lateCalls + " of ";
+      assertEquals(1, client.stderr.stream().filter(line -> line.startsWith(warning)).count(),
+          client.stderr.toString());
+    }
+  }
+
   /** A run that needs more descriptors than the process may open says so before it connects (exit 1). */
   @Test
   void moreConnectionsThanTheProcessMayOpenAreRefusedAtOnce() {

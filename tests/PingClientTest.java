@@ -127,6 +127,25 @@ class PingClientTest {
       }
     }
 
+    /** Fortio's single-dash spellings, as its users type them, for ping-client and health-check. */
+    @Test
+    void fortiosSingleDashFlagsWorkAsTheirLongForms() throws Exception {
+      TestSupport.Certs certs = servers.certs();
+      PingMeasurement.Result result = PingClient.run("-payload", "abc", "-grpc-ping-delay", "5ms", "-cacert",
+          certs.caCert().toString(), "-cert", certs.clientCert().toString(), "-key", certs.clientKey().toString(),
+          "--authority", "localhost", servers.mtls().target());
+      assertEquals(3, result.payloadBytes());
+      assertTrue(result.rttHistogram().min(SampleHistogram.Unit.MICROS) >= 5000, "the 5 ms delay is in each RTT");
+      assertEquals(100, PingClient.run("-payload-size", "100", servers.plaintext().target()).payloadBytes());
+      assertEquals(1, PingClient.run("-k", "--authority", "localhost", servers.tls().target()).iterations());
+      Path socket = Files.createTempDirectory("pingkit").resolve("ping.sock");
+      try (RunningServer unix = PingServer.start("--health-service", "echo", socket.toString())) {
+        assertEquals(Map.of(ServingStatus.SERVING, 1L),
+            HealthCheck.run("-unix-socket", socket.toString(), "-healthservice", "echo", "localhost:8079")
+                .statusCounts());
+      }
+    }
+
     @Test
     void connectionsTakeTheNetworkThreadsInTurnAndEachCallEndsOnItsOwn() throws Exception {
       int threads = Runtime.getRuntime().availableProcessors();
@@ -364,6 +383,52 @@ class PingClientTest {
         assertTrue(line.contains("user-agent=pk-test/1"), line);
         assertTrue(line.contains("authority=example.test"), line);
         assertTrue(line.contains("authorization=<redacted>") && !line.contains("s3cret"), line);
+      }
+    }
+
+    /** A -bin key's value is base64, sent as its bytes (the server's -v line shows their count, not them). */
+    @Test
+    void binaryMetadataIsGivenInBase64AndArrivesAsBytes() {
+      try (var server = TestSupport.ScriptProcess.java("PingServer", "-v", "127.0.0.1:0")) {
+        int port = server.awaitListeningPort();
+        TestSupport.expectExit(0, null, "PingClient", "-H", "x-trace-bin: AAEC/w==", "127.0.0.1:" + port);
+        String line = server.awaitStderr(l -> l.contains("x-trace-bin="), 10);
+        assertTrue(line.contains("x-trace-bin=<4 bytes>"), line);
+      }
+      TestSupport.expectExit(1, "-H 'x-trace-bin: not base64!'", "PingClient", "-H", "x-trace-bin: not base64!",
+          "127.0.0.1:1");
+    }
+
+    /** TLS below 1.2 is refused by the clients: a server that speaks only TLS 1.1 gets no call (exit 2). */
+    @Test
+    void clientsRefuseTlsBelowOneTwo() throws Exception {
+      TestSupport.Certs certs = servers.certs();
+      int port;
+      try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+        port = free.getLocalPort();
+      }
+      for (String version : List.of("-tls1_1", "-tls1_2")) {
+        try (var tls = TestSupport.ScriptProcess.start(List.of("openssl", "s_server", version, "-cipher",
+            "DEFAULT:@SECLEVEL=0", "-cert", certs.serverCert().toString(), "-key", certs.serverKey().toString(),
+            "-accept", "127.0.0.1:" + port, "-naccept", "4", "-quiet"), TestSupport.repo())) {
+          TestSupport.await(() -> {
+            try (java.net.Socket probe = new java.net.Socket("127.0.0.1", port)) {
+              return true;
+            } catch (java.io.IOException notYet) {
+              return false;
+            }
+          }, 30, "openssl s_server listening");
+          for (String client : List.of("PingClient", "HealthCheck")) {
+            try (var run = TestSupport.ScriptProcess.java(client, "--cacert", certs.caCert().toString(),
+                "--connect-timeout", "10s", "localhost:" + port)) {
+              assertEquals(2, run.awaitExit(60), client + " " + version + ": " + run.stderr);
+              String line = run.singleStderrLine();
+              // TLS 1.2 gets past the handshake, and finds no gRPC there; TLS 1.1 never gets that far
+              assertEquals(version.equals("-tls1_2"), line.contains("not a gRPC"), client + " " + version + ": "
+                  + line);
+            }
+          }
+        }
       }
     }
 
