@@ -97,6 +97,9 @@ class FaultTest {
         assertTrue(report.contains("# target 50% "), "a histogram: " + report);
         assertTrue(count(report, "Ping SERVING") > 0, "calls answered before the kill: " + report);
         assertTrue(count(report, "Ping UNAVAILABLE") > 0, "calls failed after the kill: " + report);
+        // calls made once the connection was gone reached no server: they are counted under "none"
+        assertTrue(report.lines().anyMatch(line -> line.matches("Backend none : \\d+ calls, .*errors \\d+")), report);
+        assertTrue(report.lines().anyMatch(line -> line.startsWith("Backend 127.0.0.1:" + port + " : ")), report);
         // one line says why the run stopped; a warning that the client fell behind its schedule may come first
         assertTrue(client.stderr.stream().anyMatch(line -> line.contains("the report above is partial")),
             client.stderr.toString());

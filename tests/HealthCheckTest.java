@@ -126,12 +126,31 @@ class HealthCheckTest {
       try (var socket = new java.net.ServerSocket(0)) {
         port = socket.getLocalPort();
       }
-      try (var client = TestSupport.ScriptProcess.java("HealthCheck", "-v", "--wait-for-serving", "--timeout", "60s",
-          "127.0.0.1:" + port)) {
-        client.awaitStderr(line -> line.contains("connection refused"), 60); // -v reports each failed check
-        try (RunningServer late = PingServer.start("127.0.0.1:" + port)) {
-          assertEquals(0, client.awaitExit(60));
-          assertTrue(client.stdout.get(0).startsWith("SERVING after "), client.stdout.toString());
+      for (boolean json : new boolean[] {false, true}) {
+        List<String> args = new java.util.ArrayList<>(List.of("-v", "--wait-for-serving", "--timeout", "60s",
+            "127.0.0.1:" + port));
+        if (json) {
+          args.add(0, "--json");
+        }
+        try (var client = TestSupport.ScriptProcess.java("HealthCheck", args.toArray(String[]::new))) {
+          client.awaitStderr(line -> line.contains("connection refused"), 60); // -v reports each failed check
+          try (RunningServer late = PingServer.start("127.0.0.1:" + port)) {
+            assertEquals(0, client.awaitExit(60));
+            if (!json) {
+              assertTrue(client.stdout.get(0).startsWith("SERVING after "), client.stdout.toString());
+              continue;
+            }
+            // the README's fields, and no others
+            var document = com.google.gson.JsonParser.parseString(String.join("\n", client.stdout))
+                .getAsJsonObject();
+            assertEquals(java.util.Set.of("target", "service", "status", "waitedSeconds", "checks"),
+                document.keySet());
+            assertEquals("127.0.0.1:" + port, document.get("target").getAsString());
+            assertEquals("", document.get("service").getAsString());
+            assertEquals("SERVING", document.get("status").getAsString());
+            assertTrue(document.get("checks").getAsInt() >= 2, "the first check was refused: " + document);
+            assertTrue(document.get("waitedSeconds").getAsDouble() > 0, document.toString());
+          }
         }
       }
     }

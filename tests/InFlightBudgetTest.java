@@ -98,6 +98,51 @@ class InFlightBudgetTest {
     }
   }
 
+  /** Refused calls are counted on stderr, a line at most once a second, each call in exactly one line. */
+  @Test
+  void refusalsAreCountedOnStderrAtMostOnceASecond() throws Exception {
+    int payloadBytes = 1_223_328; // as above: three pings and their echoes fill the 7 MiB for big calls
+    try (var server = TestSupport.ScriptProcess.java("PingServer", "-v", "--max-inflight-bytes", "8MiB",
+        "--max-delay", "60s", "--warmup", "0s", "127.0.0.1:0")) {
+      ManagedChannel channel = TestSupport.plaintext("127.0.0.1:" + server.awaitListeningPort());
+      java.util.regex.Pattern counted = java.util.regex.Pattern.compile("refused (\\d+) call\\(s\\) in the last second");
+      java.util.function.ToIntFunction<List<String>> refusalsSaid = lines -> lines.stream()
+          .map(counted::matcher).filter(java.util.regex.Matcher::find).mapToInt(m -> Integer.parseInt(m.group(1))).sum();
+      try {
+        // three pings held 30 s fill the budget for big calls, one after the other (-v logs each one whole); a
+        // delay of 30 s is as many bytes as the 12 s above (a minute's would be a byte more)
+        for (int i = 1; i <= 3; i++) {
+          ping(channel, payloadBytes, 30_000);
+          int held = i;
+          TestSupport.await(() -> server.stderr.stream().filter(line -> line.contains("delay=30s")).count() == held,
+              30, held + " big pings held: " + server.stderr);
+        }
+        List<CompletableFuture<Status>> refused = new ArrayList<>();
+        for (int i = 0; i < 7; i++) {
+          refused.add(ping(channel, payloadBytes, 30_000));
+        }
+        for (CompletableFuture<Status> call : refused) {
+          assertEquals(Status.Code.RESOURCE_EXHAUSTED, call.get(30, TimeUnit.SECONDS).getCode());
+        }
+        server.awaitStderr(line -> line.contains("refused 7 call(s) in the last second"), 30);
+        // ten more, a quarter of a second apart: some lines, each for a second's refusals at least
+        long startNanos = System.nanoTime();
+        for (int i = 0; i < 10; i++) {
+          assertEquals(Status.Code.RESOURCE_EXHAUSTED, ping(channel, payloadBytes, 30_000).get(30, TimeUnit.SECONDS)
+              .getCode());
+          java.util.concurrent.locks.LockSupport.parkNanos(250_000_000);
+        }
+        double seconds = (System.nanoTime() - startNanos) / 1e9;
+        TestSupport.await(() -> refusalsSaid.applyAsInt(server.stderr) == 17, 30, "every refusal counted");
+        long lines = server.stderr.stream().filter(line -> counted.matcher(line).find()).count();
+        assertTrue(lines >= 2 && lines <= Math.ceil(seconds) + 2, lines + " lines for 17 refusals over " + seconds
+            + " s: " + server.stderr);
+      } finally {
+        TestSupport.close(channel);
+      }
+    }
+  }
+
   @Test
   void aClientThatNeverReadsItsRepliesCannotPushTheServerOverItsBudget() throws Exception {
     int payloadBytes = 1_223_328; // as above: three pings and their echoes fill the 7 MiB for big calls

@@ -248,6 +248,11 @@ class MergeTest {
     Path garbage = dir.resolve("garbage.json");
     Files.writeString(garbage, "{not json");
     Path missing = dir.resolve("missing.json");
+    Path pingWithPayload = dir.resolve("ping-payload.json");
+    run("PingClient", "-n", "1", "--payload", "abc", "--json", pingWithPayload.toString(), server.target());
+    Path loadWithDelay = dir.resolve("load-delay.json");
+    run("PingClient", "-c", "1", "-qps", "0", "-n", "10", "--delay", "1ms", "--json", loadWithDelay.toString(),
+        server.target());
     JsonObject runTypeObject = json(load);
     runTypeObject.add("RunType", new JsonObject());
     Path objectRunType = dir.resolve("object-runtype.json");
@@ -262,6 +267,8 @@ class MergeTest {
     Files.writeString(countless, noCount.toString());
 
     String[][] refusals = {
+        {ping.toString(), pingWithPayload.toString(), pingWithPayload + " is pings of 3 B payloads"},
+        {load.toString(), loadWithDelay.toString(), loadWithDelay + " is a 'GRPC Ping Delay=1ms' load"},
         {load.toString(), objectRunType.toString(), objectRunType + " cannot be merged: a field is missing, null or"},
         {load.toString(), nullRunType.toString(), nullRunType + " cannot be merged: a field is missing, null or"},
         {load.toString(), countless.toString(), countless + " cannot be merged: a field is missing, null or"},

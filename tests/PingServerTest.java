@@ -269,6 +269,57 @@ class PingServerTest {
       }
     }
 
+    /** --mtls with --cacert: clients must present a certificate signed by that CA. */
+    @Test
+    void mtlsWithACaRequiresAClientCertificateItSigned() {
+      var certs = TestSupport.certs();
+      try (RunningServer mtls = PingServer.start("--mtls", "--cert", certs.serverCert().toString(),
+          "--key", certs.serverKey().toString(), "--cacert", certs.caCert().toString(), "127.0.0.1:0")) {
+        assertClientCertificateRequired(mtls.target(), certs);
+      }
+    }
+
+    /** Fortio's single-dash spellings of the server's flags. */
+    @Test
+    void fortiosSingleDashFlagsWorkAsTheirLongForms() {
+      var certs = TestSupport.certs();
+      try (RunningServer server = PingServer.start("-healthservice", "echo", "-cert", certs.serverCert().toString(),
+          "-key", certs.serverKey().toString(), "-cacert", certs.caCert().toString(), "127.0.0.1:0")) {
+        ManagedChannel channel = TestSupport.tls(server.target(), certs.caCert(), certs.clientCert(),
+            certs.clientKey());
+        try {
+          assertEquals(ServingStatus.SERVING, TestSupport.health(channel, "echo"));
+        } finally {
+          TestSupport.close(channel);
+        }
+      }
+    }
+
+    /** Fortio's PingServerTCP as a static API: a port, then a stop by that port that answers calls in flight. */
+    @Test
+    void startTcpReturnsItsPortAndStopByPortDrainsIt() throws Exception {
+      int port = PingServer.startTcp(0, null, null, "ping", 0);
+      ManagedChannel channel = TestSupport.plaintext("127.0.0.1:" + port);
+      try {
+        assertEquals(ServingStatus.SERVING, TestSupport.health(channel, "ping"));
+        var delayed = PingServerGrpc.newFutureStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
+            .ping(TestSupport.message(7, "", TimeUnit.SECONDS.toNanos(1)));
+        TestSupport.await(() -> TestSupport.ping(channel).ping(TestSupport.message(1, "", 0)).getSeq() == 1, 10,
+            "the delayed ping sent first, in flight");
+        PingServer.stop(port);
+        assertEquals(7, delayed.get(30, TimeUnit.SECONDS).getSeq(), "answered by the drain");
+        PingServer.stop(port); // a second stop of the same port does nothing
+      } finally {
+        TestSupport.close(channel);
+      }
+      ManagedChannel after = TestSupport.plaintext("127.0.0.1:" + port);
+      try {
+        assertThrows(StatusRuntimeException.class, () -> TestSupport.health(after, "ping"), "still serving");
+      } finally {
+        TestSupport.close(after);
+      }
+    }
+
     @Test
     void servesOnAUnixSocketAndRemovesItOnStop() throws Exception {
       Path socket = Files.createTempDirectory("pingkit").resolve("ping.sock");
@@ -410,6 +461,76 @@ class PingServerTest {
       }
     }
 
+    /**
+     * --mtls without --cacert: client certificates are checked with the JDK's trusted CAs, here a trust store that
+     * holds the test CA (as a company's JDK would hold its own CA).
+     */
+    @Test
+    void mtlsWithoutACaChecksClientCertificatesWithTheJdksTrustedCas() throws Exception {
+      TestSupport.Certs certs = TestSupport.certs();
+      Path trustStore = Files.createTempDirectory("pingkit-trust").resolve("trust.p12");
+      TestSupport.run(TestSupport.repo(), Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+          "-importcert", "-noprompt", "-alias", "pingkit-test-ca", "-file", certs.caCert().toString(), "-keystore",
+          trustStore.toString(), "-storetype", "PKCS12", "-storepass", "changeit");
+      List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+          "-Djavax.net.ssl.trustStore=" + trustStore, "-Djavax.net.ssl.trustStorePassword=changeit",
+          "-cp", System.getProperty("java.class.path"), "PingServer", "--mtls", "--cert",
+          certs.serverCert().toString(), "--key", certs.serverKey().toString(), "127.0.0.1:0");
+      try (var server = TestSupport.ScriptProcess.start(command, TestSupport.repo())) {
+        assertClientCertificateRequired("127.0.0.1:" + server.awaitListeningPort(), certs);
+      }
+    }
+
+    /** A [V6]:PORT address to listen on, and as a client's TARGET (where this host has IPv6 on loopback). */
+    @Test
+    void listensOnAnIpv6LoopbackAddressAndClientsReachIt() throws Exception {
+      try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("::1"))) {
+        // bindable: IPv6 is on
+      } catch (java.io.IOException noIpv6) {
+        org.junit.jupiter.api.Assumptions.assumeTrue(false, "no IPv6 on this host's loopback: " + noIpv6);
+      }
+      try (var server = TestSupport.ScriptProcess.java("PingServer", "--warmup", "0s", "[::1]:0")) {
+        int port = server.awaitListeningPort();
+        assertEquals("listening on tcp [::1]:" + port, server.stdout.get(0));
+        TestSupport.expectExit(0, null, "PingClient", "-n", "1", "[::1]:" + port);
+        TestSupport.expectExit(0, null, "HealthCheck", "[::1]:" + port);
+      }
+    }
+
+    /**
+     * The warm-up after listening gives way at once to the first real call and to a drain, and never touches the
+     * health a server reports.
+     */
+    @Test
+    void theWarmUpGivesWayToACallAndToADrainAndLeavesHealthAlone() throws Exception {
+      try (var server = TestSupport.ScriptProcess.java("PingServer", "--warmup", "60s", "--health-status",
+          "ping=NOT_SERVING", "127.0.0.1:0")) {
+        String target = "127.0.0.1:" + server.awaitListeningPort();
+        server.awaitStderr(line -> line.contains("warming up"), 30);
+        ManagedChannel channel = TestSupport.plaintext(target);
+        try {
+          assertEquals(ServingStatus.NOT_SERVING, TestSupport.health(channel, "ping"));
+          // a minute of warm-up, given way to that first call: it ends long before its minute
+          String ended = server.awaitStderr(line -> line.contains("warmed up"), 30);
+          assertTrue(ended.contains("(it gave way"), ended);
+          assertEquals(ServingStatus.SERVING, TestSupport.health(channel, ""));
+          assertEquals(ServingStatus.NOT_SERVING, TestSupport.health(channel, "ping"), "health as it was set");
+        } finally {
+          TestSupport.close(channel);
+        }
+        server.signal("TERM");
+        assertEquals(0, server.awaitExit(30), server.stderr.toString());
+      }
+      try (var server = TestSupport.ScriptProcess.java("PingServer", "--warmup", "60s", "127.0.0.1:0")) {
+        server.awaitListeningPort();
+        server.awaitStderr(line -> line.contains("warming up"), 30);
+        server.signal("TERM"); // a drain during the warm-up: it gives way, and the server stops
+        assertEquals(0, server.awaitExit(30), server.stderr.toString());
+        assertTrue(server.stderr.stream().anyMatch(line -> line.contains("warmed up") && line.contains("(it gave way")),
+            server.stderr.toString());
+      }
+    }
+
     @Test
     void tlsBelowOnePointTwoIsRefusedAndOnePointTwoAndThreeAreServed() {
       TestSupport.Certs certs = TestSupport.certs();
@@ -425,6 +546,21 @@ class PingServerTest {
               version + ":\n" + handshake);
         }
       }
+    }
+  }
+
+  /** A TLS server at {@code target} answers a client with a test certificate and refuses one without. */
+  private static void assertClientCertificateRequired(String target, TestSupport.Certs certs) {
+    ManagedChannel withCert = TestSupport.tls(target, certs.caCert(), certs.clientCert(), certs.clientKey());
+    ManagedChannel withoutCert = TestSupport.tls(target, certs.caCert(), null, null);
+    try {
+      assertEquals(ServingStatus.SERVING, TestSupport.health(withCert, "ping"));
+      StatusRuntimeException e =
+          assertThrows(StatusRuntimeException.class, () -> TestSupport.health(withoutCert, "ping"));
+      assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode());
+    } finally {
+      TestSupport.close(withCert);
+      TestSupport.close(withoutCert);
     }
   }
 
