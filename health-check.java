@@ -1,11 +1,13 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
 //SOURCES lib/Pingkit.java lib/Pem.java lib/Target.java lib/ConnectionOptions.java lib/ReportOptions.java
-//SOURCES lib/SampleHistogram.java lib/HistogramJson.java lib/ArrivalWatch.java lib/StreamTimes.java
+//SOURCES lib/SampleHistogram.java lib/HistogramJson.java lib/EpollNatives.java lib/ArrivalWatch.java
+//SOURCES lib/StreamTimes.java
 //SOURCES lib/SocketClock.java lib/FrameTap.java lib/WireClock.java lib/Overhead.java lib/Diagnosis.java
 //SOURCES lib/EventLoops.java lib/ServerStream.java lib/EchoStream.java lib/Connection.java lib/Dialer.java
 //SOURCES lib/Session.java lib/Merge.java lib/Recording.java lib/Backends.java lib/HealthResult.java lib/LoadRun.java
-//SOURCES lib/Pacer.java lib/LoadResult.java lib/IntervalLog.java lib/LoadProgress.java lib/LoadEngine.java
+//SOURCES lib/Pacer.java lib/LoadResult.java lib/IntervalLog.java lib/LoadProgress.java lib/LoadTally.java
+//SOURCES lib/LoadEngine.java
 //SOURCES lib/Load.java
 // class-data sharing: a cached run starts sooner (B5, bench/startup.sh); its JVM notes stay off stdout
 //CDS

@@ -1,14 +1,10 @@
 // The clients' arrival watch (ping-client.java and health-check.java pull this file with //SOURCES): when an
 // answer's bytes reached the socket, noted by one thread for every connection while the network threads are busy.
 
-import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventArray;
 import io.grpc.netty.shaded.io.netty.channel.epoll.Native;
 import io.grpc.netty.shaded.io.netty.channel.unix.FileDescriptor;
 import io.grpc.netty.shaded.io.netty.channel.unix.UnixChannel;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -34,7 +30,7 @@ final class ArrivalWatch implements Runnable {
   private static final AtomicBoolean unwatchedSaid = new AtomicBoolean();
   /** The system property that turns the watch off ("off"): answers are then timed when read. */
   static final String SWITCH = "pingkit.arrivalWatch";
-  private static final Natives NATIVES = Natives.lookUp();
+  private static final EpollNatives NATIVES = EpollNatives.lookUp();
   private static ArrivalWatch shared; // the running watch, while connections are open (EventLoops)
 
   private final FileDescriptor armed; // sockets armed for their next arrival (one-shot)
@@ -89,8 +85,8 @@ final class ArrivalWatch implements Runnable {
 
   private static synchronized ArrivalWatch running() throws Exception {
     if (shared == null || shared.failed) {
-      if (NATIVES.failure != null) {
-        sayUnwatched(NATIVES.failure);
+      if (NATIVES.failure() != null) {
+        sayUnwatched(NATIVES.failure());
         return null;
       }
       if (shared != null) {
@@ -276,41 +272,6 @@ final class ArrivalWatch implements Runnable {
     void close() {
       state.set(TAKEN);
       watch.remove(this);
-    }
-  }
-
-  /**
-   * Netty's epoll natives that are not public (its event array, and a wait with a timeout in milliseconds), looked
-   * up once: a Netty that changed them leaves {@link #failure} saying why, and the watch off.
-   */
-  private record Natives(MethodHandle newEvents, MethodHandle fd, MethodHandle await, String failure) {
-    static Natives lookUp() {
-      try {
-        if (!Epoll.isAvailable()) {
-          return new Natives(null, null, null, "no epoll: " + Pingkit.oneLine(Epoll.unavailabilityCause()));
-        }
-        MethodHandles.Lookup events = MethodHandles.privateLookupIn(EpollEventArray.class, MethodHandles.lookup());
-        MethodHandles.Lookup nativeCalls = MethodHandles.privateLookupIn(Native.class, MethodHandles.lookup());
-        return new Natives(events.findConstructor(EpollEventArray.class, MethodType.methodType(void.class, int.class)),
-            events.findVirtual(EpollEventArray.class, "fd", MethodType.methodType(int.class, int.class)),
-            nativeCalls.findStatic(Native.class, "epollWait", MethodType.methodType(int.class, FileDescriptor.class,
-                EpollEventArray.class, int.class)), null);
-      } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
-        return new Natives(null, null, null, "Netty's epoll natives changed: " + Pingkit.oneLine(e));
-      }
-    }
-
-    EpollEventArray newEvents(int size) throws Throwable {
-      return (EpollEventArray) newEvents.invokeExact(size);
-    }
-
-    int fd(EpollEventArray events, int index) throws Throwable {
-      return (int) fd.invokeExact(events, index);
-    }
-
-    /** epoll_wait: -1 waits for ever, 0 not at all. */
-    int await(FileDescriptor epoll, EpollEventArray events, int timeoutMillis) throws Throwable {
-      return (int) await.invokeExact(epoll, events, timeoutMillis);
     }
   }
 }

@@ -6,10 +6,7 @@ import java.io.PrintStream;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -52,8 +49,8 @@ final class LoadEngine {
   private final Backends backends = new Backends();
   private final List<Stream> streams = new ArrayList<>();
   private final LongAdder callsInFlight = new LongAdder();
-  private final Tally warmUp = new Tally();
-  private final Tally measured = new Tally();
+  private final LoadTally warmUp = new LoadTally();
+  private final LoadTally measured = new LoadTally();
   private final CountDownLatch streamsDone;
   /** A run whose calls all fail with UNAVAILABLE this long has lost its server (--connect-timeout). */
   private final Duration lostAfter;
@@ -272,7 +269,7 @@ final class LoadEngine {
           intervals.interval(interval);
         }
         if (shown != null) {
-          shown.update(interval, warmUpLeftNanos, (interval == null ? warmUp : measured).failedCalls.sum());
+          shown.update(interval, warmUpLeftNanos, (interval == null ? warmUp : measured).failedCalls());
         }
       }
     } catch (InterruptedException e) {
@@ -309,7 +306,7 @@ final class LoadEngine {
         schedule.paced() ? SampleHistogram.of(corrected.total()) : null,
         new Overhead(SampleHistogram.of(overhead.total()), beforeWireNanos.sum(), afterWireNanos.sum(),
             offWireCalls.sum(), readTimedCalls.sum()),
-        SampleHistogram.of(startDelay.total()), lateCalls.sum(), measured.outcomes(), measured.failedCalls.sum(),
+        SampleHistogram.of(startDelay.total()), lateCalls.sum(), measured.outcomes(), measured.failedCalls(),
         run.calls().streams() == null ? null : run.calls().streams().counts(),
         backends.results(),
         List.of(new Merge.Run(Pingkit.hostName(), startTime, actualDuration, latency.total().getTotalCount())),
@@ -323,35 +320,5 @@ final class LoadEngine {
     OffsetDateTime startAt = run.plan().startAt();
     return startAt == null ? null
         : startTime.isAfter(startAt) ? Duration.between(startAt, startTime) : Duration.ZERO;
-  }
-
-  /** How the calls of one phase (warm-up, measured) ended: answers and failures by name, without locks. */
-  private static final class Tally {
-    private final ConcurrentHashMap<String, LongAdder> outcomeCounts = new ConcurrentHashMap<>();
-    private final LongAdder failedCalls = new LongAdder();
-
-    void count(String answer, Throwable failure) {
-      if (failure != null) {
-        failedCalls.increment();
-        answer = Status.fromThrowable(failure).getCode().name();
-      }
-      outcomeCounts.computeIfAbsent(answer, k -> new LongAdder()).increment();
-    }
-
-    long calls(String outcome) {
-      LongAdder calls = outcomeCounts.get(outcome);
-      return calls == null ? 0 : calls.sum();
-    }
-
-    long answered() {
-      return outcomeCounts.values().stream().mapToLong(LongAdder::sum).sum() - failedCalls.sum();
-    }
-
-    Map<String, Long> outcomes() {
-      Map<String, Long> counts = new LinkedHashMap<>();
-      outcomeCounts.entrySet().stream().sorted(Map.Entry.comparingByKey())
-          .forEach(e -> counts.put(e.getKey(), e.getValue().sum()));
-      return counts;
-    }
   }
 }

@@ -105,9 +105,10 @@ class InFlightBudgetTest {
     try (var server = TestSupport.ScriptProcess.java("PingServer", "-v", "--max-inflight-bytes", "8MiB",
         "--max-delay", "60s", "--warmup", "0s", "127.0.0.1:0")) {
       ManagedChannel channel = TestSupport.plaintext("127.0.0.1:" + server.awaitListeningPort());
-      java.util.regex.Pattern counted = java.util.regex.Pattern.compile("refused (\\d+) call\\(s\\) in the last second");
-      java.util.function.ToIntFunction<List<String>> refusalsSaid = lines -> lines.stream()
-          .map(counted::matcher).filter(java.util.regex.Matcher::find).mapToInt(m -> Integer.parseInt(m.group(1))).sum();
+      java.util.regex.Pattern counted =
+          java.util.regex.Pattern.compile("refused (\\d+) call\\(s\\) in the last second");
+      java.util.function.ToIntFunction<List<String>> refusalsSaid = lines -> lines.stream().map(counted::matcher)
+          .filter(java.util.regex.Matcher::find).mapToInt(m -> Integer.parseInt(m.group(1))).sum();
       try {
         // three pings held 30 s fill the budget for big calls, one after the other (-v logs each one whole); a
         // delay of 30 s is as many bytes as the 12 s above (a minute's would be a byte more)

@@ -73,12 +73,8 @@ class LauncherTest {
       }
     }
     Path home = Files.createDirectories(temp.resolve("home"));
-    java.util.function.BiFunction<String, Map<String, String>, TestSupport.ScriptProcess> version = (cacheName, env) -> {
-      Map<String, String> all = new java.util.HashMap<>(env);
-      all.putAll(Map.of("PATH", bin.toString(), "HOME", home.toString(), "PINGKIT_IGNORE_PATH_JBANG", "1",
-          "PINGKIT_CACHE", temp.resolve(cacheName).toString()));
-      return TestSupport.ScriptProcess.start(List.of(repo.resolve("jbang").toString(), "version"), repo, all);
-    };
+    java.util.function.BiFunction<String, Map<String, String>, TestSupport.ScriptProcess> version =
+        (cacheName, env) -> launcherVersion(bin, home, temp.resolve(cacheName), env);
 
     try (var run = version.apply("none", Map.of())) {
       assertEquals(1, run.awaitExit(120), run.stderr.toString());
@@ -107,6 +103,15 @@ class LauncherTest {
           + tampered.getFileName() + ": refusing to run it")), run.stderr.toString());
       assertTrue(!Files.exists(temp.resolve("tampered/jbang-cli-0.132.1+gson-2.14.0")), "nothing published");
     }
+  }
+
+  /** `./jbang version` with a PATH of {@code bin}, a HOME of {@code home}, a launcher cache of {@code cache}. */
+  private static TestSupport.ScriptProcess launcherVersion(Path bin, Path home, Path cache, Map<String, String> env) {
+    Map<String, String> all = new java.util.HashMap<>(env);
+    all.putAll(Map.of("PATH", bin.toString(), "HOME", home.toString(), "PINGKIT_IGNORE_PATH_JBANG", "1",
+        "PINGKIT_CACHE", cache.toString()));
+    Path repo = TestSupport.repo();
+    return TestSupport.ScriptProcess.start(List.of(repo.resolve("jbang").toString(), "version"), repo, all);
   }
 
   @Test

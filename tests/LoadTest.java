@@ -388,7 +388,8 @@ class LoadTest {
         java.util.concurrent.locks.LockSupport.parkNanos(50_000_000); // a sample every 50 ms
       }
       assertEquals(0, client.awaitExit(120), client.stderr.toString());
-      assertTrue(client.stdout.stream().anyMatch(line -> line.matches("Ping SERVING : \\d+")), client.stdout.toString());
+      assertTrue(client.stdout.stream().anyMatch(line -> line.matches("Ping SERVING : \\d+")),
+          client.stdout.toString());
       int cores = Runtime.getRuntime().availableProcessors();
       assertTrue(maxThreads <= 40 + 2 * cores, maxThreads + " threads for 2,000 connections");
       assertTrue(maxDescriptors >= 2000 && maxDescriptors <= 2100, maxDescriptors + " descriptors at most");
