@@ -209,13 +209,7 @@ class FaultTest {
       String target = "127.0.0.1:" + server.awaitListeningPort();
       ManagedChannel channel = TestSupport.plaintext(target);
       try {
-        var stub = PingServerGrpc.newFutureStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS);
-        List<ListenableFuture<PingMessage>> inFlight = new ArrayList<>();
-        for (int seq = 0; seq < 5; seq++) {
-          inFlight.add(stub.ping(TestSupport.message(seq, "", TimeUnit.SECONDS.toNanos(60))));
-        }
-        // the server reads a connection's streams in order: once this one is answered, the 5 are in flight
-        assertEquals(99, TestSupport.ping(channel).ping(TestSupport.message(99, "marker", 0)).getSeq());
+        List<ListenableFuture<PingMessage>> inFlight = fiveMinuteLongPingsInFlight(channel);
         server.signal("TERM");
         server.awaitStderr(line -> line.contains("draining"), 30);
         server.signal("TERM");
@@ -252,12 +246,7 @@ class FaultTest {
       String target = "127.0.0.1:" + server.awaitListeningPort();
       ManagedChannel channel = TestSupport.plaintext(target);
       try {
-        var stub = PingServerGrpc.newFutureStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS);
-        List<ListenableFuture<PingMessage>> inFlight = new ArrayList<>();
-        for (int seq = 0; seq < 5; seq++) {
-          inFlight.add(stub.ping(TestSupport.message(seq, "", TimeUnit.SECONDS.toNanos(60))));
-        }
-        assertEquals(99, TestSupport.ping(channel).ping(TestSupport.message(99, "marker", 0)).getSeq());
+        List<ListenableFuture<PingMessage>> inFlight = fiveMinuteLongPingsInFlight(channel);
         server.signal("TERM");
         assertEquals(0, server.awaitExit(30), "stderr: " + server.stderr);
         assertTrue(server.stderr.stream().anyMatch(line -> line.contains(
@@ -291,6 +280,18 @@ class FaultTest {
   }
 
   // ---- helpers ------------------------------------------------------------------------------------------
+
+  /** Five pings that a server (of --max-delay 60s) holds a minute, in flight there when this returns. */
+  private static List<ListenableFuture<PingMessage>> fiveMinuteLongPingsInFlight(ManagedChannel channel) {
+    var stub = PingServerGrpc.newFutureStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS);
+    List<ListenableFuture<PingMessage>> inFlight = new ArrayList<>();
+    for (int seq = 0; seq < 5; seq++) {
+      inFlight.add(stub.ping(TestSupport.message(seq, "", TimeUnit.SECONDS.toNanos(60))));
+    }
+    // the server reads a connection's streams in order: once this one is answered, the 5 are in flight
+    assertEquals(99, TestSupport.ping(channel).ping(TestSupport.message(99, "marker", 0)).getSeq());
+    return inFlight;
+  }
 
   private static void assertRefused(ManagedChannel channel, String what) {
     var failure = assertThrows(StatusRuntimeException.class,

@@ -89,29 +89,15 @@ class PingServerTest {
       int count = 10_000;
       RunningServer patient = PingServer.start("--max-delay", "60s", "127.0.0.1:0");
       ManagedChannel patientChannel = TestSupport.plaintext(patient.target());
-      var stub = PingServerGrpc.newStub(patientChannel).withDeadlineAfter(120, TimeUnit.SECONDS);
-      List<CompletableFuture<PingMessage>> replies = new ArrayList<>();
+      var stub = PingServerGrpc.newFutureStub(patientChannel).withDeadlineAfter(120, TimeUnit.SECONDS);
+      List<com.google.common.util.concurrent.ListenableFuture<PingMessage>> replies = new ArrayList<>();
       try {
         for (int i = 0; i < count; i++) {
-          CompletableFuture<PingMessage> reply = new CompletableFuture<>();
-          replies.add(reply);
-          stub.ping(TestSupport.message(i, "", TimeUnit.SECONDS.toNanos(60)), new StreamObserver<>() {
-            @Override
-            public void onNext(PingMessage value) {
-              reply.complete(value);
-            }
-
-            @Override
-            public void onError(Throwable t) {
-              reply.completeExceptionally(t);
-            }
-
-            @Override
-            public void onCompleted() {}
-          });
+          replies.add(stub.ping(TestSupport.message(i, "", TimeUnit.SECONDS.toNanos(60))));
         }
         TestSupport.await(() -> patient.callsInFlight() == count, 120, "all 10,000 pings received and waiting");
-        assertTrue(replies.stream().noneMatch(CompletableFuture::isDone), "a ping was answered before its delay");
+        assertTrue(replies.stream().noneMatch(java.util.concurrent.Future::isDone), "a ping was answered before its"
+            + " delay");
       } finally {
         TestSupport.close(patientChannel);
         patient.stopNow();
@@ -210,18 +196,7 @@ class PingServerTest {
       var certs = TestSupport.certs();
       try (RunningServer mtls = PingServer.start("--cert", certs.serverCert().toString(),
           "--key", certs.serverKey().toString(), "--cacert", certs.caCert().toString(), "127.0.0.1:0")) {
-        ManagedChannel withCert =
-            TestSupport.tls(mtls.target(), certs.caCert(), certs.clientCert(), certs.clientKey());
-        ManagedChannel withoutCert = TestSupport.tls(mtls.target(), certs.caCert(), null, null);
-        try {
-          assertEquals(ServingStatus.SERVING, TestSupport.health(withCert, "ping"));
-          StatusRuntimeException e =
-              assertThrows(StatusRuntimeException.class, () -> TestSupport.health(withoutCert, "ping"));
-          assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode());
-        } finally {
-          TestSupport.close(withCert);
-          TestSupport.close(withoutCert);
-        }
+        assertClientCertificateRequired(mtls.target(), certs);
       }
     }
 
