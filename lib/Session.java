@@ -43,6 +43,8 @@ final class Session {
       if (session.signals.incrementAndGet() > 1) {
         System.exit(Pingkit.EXIT_INTERRUPTED); // a second Ctrl-C: stop now, without the report
       }
+      java.util.logging.Logger.getLogger("pingkit.client").info("stopping: the report comes once the calls in"
+          + " flight end (a second Ctrl-C stops at once, without it)");
       session.stop.countDown();
       session.onStop.forEach(Runnable::run);
     });

@@ -211,7 +211,7 @@ class FaultTest {
       try {
         List<ListenableFuture<PingMessage>> inFlight = fiveMinuteLongPingsInFlight(channel);
         server.signal("TERM");
-        server.awaitStderr(line -> line.contains("draining"), 30);
+        server.awaitStderr(line -> line.contains("draining"), 30); // heard: the next signal is a second one
         server.signal("TERM");
         assertEquals(130, server.awaitExit(30), "stderr: " + server.stderr);
         assertTrue(server.stderr.stream().anyMatch(line -> line.contains("second signal: stopping now")),
@@ -222,10 +222,12 @@ class FaultTest {
         // a client whose 60 s ping is in flight: the first signal waits for it, the second does not
         try (var other = TestSupport.ScriptProcess.java("PingServer", "-v", "--max-delay", "60s", "127.0.0.1:0")) {
           String otherTarget = "127.0.0.1:" + other.awaitListeningPort();
-          try (var client = TestSupport.ScriptProcess.java("PingClient", "-n", "0", "--delay", "60s",
+          try (var client = TestSupport.ScriptProcess.java("PingClient", "-v", "-n", "0", "--delay", "60s",
               "--timeout", "120s", otherTarget)) {
             other.awaitStderr(line -> line.contains("delay=60s"), 60); // its first ping is at the server
             client.signal("TERM");
+            // heard: two signals sent at once could arrive as one
+            client.awaitStderr(line -> line.contains("stopping: the report comes"), 30);
             client.signal("TERM");
             assertEquals(130, client.awaitExit(30), "stderr: " + client.stderr);
             assertTrue(client.stdout.stream().noneMatch(line -> line.startsWith("RTT histogram")),
