@@ -176,29 +176,30 @@ class HealthCheck implements Callable<Integer> {
 
   private ServingStatus timedCheck(Connection server, HealthCheckRequest request,
       SampleHistogram rttHistogram, Overhead overhead, Backends backends) {
-    var answer = checkOnce(server, request, connection.callTimeout(Duration.ZERO));
+    var answer = checkOnce(server, request, connection.callTimeout(Duration.ZERO), true);
     rttHistogram.record(answer.clock().rttNanos());
     overhead.record(answer.clock());
     backends.record(answer.clock().backend(), answer.clock().rttNanos(), false);
     return answer.reply().getStatus();
   }
 
+  /** One check; its failure explained, {@code askingWhy}: with a check of whether the server still answers. */
   private Connection.Answer<HealthCheckResponse> checkOnce(Connection server,
-      HealthCheckRequest request, Duration timeout) {
+      HealthCheckRequest request, Duration timeout, boolean askingWhy) {
     try {
       return server.callBlocking(HealthGrpc.getCheckMethod(), request, timeout);
     } catch (StatusRuntimeException e) {
-      throw healthFailure(server, e);
+      throw healthFailure(server, e, askingWhy);
     }
   }
 
-  private RuntimeException healthFailure(Connection server, StatusRuntimeException e) {
+  private RuntimeException healthFailure(Connection server, StatusRuntimeException e, boolean askingWhy) {
     return switch (e.getStatus().getCode()) {
       case NOT_FOUND -> new Pingkit.UserError(Pingkit.EXIT_RPC_FAILED, "health service '" + service
           + "' is unknown to " + server.target.display() + " (NOT_FOUND)");
       case UNIMPLEMENTED -> new Pingkit.UserError(Pingkit.EXIT_RPC_FAILED, server.target.display()
           + " has no grpc.health.v1 health service (UNIMPLEMENTED)");
-      default -> server.failure("health check", e);
+      default -> askingWhy ? server.failure("health check", e) : server.explain("health check", e);
     };
   }
 
@@ -222,8 +223,9 @@ class HealthCheck implements Callable<Integer> {
         // a server that is starting refuses connections: retry at once rather than after gRPC's backoff
         server.channel.resetConnectBackoff();
         try {
-          lastStatus = checkOnce(server, request, Duration.ofNanos(Math.min(left, Duration.ofSeconds(1).toNanos())))
-              .reply().getStatus();
+          // no question of its own: the loop asks again, within --timeout
+          Duration checkLimit = Duration.ofNanos(Math.min(left, Duration.ofSeconds(1).toNanos()));
+          lastStatus = checkOnce(server, request, checkLimit, false).reply().getStatus();
           lastFailure = null;
           log.info("check " + attempts + ": " + lastStatus);
           if (lastStatus == ServingStatus.SERVING) {
@@ -282,13 +284,13 @@ class HealthCheck implements Callable<Integer> {
         }
       } catch (StatusRuntimeException e) {
         if (lastStatus == null) {
-          throw healthFailure(server, e);
+          throw healthFailure(server, e, true);
         }
         // the server ended the stream (a drain, a restart): the watch ends on the last status it told
         log.info("the watch stream ended: " + Pingkit.oneLine(e));
       }
       if (silent.get()) {
-        throw server.silent("the watch ended");
+        throw server.silentServer("the watch ended");
       }
       return lastStatus == ServingStatus.SERVING ? Pingkit.EXIT_OK : Pingkit.EXIT_UNHEALTHY;
     }

@@ -36,7 +36,6 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
@@ -101,11 +100,10 @@ class PingServer implements Callable<Integer> {
         return;
       }
       var call = (ServerCallStreamObserver<PingMessage>) responseObserver;
-      ScheduledFuture<?> pending = loops.schedule(() -> {
+      call.setOnCancelHandler(loops.schedule(() -> {
         call.onNext(reply);
         call.onCompleted();
-      }, delayNanos);
-      call.setOnCancelHandler(() -> pending.cancel(false));
+      }, delayNanos));
     }
   }
 
@@ -277,9 +275,10 @@ class PingServer implements Callable<Integer> {
     PingStreamService streams = new PingStreamService(maxDelay, verbose.length > 0, loops);
     String streamMethod = PingStreamGrpc.getEchoMethod().getFullMethodName();
     Drain drain = new Drain(streamMethod, streams::drain);
+    MemoryReturn memory = new MemoryReturn();
     InFlightBudget budget = new InFlightBudget(
         maxInFlightBytes != null ? maxInFlightBytes : ServerFlags.defaultInFlightBytes(), maxMessageBytes,
-        PingServerGrpc.getPingMethod().getFullMethodName(), streamMethod, loops, new MemoryReturn()::changed);
+        PingServerGrpc.getPingMethod().getFullMethodName(), streamMethod, loops, memory::changed);
 
     NettyServerBuilder builder = NettyServerBuilder.forAddress(address)
         .channelType(loops.channelType())
@@ -311,16 +310,19 @@ class PingServer implements Callable<Integer> {
     if (tls != null) {
       builder.sslContext(tls);
     }
-    Server server = builder.build();
+    Server server;
     try {
-      server.start();
-    } catch (IOException e) {
+      server = builder.build().start();
+    } catch (IOException | RuntimeException e) {
       loops.release();
+      if (e instanceof RuntimeException unexpected) {
+        throw unexpected;
+      }
       throw new Pingkit.UserError(Pingkit.EXIT_CONNECTION,
-          "cannot listen on " + ServerFlags.describe(address) + ": " + ServerFlags.bindFailure(e));
+          "cannot listen on " + ServerFlags.describe(address) + ": " + ServerFlags.bindFailure((IOException) e));
     }
     Path socketPath = address instanceof DomainSocketAddress socket ? Path.of(socket.path()) : null;
-    return new RunningServer(server, health, drain, budget, socketPath, loops,
+    return new RunningServer(server, health, drain, budget, memory, socketPath, loops,
         new PingService(maxDelay, false, loops).bindService(), maxMessageBytes);
   }
 

@@ -20,8 +20,10 @@ import java.util.logging.Logger;
  * time after it has seen, in a second epoll set, that the socket still holds unread bytes, and only if the
  * socket's state did not change meanwhile (no read, no new arming: each arming is a new state object, so a
  * compare-and-set cannot be fooled). A wake-up for bytes that a read took already, however late the thread runs,
- * is dropped. What needs Netty's non-public natives is looked up once; when that fails, or the thread fails,
- * answers are timed when read, and the client says so once.
+ * is dropped. This holds because each read that returns bytes is taken ({@link Socket#take}, in the socket clock's
+ * channelRead) before the next read of the same socket, as Netty's epoll read loop does. What needs Netty's
+ * non-public natives is looked up once; when that fails, or the thread fails, answers are timed when read, and the
+ * client says so once.
  */
 final class ArrivalWatch implements Runnable {
   private static final Logger log = Logger.getLogger("pingkit.client");
@@ -122,17 +124,23 @@ final class ArrivalWatch implements Runnable {
       sockets.set(number, socket); // a descriptor number reused after a close: the new socket is the one here
     }
     try {
-      Native.epollCtlAdd(armed.intValue(), number, 0);
-      Native.epollCtlAdd(probe.intValue(), number, 0);
+      // one-shot with no event: a hang-up (always reported) is reported once, not on every wait after it
+      Native.epollCtlAdd(armed.intValue(), number, EPOLLONESHOT);
+      Native.epollCtlAdd(probe.intValue(), number, EPOLLONESHOT);
       return socket;
     } catch (Exception | LinkageError e) {
       remove(socket);
+      try {
+        Native.epollCtlDel(armed.intValue(), number);
+      } catch (Exception | LinkageError notAdded) {
+        // it was not in the set
+      }
       sayUnwatched(Pingkit.oneLine(e));
       return null;
     }
   }
 
-  private void remove(Socket socket) {
+  private synchronized void remove(Socket socket) {
     socketsByFd.compareAndSet(socket.fd.intValue(), socket, null);
     // the kernel takes a closed socket out of both epoll sets itself: nothing else is done with its number,
     // which another connection may have by now
@@ -177,14 +185,14 @@ final class ArrivalWatch implements Runnable {
     boolean unread = false;
     int count = NATIVES.await(probe, probed, 0);
     for (int i = 0; i < count; i++) {
-      unread |= NATIVES.fd(probed, i) == fd;
+      unread |= NATIVES.fd(probed, i) == fd && NATIVES.readable(probed, i);
     }
     long nowNanos = System.nanoTime();
     if (unread) {
       socket.state.compareAndSet(seen, new Arrived(nowNanos));
     } else {
       try {
-        Native.epollCtlMod(probe.intValue(), fd, 0); // not left to fire into a later probe
+        Native.epollCtlMod(probe.intValue(), fd, EPOLLONESHOT); // not left to fire into a later probe
       } catch (java.io.IOException closedMeanwhile) {
         // the kernel has taken it out
       }

@@ -199,59 +199,64 @@ final class Connection implements AutoCloseable {
    */
   Pingkit.UserError failure(String what, Throwable error) {
     boolean connected = answered || channel.getState(false) == ConnectivityState.READY;
-    if (connected && Status.fromThrowable(error).getCode() == Status.Code.DEADLINE_EXCEEDED
-        && !answers(connectTimeout)) {
-      return silent(what + " failed");
+    if (connected && Status.fromThrowable(error).getCode() == Status.Code.DEADLINE_EXCEEDED) {
+      CompletableFuture<Boolean> silent = new CompletableFuture<>();
+      checkSilence(silent::complete);
+      try {
+        if (silent.get()) {
+          return silentServer(what + " failed");
+        }
+      } catch (ExecutionException e) {
+        // no answer either way: explained as the call's own failure
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
-    return diagnosis.failure(what, error, connected);
+    return explain(what, error);
+  }
+
+  /** The same, without asking the server anything: for callers that go on trying, within a time of their own. */
+  Pingkit.UserError explain(String what, Throwable error) {
+    return diagnosis.failure(what, error, answered || channel.getState(false) == ConnectivityState.READY);
   }
 
   /** A server that stopped answering, said in one line (exit 2). */
-  Pingkit.UserError silent(String what) {
+  Pingkit.UserError silentServer(String what) {
     return new Pingkit.UserError(Pingkit.EXIT_CONNECTION, what + ": the server at " + target.display()
         + " answers nothing, not even a health check within " + Pingkit.formatDuration(connectTimeout)
         + " (--connect-timeout): its process is stopped or frozen, or its host is gone");
   }
 
-  /** Whether the server answers a health check (any status: UNIMPLEMENTED too) within {@code limit}. */
-  boolean answers(Duration limit) {
-    CompletableFuture<Boolean> answer = new CompletableFuture<>();
-    call(HealthGrpc.getCheckMethod(), HealthCheckRequest.getDefaultInstance(), limit, (reply, failure, clock) -> {
-      Status.Code code = failure == null ? Status.Code.OK : Status.fromThrowable(failure).getCode();
-      answer.complete(code != Status.Code.DEADLINE_EXCEEDED && code != Status.Code.UNAVAILABLE);
-    });
-    try {
-      return answer.get();
-    } catch (ExecutionException e) {
-      return false;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return true; // not known: not said to be silent
-    }
+  /**
+   * Sends a health check on this connection and tells {@code silent} whether the server answered nothing within
+   * --connect-timeout though the check reached it. Any answer counts, UNIMPLEMENTED too; a check that never left
+   * (the server's streams all taken) or a refused connection (a draining server) is no sign of silence.
+   */
+  private void checkSilence(java.util.function.Consumer<Boolean> silent) {
+    call(HealthGrpc.getCheckMethod(), HealthCheckRequest.getDefaultInstance(), connectTimeout,
+        (reply, failure, clock) -> silent.accept(failure != null
+            && Status.fromThrowable(failure).getCode() == Status.Code.DEADLINE_EXCEEDED
+            && clock.stream() != null && clock.stream().outNanos != 0));
   }
 
   /**
    * While a long call runs (a watch), checks every {@code interval} that the server still answers; one that answers
-   * nothing within --connect-timeout is told to {@code silent}, once. Closing it ends the checks.
+   * nothing within --connect-timeout ({@link #checkSilence}) is told to {@code silent}, once. Closing it ends the
+   * checks.
    */
   Heartbeat heartbeat(Duration interval, Runnable silent) {
     java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
     Runnable[] beat = new Runnable[1];
     beat[0] = () -> CompletableFuture.delayedExecutor(interval.toNanos(), TimeUnit.NANOSECONDS).execute(() -> {
-      if (ended.get()) {
-        return;
+      if (!ended.get()) {
+        checkSilence(silentNow -> {
+          if (!silentNow) {
+            beat[0].run();
+          } else if (!ended.getAndSet(true)) {
+            silent.run();
+          }
+        });
       }
-      call(HealthGrpc.getCheckMethod(), HealthCheckRequest.getDefaultInstance(), connectTimeout,
-          (reply, failure, clock) -> {
-            Status.Code code = failure == null ? Status.Code.OK : Status.fromThrowable(failure).getCode();
-            if (code == Status.Code.DEADLINE_EXCEEDED || code == Status.Code.UNAVAILABLE) {
-              if (!ended.getAndSet(true)) {
-                silent.run();
-              }
-            } else {
-              beat[0].run();
-            }
-          });
     });
     beat[0].run();
     return () -> ended.set(true);

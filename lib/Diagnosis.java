@@ -141,7 +141,7 @@ final class Diagnosis {
           ? "the server at " + where + " requires a client certificate: add --cert FILE --key FILE"
           : "the server at " + where + " rejected the client certificate (is it signed by the CA it trusts?)";
     }
-    if (causes.contains("alpn")) {
+    if (causes.contains("alpn negotiation") || causes.contains("alpn protocol")) {
       return "the server at " + where + " speaks TLS but not HTTP/2 (it agreed on no 'h2' by ALPN): not a gRPC"
           + " server";
     }

@@ -28,6 +28,7 @@ final class EchoStreams<M extends MessageLite> implements LoadRun.CallStarter, L
   private final LongAdder messagesLost = new LongAdder();
   private final ConcurrentHashMap<String, LongAdder> failedByStatus = new ConcurrentHashMap<>();
   private volatile boolean finishing;
+  private volatile boolean stopped;
 
   private static final class Slot<M extends MessageLite> {
     EchoStream<M> stream;
@@ -61,7 +62,7 @@ final class EchoStreams<M extends MessageLite> implements LoadRun.CallStarter, L
   }
 
   private void ended(Status status, int messagesInFlight) {
-    if (status.isOk() || (finishing && status.getCode() == Status.Code.CANCELLED && messagesInFlight == 0)) {
+    if (status.isOk() || finishing && status.getCode() == Status.Code.CANCELLED && (messagesInFlight == 0 || stopped)) {
       return;
     }
     failedByStatus.computeIfAbsent(status.getCode().name(), code -> new LongAdder()).increment();
@@ -69,7 +70,8 @@ final class EchoStreams<M extends MessageLite> implements LoadRun.CallStarter, L
   }
 
   @Override
-  public void finish(Duration limit) {
+  public void finish(Duration limit, boolean stopped) {
+    this.stopped |= stopped;
     finishing = true;
     List<EchoStream<M>> open = new ArrayList<>();
     for (Slot<M> slot : slots) {

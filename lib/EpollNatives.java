@@ -13,34 +13,42 @@ import java.lang.invoke.MethodType;
  * Netty's epoll natives that are not public (its event array, and a wait with a timeout in milliseconds), looked
  * up once: a Netty that changed them leaves {@link #failure} saying why, and the watch off.
  */
-record EpollNatives(MethodHandle newEvents, MethodHandle fd, MethodHandle await, String failure) {
+record EpollNatives(MethodHandle newEventsHandle, MethodHandle fdHandle, MethodHandle eventsHandle,
+    MethodHandle awaitHandle, String failure) {
   static EpollNatives lookUp() {
     try {
       if (!Epoll.isAvailable()) {
-        return new EpollNatives(null, null, null, "no epoll: " + Pingkit.oneLine(Epoll.unavailabilityCause()));
+        return new EpollNatives(null, null, null, null, "no epoll: " + Pingkit.oneLine(Epoll.unavailabilityCause()));
       }
       MethodHandles.Lookup events = MethodHandles.privateLookupIn(EpollEventArray.class, MethodHandles.lookup());
       MethodHandles.Lookup nativeCalls = MethodHandles.privateLookupIn(Native.class, MethodHandles.lookup());
       return new EpollNatives(
           events.findConstructor(EpollEventArray.class, MethodType.methodType(void.class, int.class)),
           events.findVirtual(EpollEventArray.class, "fd", MethodType.methodType(int.class, int.class)),
+          events.findVirtual(EpollEventArray.class, "events", MethodType.methodType(int.class, int.class)),
           nativeCalls.findStatic(Native.class, "epollWait", MethodType.methodType(int.class, FileDescriptor.class,
               EpollEventArray.class, int.class)), null);
     } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
-      return new EpollNatives(null, null, null, "Netty's epoll natives changed: " + Pingkit.oneLine(e));
+      return new EpollNatives(null, null, null, null, "Netty's epoll natives changed: " + Pingkit.oneLine(e));
     }
   }
 
   EpollEventArray newEvents(int size) throws Throwable {
-    return (EpollEventArray) newEvents.invokeExact(size);
+    return (EpollEventArray) newEventsHandle.invokeExact(size);
   }
 
+  /** The descriptor of the event at {@code index}. */
   int fd(EpollEventArray events, int index) throws Throwable {
-    return (int) fd.invokeExact(events, index);
+    return (int) fdHandle.invokeExact(events, index);
+  }
+
+  /** Whether the event at {@code index} says its descriptor is readable (not only hung up, or in error). */
+  boolean readable(EpollEventArray events, int index) throws Throwable {
+    return ((int) eventsHandle.invokeExact(events, index) & Native.EPOLLIN) != 0;
   }
 
   /** epoll_wait: -1 waits for ever, 0 not at all. */
   int await(FileDescriptor epoll, EpollEventArray events, int timeoutMillis) throws Throwable {
-    return (int) await.invokeExact(epoll, events, timeoutMillis);
+    return (int) awaitHandle.invokeExact(epoll, events, timeoutMillis);
   }
 }

@@ -91,11 +91,11 @@ final class FrameTap extends ChannelDuplexHandler {
       if (times != null) {
         // an answer begins: the call's first frame back (not a WINDOW_UPDATE of its upload)
         if (times.inNanos == 0 && (type == HEADERS || type == DATA || type == RST_STREAM)) {
-          times.arrivalWatched = clock.watching();
+          times.watchedConnection = clock.watching();
           times.inNanos = frameNanos;
         }
         StreamTimes.ByteTimes received = times.received;
-        if (type == DATA && received != null) {
+        if (type == DATA && payloadBytes > 0 && received != null) { // an empty one has no byte of a message
           received.add(times.inBytes, frameNanos);
           times.inBytes += payloadBytes;
           times.offsetsKnown &= (flags & PADDED) == 0; // its padding would count as message bytes
@@ -160,6 +160,7 @@ final class FrameTap extends ChannelDuplexHandler {
 
   @Override
   public void channelRead(ChannelHandlerContext context, Object message) {
+    streamEndedNanos = clock.readNanos; // a stream let out by this read by no stream's end (a new limit): then
     if (!lost && message instanceof ByteBuf bytes && !inbound.walk(bytes, clock.claimFirstBytes(), clock.readNanos)) {
       lose();
     }

@@ -285,12 +285,16 @@ final class InFlightBudget implements ServerInterceptor {
       // half-close are held back), so this close is the call's only one
       ServerCall<?, ?> refusedCall = call;
       Runnable hook = onRefused;
-      callThread.execute(() -> {
-        refusedCall.close(Status.RESOURCE_EXHAUSTED.withDescription(why), new Metadata());
-        if (hook != null) {
-          hook.run();
-        }
-      });
+      try {
+        callThread.execute(() -> {
+          refusedCall.close(Status.RESOURCE_EXHAUSTED.withDescription(why), new Metadata());
+          if (hook != null) {
+            hook.run();
+          }
+        });
+      } catch (java.util.concurrent.RejectedExecutionException stopping) {
+        // the server is stopping: its calls are being cut, this one with them
+      }
     }
   }
 

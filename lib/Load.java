@@ -20,8 +20,11 @@ import picocli.CommandLine.Option;
 /** A client's load mode: C connections × S streams of asynchronous calls, paced or flat out. */
 final class Load {
   private static final Logger log = Logger.getLogger("pingkit.load");
-  /** Descriptors a client needs besides its sockets: files it writes, the JVM's own, the arrival watch's. */
-  private static final int SPARE_FILES = 32;
+  /**
+   * Descriptors a client needs besides its sockets: the JVM's own and its jars, files it writes, the arrival
+   * watch's, and three for each network thread (an epoll set, a timer, a wake-up).
+   */
+  private static final int SPARE_FILES = 32 + 3 * Runtime.getRuntime().availableProcessors();
 
   private Load() {}
 

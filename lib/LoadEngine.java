@@ -48,7 +48,8 @@ final class LoadEngine {
   private final LongAdder lateCalls = new LongAdder();
   private final Backends backends = new Backends();
   private final List<Stream> streams = new ArrayList<>();
-  private final LongAdder callsInFlight = new LongAdder();
+  /** Calls started and not ended: at a stop, those still unanswered after {@link #STOP_GRACE} are left out. */
+  private final LongAdder callsUnanswered = new LongAdder();
   private final LoadTally warmUp = new LoadTally();
   private final LoadTally measured = new LoadTally();
   private final CountDownLatch streamsDone;
@@ -67,7 +68,7 @@ final class LoadEngine {
     this.stop = stop;
     this.schedule = new Pacer(run.plan(), startNanos);
     this.openLoop = run.calls().streams() != null && schedule.paced();
-    this.streamsDone = new CountDownLatch(run.plan().slots() * callsInFlight());
+    this.streamsDone = new CountDownLatch(run.plan().slots() * windowPerStream());
     this.lostAfter = run.dialer().connectTimeout();
     this.lateNanos = Math.max(LATE_NANOS, schedule.periodNanos() / 10);
     this.startTime = OffsetDateTime.now().plusNanos(startNanos - System.nanoTime()).plus(run.plan().warmup());
@@ -87,14 +88,14 @@ final class LoadEngine {
     for (int slot = 0; slot < run.plan().slots(); slot++) {
       Stream stream = new Stream(slot, connections.get(slot % connections.size()));
       streams.add(stream);
-      for (int i = 0; i < callsInFlight(); i++) {
+      for (int i = 0; i < windowPerStream(); i++) {
         next(stream, schedule.firstDueNanos(slot));
       }
     }
   }
 
   /** How many calls each stream keeps going, one after the other each: its window, flat out. */
-  private int callsInFlight() {
+  private int windowPerStream() {
     return schedule.paced() ? 1 : run.plan().window();
   }
 
@@ -146,7 +147,7 @@ final class LoadEngine {
       return;
     }
     long startNanos = System.nanoTime();
-    callsInFlight.increment();
+    callsUnanswered.increment();
     // a call that fails at once (no connection) ends on this stack: its next call goes through the pacer's
     // queue, or streams of failing calls would recurse without end (a call ending on another thread meanwhile
     // is not on this stack)
@@ -154,7 +155,10 @@ final class LoadEngine {
     boolean[] starting = {true};
     LoadRun.Ended ended = (answer, failure, clock) -> {
       long endedNanos = System.nanoTime();
-      callsInFlight.decrement();
+      if (stop.getCount() == 0 && failure != null && Status.fromThrowable(failure).getCode() == Status.Code.CANCELLED) {
+        return; // cancelled by the stop, unanswered: not in the report (counted apart)
+      }
+      callsUnanswered.decrement();
       if (measuring) {
         long latencyNanos = record(stream, intendedNanos, startNanos, endedNanos, failure == null ? clock : null);
         backends.record(clock == null ? null : clock.backend(), latencyNanos, failure != null);
@@ -199,7 +203,7 @@ final class LoadEngine {
       beforeWireNanos.add(clock.sendOverheadNanos());
       afterWireNanos.add(clock.receiveOverheadNanos());
       offWireCalls.add(clock.onWire() ? 0 : 1);
-      readTimedCalls.add(clock.onWire() && !clock.arrivalWatched() ? 1 : 0);
+      readTimedCalls.add(clock.onWire() && !clock.onWatchedConnection() ? 1 : 0);
     }
     if (schedule.paced()) {
       long dueNanos = openLoop ? intendedNanos : Math.max(intendedNanos, stream.serverAnswerNanos);
@@ -236,19 +240,20 @@ final class LoadEngine {
       while (!streamsDone.await(Math.min(POLL_NANOS, Math.max(0, periodStartNanos + periodNanos - System.nanoTime())),
           TimeUnit.NANOSECONDS)) {
         if (stop.getCount() == 0 && stoppedNanos == 0) {
-          // stopped: the calls waiting for their time are not made, and those in flight have a second
+          // stopped: the calls waiting for their time are not made, and those in flight have STOP_GRACE
           stoppedNanos = System.nanoTime();
           streams.forEach(this::cancelWaiting);
           if (run.calls().streams() != null) {
-            run.calls().streams().finish(STOP_GRACE);
+            run.calls().streams().finish(STOP_GRACE, true);
           }
         } else if (stoppedNanos != 0 && System.nanoTime() - stoppedNanos >= STOP_GRACE.toNanos()) {
           break;
         }
-        if (System.nanoTime() - periodStartNanos < periodNanos) {
+        long sincePeriodStartNanos = System.nanoTime() - periodStartNanos;
+        if (sincePeriodStartNanos < periodNanos) {
           continue;
         }
-        periodStartNanos += periodNanos;
+        periodStartNanos += sincePeriodStartNanos / periodNanos * periodNanos; // periods a stall took are skipped
         long answeredNow = warmUp.answered() + measured.answered();
         long unavailableNow = warmUp.calls(Status.Code.UNAVAILABLE.name())
             + measured.calls(Status.Code.UNAVAILABLE.name());
@@ -281,10 +286,10 @@ final class LoadEngine {
     pacer.shutdownNow();
     long endNanos = System.nanoTime();
     if (run.calls().streams() != null) {
-      // messages still in flight are answered before the report (after a stop, they had their second)
-      run.calls().streams().finish(stoppedNanos == 0 ? Duration.ofDays(1) : Duration.ZERO);
+      // messages still in flight are answered before the report (after a stop, they had their STOP_GRACE)
+      run.calls().streams().finish(stoppedNanos == 0 ? Duration.ofDays(1) : Duration.ZERO, stoppedNanos != 0);
     }
-    long unanswered = callsInFlight.sum();
+    long unanswered = callsUnanswered.sum();
     if (stoppedNanos != 0 && unanswered > 0) {
       log.warning("stopped: " + unanswered + " " + run.calls().unit() + " still in flight after "
           + Pingkit.formatDuration(STOP_GRACE) + " are not in the report");

@@ -44,9 +44,10 @@ record LoadRun(Plan plan, Dialer dialer, int maxMessageBytes, Calls calls) {
   interface MessageStreams {
     /**
      * Ends every stream once its messages in flight are answered, or cancels it past their timeout or
-     * {@code limit}, whichever comes first.
+     * {@code limit}, whichever comes first; {@code stopped}: the run was stopped, and the messages it cancels are
+     * left out (not lost to the server).
      */
-    void finish(Duration limit);
+    void finish(Duration limit, boolean stopped);
 
     /** What became of them so far. */
     StreamCounts counts();

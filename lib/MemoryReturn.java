@@ -7,7 +7,7 @@ import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.logging.Logger;
 import javax.management.ObjectName;
 
@@ -28,30 +28,38 @@ final class MemoryReturn {
   static final int ARENA_SECONDS = 6;
   private static final Logger log = Logger.getLogger("pingkit.server");
 
-  private final AtomicLong changes = new AtomicLong();
+  private final LongAdder changes = new LongAdder();
   private volatile long bytesInFlight;
   private final AtomicBoolean burst = new AtomicBoolean();
   private final AtomicBoolean watching = new AtomicBoolean();
+  private volatile boolean closed;
 
   /**
    * The bytes in flight (the budget's count) are now {@code bytes}: told at every call's start and end, so that a
    * change is a sign of traffic; a burst begins at {@link #BURST_BYTES}.
    */
   void changed(long bytes) {
-    long change = changes.incrementAndGet();
+    changes.increment();
     bytesInFlight = bytes;
     if (bytes >= BURST_BYTES) {
       burst.set(true);
     } else if (bytes == 0 && burst.get() && !watching.getAndSet(true)) {
-      afterQuietSeconds(QUIET_SECONDS, change, this::giveBack);
+      afterQuietSeconds(QUIET_SECONDS, changes.sum(), this::giveBack);
     }
   }
 
-  /** Runs {@code action} once nothing changed for {@code seconds} from the change numbered {@code since}. */
+  /** The server stopped: nothing more is given back (a JVM that embeds it goes on without its collections). */
+  void close() {
+    closed = true;
+  }
+
+  /** Runs {@code action} once nothing changed for {@code seconds} from {@code since} changes. */
   private void afterQuietSeconds(int seconds, long since, Runnable action) {
     CompletableFuture.delayedExecutor(seconds, TimeUnit.SECONDS).execute(() -> {
-      long now = changes.get();
-      if (now != since || bytesInFlight != 0) {
+      long now = changes.sum();
+      if (closed) {
+        watching.set(false);
+      } else if (now != since || bytesInFlight != 0) {
         afterQuietSeconds(seconds, now, action); // traffic since: wait for a quiet stretch
       } else {
         action.run();
@@ -60,14 +68,14 @@ final class MemoryReturn {
   }
 
   private void giveBack() {
+    burst.set(false); // before watching: a change meanwhile must not find a burst and watch a second time
     watching.set(false);
-    burst.set(false);
     long beforeKilobytes = residentKilobytes();
     System.gc();
     trimNativeHeap();
     long afterKilobytes = residentKilobytes();
     log.info(() -> "a burst of big calls is over: memory given back" + residentChange(beforeKilobytes, afterKilobytes));
-    afterQuietSeconds(ARENA_SECONDS, changes.get(), () -> {
+    afterQuietSeconds(ARENA_SECONDS, changes.sum(), () -> {
       long arenasKilobytes = residentKilobytes();
       trimNativeHeap();
       long trimmedKilobytes = residentKilobytes();

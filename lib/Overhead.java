@@ -41,7 +41,7 @@ final class Overhead {
     beforeWireNanos += before;
     afterWireNanos += after;
     offWireCalls += clock.onWire() ? 0 : 1;
-    readTimedCalls += clock.onWire() && !clock.arrivalWatched() ? 1 : 0;
+    readTimedCalls += clock.onWire() && !clock.onWatchedConnection() ? 1 : 0;
   }
 
   /** Read back from a report's JSON ({@link #putJson}, or {@link #putFortioJson} when {@code fortio}). */

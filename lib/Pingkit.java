@@ -199,11 +199,20 @@ final class Pingkit {
     return files == null ? "" : files[0] + " open, " + files[1] + " at most";
   }
 
-  /** This process's open file descriptors and its limit (ulimit -n, as the JVM raised it), or null where unknown. */
+  /**
+   * This process's open file descriptors and its limit (ulimit -n, as the JVM raised it), or null where unknown:
+   * read from /proc (Linux), which costs a fresh process less than the management beans.
+   */
   static long[] openFiles() {
-    if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
-        instanceof com.sun.management.UnixOperatingSystemMXBean unix) {
-      return new long[] {unix.getOpenFileDescriptorCount(), unix.getMaxFileDescriptorCount()};
+    try (var open = Files.list(Path.of("/proc/self/fd"))) {
+      long count = open.count();
+      for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
+        if (line.startsWith("Max open files")) {
+          return new long[] {count, Long.parseLong(line.substring("Max open files".length()).trim().split("\\s+")[0])};
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // not Linux: unknown
     }
     return null;
   }

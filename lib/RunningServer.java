@@ -16,6 +16,7 @@ final class RunningServer implements AutoCloseable {
   private final HealthStatusManager health;
   final Drain drain;
   private final InFlightBudget budget;
+  private final MemoryReturn memory;
   private final Path socketPath;
   private final ServerLoops loops;
   private final ServerServiceDefinition warmUpService;
@@ -25,14 +26,16 @@ final class RunningServer implements AutoCloseable {
 
   /**
    * The handle of {@code server}, listening; {@code warmUpService} is what {@link #warmUp} calls (the ping
-   * service), {@code loops} its network threads and {@code socketPath} (null: TCP) what it releases when it stops.
+   * service), {@code memory} what gives memory back after a burst, {@code loops} its network threads and
+   * {@code socketPath} (null: TCP) what it releases when it stops.
    */
-  RunningServer(Server server, HealthStatusManager health, Drain drain, InFlightBudget budget, Path socketPath,
-      ServerLoops loops, ServerServiceDefinition warmUpService, int maxMessageBytes) {
+  RunningServer(Server server, HealthStatusManager health, Drain drain, InFlightBudget budget, MemoryReturn memory,
+      Path socketPath, ServerLoops loops, ServerServiceDefinition warmUpService, int maxMessageBytes) {
     this.server = server;
     this.health = health;
     this.drain = drain;
     this.budget = budget;
+    this.memory = memory;
     this.socketPath = socketPath;
     this.loops = loops;
     this.warmUpService = warmUpService;
@@ -90,7 +93,7 @@ final class RunningServer implements AutoCloseable {
    */
   void warmUp(Duration limit) {
     if (!limit.isZero() && !limit.isNegative()) {
-      warmUp = ServerWarmUp.start(warmUpService, maxMessageBytes, limit,
+      warmUp = ServerWarmUp.start(warmUpService, maxMessageBytes, loops, limit,
           () -> drain.called() || drain.draining());
     }
   }
@@ -110,6 +113,12 @@ final class RunningServer implements AutoCloseable {
     stopWarmUp();
     server.shutdownNow();
     drain.cut();
+    try {
+      // the transports close on the loops: released before that, the server's end would wait for nothing
+      server.awaitTermination(1, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     release();
   }
 
@@ -132,6 +141,7 @@ final class RunningServer implements AutoCloseable {
 
   private void release() {
     if (!released.getAndSet(true)) {
+      memory.close();
       loops.release();
       ServerFlags.removeSocketFile(socketPath);
     }

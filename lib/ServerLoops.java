@@ -60,6 +60,11 @@ final class ServerLoops {
     return channelType;
   }
 
+  /** A TCP listening channel of the loops' transport (the warm-up's, whatever the server listens on). */
+  Class<? extends ServerChannel> tcpChannelType() {
+    return channelType == NioServerSocketChannel.class ? channelType : EpollServerSocketChannel.class;
+  }
+
   /** The loop that accepts connections. */
   EventLoopGroup accepting() {
     return boss;
@@ -88,13 +93,17 @@ final class ServerLoops {
   /**
    * Runs {@code action} {@code delayNanos} from now on the calling thread's loop, a timer entry that holds no
    * thread; off the server's loops (which a gRPC change could bring), on a timer thread of its own, said once.
+   * Returns what cancels it.
    */
-  ScheduledFuture<?> schedule(Runnable action, long delayNanos) {
+  Runnable schedule(Runnable action, long delayNanos) {
     EventLoop loop = current();
-    if (loop != null) {
-      return loop.schedule(action, delayNanos, TimeUnit.NANOSECONDS);
+    try {
+      ScheduledFuture<?> pending = loop != null ? loop.schedule(action, delayNanos, TimeUnit.NANOSECONDS)
+          : offLoopTimer().schedule(action, delayNanos, TimeUnit.NANOSECONDS);
+      return () -> pending.cancel(false);
+    } catch (java.util.concurrent.RejectedExecutionException stopping) {
+      return () -> {}; // the server is stopping: its calls are being cut, this one with them
     }
-    return offLoopTimer().schedule(action, delayNanos, TimeUnit.NANOSECONDS);
   }
 
   private static ScheduledThreadPoolExecutor offLoopTimer;

@@ -39,26 +39,31 @@ final class ServerWarmUp implements Runnable {
 
   private final ServerServiceDefinition pingService;
   private final int maxMessageBytes;
+  private final ServerLoops loops;
   private final Duration limit;
   private final BooleanSupplier giveWay;
   private final Thread thread;
   private volatile boolean stopped;
   private Socket socket;
 
-  private ServerWarmUp(ServerServiceDefinition pingService, int maxMessageBytes, Duration limit,
+  private ServerWarmUp(ServerServiceDefinition pingService, int maxMessageBytes, ServerLoops loops, Duration limit,
       BooleanSupplier giveWay) {
     this.pingService = pingService;
     this.maxMessageBytes = maxMessageBytes;
+    this.loops = loops;
     this.limit = limit;
     this.giveWay = giveWay;
     this.thread = new Thread(this, "ping-server-warm-up");
     thread.setDaemon(true);
   }
 
-  /** Starts a warm-up of at most {@code limit} in the background; {@code giveWay} says when to stop early. */
-  static ServerWarmUp start(ServerServiceDefinition pingService, int maxMessageBytes, Duration limit,
-      BooleanSupplier giveWay) {
-    ServerWarmUp warmUp = new ServerWarmUp(pingService, maxMessageBytes, limit, giveWay);
+  /**
+   * Starts a warm-up of at most {@code limit} in the background, its private server on the listening server's
+   * {@code loops}; {@code giveWay} says when to stop early.
+   */
+  static ServerWarmUp start(ServerServiceDefinition pingService, int maxMessageBytes, ServerLoops loops,
+      Duration limit, BooleanSupplier giveWay) {
+    ServerWarmUp warmUp = new ServerWarmUp(pingService, maxMessageBytes, loops, limit, giveWay);
     warmUp.thread.start();
     return warmUp;
   }
@@ -83,6 +88,8 @@ final class ServerWarmUp implements Runnable {
     String why = "";
     try {
       server = NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+          .channelType(loops.tcpChannelType()).bossEventLoopGroup(loops.accepting())
+          .workerEventLoopGroup(loops.serving())
           .directExecutor().maxInboundMessageSize(maxMessageBytes).addService(pingService).build().start();
       int port = ((InetSocketAddress) server.getListenSockets().get(0)).getPort();
       System.err.println("ping-server: warming up: calling itself on loopback port " + port + " for up to "

@@ -12,8 +12,11 @@ final class StreamTimes {
   volatile long outNanos;
   volatile long inNanos;
   volatile long streamFreedNanos;
-  /** Whether the answer's arrival was noted by the {@link ArrivalWatch} (else: when the network thread read it). */
-  volatile boolean arrivalWatched;
+  /**
+   * Whether the answer came on a connection the {@link ArrivalWatch} watched: timed at its arrival where the watch
+   * noted it before the read, else when read (else: always when read).
+   */
+  volatile boolean watchedConnection;
   /** The end of the DATA bytes of each flush that carried some, and its time (null: not a stream of messages). */
   volatile ByteTimes sent;
   /** The start of each DATA frame that came back, and its time (null: not a stream of messages). */

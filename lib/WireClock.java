@@ -27,7 +27,7 @@ final class WireClock {
 
   /**
    * {@code channel}, with a clock and a tap in its pipeline; with TLS, the tap goes above TLS once it is there.
-   * {@code watchArrivals}: a thread of its own notes when answers arrive (for connections with few calls).
+   * {@code watchArrivals}: the arrival watch notes when its answers arrive (for connections with few calls).
    */
   static <C extends Channel> C attach(C channel, boolean tls, boolean watchArrivals) {
     SocketClock clock = new SocketClock(watchArrivals, tls);
@@ -76,8 +76,11 @@ final class WireClock {
     /** The server address the call went to (null: it reached none, e.g. failed without a connection). */
     SocketAddress backend();
 
-    /** Whether its answer's arrival was noted by the arrival watch (else when read, or without wire times). */
-    boolean arrivalWatched();
+    /**
+     * Whether its answer came on a connection the arrival watch watched (else it was timed when read, or it has
+     * no wire times).
+     */
+    boolean onWatchedConnection();
   }
 
   /** One call's times; for a stream of messages, the socket times its messages are found in. */
@@ -148,12 +151,14 @@ final class WireClock {
 
     @Override
     public boolean onWire() {
-      return stream != null && stream.outNanos != 0 && stream.inNanos != 0;
+      // an answer that began before the request's last bytes left (its headers sent early, by some servers) is not
+      // a round trip the socket can time
+      return stream != null && stream.outNanos != 0 && stream.inNanos >= stream.outNanos;
     }
 
     @Override
-    public boolean arrivalWatched() {
-      return onWire() && stream.arrivalWatched;
+    public boolean onWatchedConnection() {
+      return onWire() && stream.watchedConnection;
     }
 
     @Override
@@ -235,9 +240,9 @@ final class WireClock {
     }
 
     @Override
-    public boolean arrivalWatched() {
+    public boolean onWatchedConnection() {
       StreamTimes stream = streamClock.stream();
-      return onWire && stream != null && stream.arrivalWatched;
+      return onWire && stream != null && stream.watchedConnection;
     }
 
     @Override
