@@ -37,14 +37,15 @@ final class PingMeasurement {
    * Records iteration {@code seq}: the first ping left at t1a and its answer came back at t2a (the client's
    * clock); the server stamped t1b and t2b at its two receipts ({@code ts} of its replies), and answered the first
    * one the delay its reply says it applied ({@code delayNanos}: a ping-server's is the delay clamped to its
-   * --max-delay; Fortio's server echoes the delay asked for, and sleeps it when it is positive).
+   * --max-delay; Fortio's server echoes the delay asked for, and sleeps it when it is positive), never more than
+   * that ping's round trip, which holds it (a server that clamps and echoes the delay asked for is caught so).
    */
   Iteration record(long seq, WireClock.Timed first, PingMessage firstReply, WireClock.Timed second,
       PingMessage secondReply) {
     long t1b = firstReply.getTs();
     long t2b = secondReply.getTs();
-    long delayNanos = Math.max(0, firstReply.getDelayNanos());
     long rtt1Nanos = first.rttNanos();
+    long delayNanos = Math.max(0, Math.min(firstReply.getDelayNanos(), rtt1Nanos));
     long rtt2Nanos = second.rttNanos();
     // between its two receipts the server waited for our turnaround too: the first answer's arrival to the
     // second ping's departure is the client's own time, not the path's

@@ -69,17 +69,32 @@ class PingClientTest {
      * One clock on both ends: what the estimate gets wrong is the path's asymmetry, never more than the part of
      * the round trip that is not the server's delay. Without the delay's correction it would be half the delay
      * off (10 ms here); with the delay the server clamped, not the one asked for (a 200 ms delay clamped to 10 ms
-     * was read as 95 ms of skew).
+     * was read as 95 ms of skew), whether the server says so in its echo (ping-server) or not (a server that clamps
+     * and echoes the delay asked for).
      */
     @Test
-    void clockSkewOnOneMachineIsTheDelaysAsymmetryAloneByCallsAndOverAStream() {
+    void clockSkewOnOneMachineIsTheDelaysAsymmetryAloneByCallsAndOverAStream() throws Exception {
+      var timer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+      Server quietlyClamping = Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create())
+          .addService(ServerServiceDefinition.builder(PingServerGrpc.SERVICE_NAME)
+              .addMethod(PingServerGrpc.getPingMethod(), io.grpc.stub.ServerCalls.asyncUnaryCall((request, reply) -> {
+                PingMessage echo = request.toBuilder().setTs(Pingkit.wallClockNanos()).build(); // its delay as asked
+                timer.schedule(() -> {
+                  reply.onNext(echo);
+                  reply.onCompleted();
+                }, Math.min(request.getDelayNanos(), 10_000_000), java.util.concurrent.TimeUnit.NANOSECONDS);
+              })).build())
+          .build().start();
+      String quiet = "127.0.0.1:" + quietlyClamping.getPort();
       try (RunningServer clamping = PingServer.start("--max-delay", "10ms", "127.0.0.1:0")) {
         for (String[] args : List.of(new String[] {"-n", "40", "--delay", "20ms", servers.plaintext().target()},
             new String[] {"--stream", "-n", "40", "--delay", "20ms", servers.plaintext().target()},
             new String[] {"-n", "40", "--delay", "200ms", clamping.target()},
-            new String[] {"--stream", "-n", "40", "--delay", "200ms", clamping.target()})) {
+            new String[] {"--stream", "-n", "40", "--delay", "200ms", clamping.target()},
+            new String[] {"-n", "40", "--delay", "200ms", quiet})) {
           PingMeasurement.Result result = PingClient.run(args);
-          long appliedMicros = args[args.length - 1].equals(clamping.target()) ? 10_000 : 20_000;
+          String target = args[args.length - 1];
+          long appliedMicros = target.equals(clamping.target()) || target.equals(quiet) ? 10_000 : 20_000;
           double minRttMicros = result.rttHistogram().min(SampleHistogram.Unit.MICROS);
           double medianRttMicros = result.rttHistogram().percentile(50, SampleHistogram.Unit.MICROS);
           double medianSkewMicros = result.clockSkewHistogram().percentile(50, SampleHistogram.Unit.MICROS);
@@ -88,6 +103,9 @@ class PingClientTest {
           assertTrue(minRttMicros >= appliedMicros, run);
           assertTrue(Math.abs(medianSkewMicros) < medianRttMicros - appliedMicros, run);
         }
+      } finally {
+        quietlyClamping.shutdownNow();
+        timer.shutdownNow();
       }
     }
 
