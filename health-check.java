@@ -1,5 +1,6 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
-//JAVA 17+
+//JAVA 25+
+// AOT cache: trained by the ./jbang launcher on lib/Training.java's command lines
 //SOURCES lib/Pingkit.java lib/Pem.java lib/Target.java lib/ConnectionOptions.java lib/ReportOptions.java
 //SOURCES lib/SampleHistogram.java lib/HistogramJson.java lib/EpollNatives.java lib/ArrivalWatch.java
 //SOURCES lib/StreamTimes.java
@@ -9,9 +10,8 @@
 //SOURCES lib/Pacer.java lib/LoadResult.java lib/IntervalLog.java lib/LoadProgress.java lib/LoadTally.java
 //SOURCES lib/LoadEngine.java
 //SOURCES lib/Load.java
-// class-data sharing: a cached run starts sooner (B5, bench/startup.sh); its JVM notes stay off stdout
-//CDS
-//JAVA_OPTIONS -Xlog:cds=off -Xlog:cds+dynamic=off
+// A probe's process ends before C2 would pay for itself: C1 only (B5 in bench/RESULTS.md, A/B with the AOT cache)
+//JAVA_OPTIONS -XX:TieredStopAtLevel=1
 
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
@@ -222,9 +222,9 @@ class HealthCheck implements Callable<Integer> {
         attempts++;
         // a server that is starting refuses connections: retry at once rather than after gRPC's backoff
         server.channel.resetConnectBackoff();
+        // no question of its own: the loop asks again, within --timeout
+        Duration checkLimit = Duration.ofNanos(Math.min(left, Duration.ofSeconds(1).toNanos()));
         try {
-          // no question of its own: the loop asks again, within --timeout
-          Duration checkLimit = Duration.ofNanos(Math.min(left, Duration.ofSeconds(1).toNanos()));
           lastStatus = checkOnce(server, request, checkLimit, false).reply().getStatus();
           lastFailure = null;
           log.info("check " + attempts + ": " + lastStatus);

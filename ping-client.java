@@ -1,5 +1,6 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
-//JAVA 17+
+//JAVA 25+
+// AOT cache: trained by the ./jbang launcher on lib/Training.java's command lines
 //SOURCES lib/Pingkit.java lib/Pem.java lib/Target.java lib/ConnectionOptions.java lib/ReportOptions.java
 //SOURCES lib/SampleHistogram.java lib/HistogramJson.java lib/EpollNatives.java lib/ArrivalWatch.java
 //SOURCES lib/StreamTimes.java
@@ -8,9 +9,6 @@
 //SOURCES lib/Session.java lib/Merge.java lib/Recording.java lib/Backends.java lib/PingMeasurement.java
 //SOURCES lib/PingIterations.java lib/LoadRun.java lib/EchoStreams.java lib/Pacer.java lib/LoadResult.java
 //SOURCES lib/IntervalLog.java lib/LoadProgress.java lib/LoadTally.java lib/LoadEngine.java lib/Load.java
-// class-data sharing: a cached run starts sooner (B5, bench/startup.sh); its JVM notes stay off stdout
-//CDS
-//JAVA_OPTIONS -Xlog:cds=off -Xlog:cds+dynamic=off
 
 import java.time.Duration;
 import java.util.List;

@@ -1,11 +1,9 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
-//JAVA 17+
+//JAVA 25+
+// AOT cache: trained by the ./jbang launcher on lib/Training.java's command lines
 //SOURCES lib/Pingkit.java lib/Pem.java lib/ServerFlags.java lib/Drain.java lib/HealthCommands.java
 //SOURCES lib/CallLogger.java lib/MemoryReturn.java lib/ServerLoops.java lib/InFlightBudget.java lib/ServerWarmUp.java
 //SOURCES lib/PingStreamService.java lib/RunningServer.java
-// class-data sharing: a cached run starts sooner (bench/startup.sh); its JVM notes stay off stdout
-//CDS
-//JAVA_OPTIONS -Xlog:cds=off -Xlog:cds+dynamic=off
 // Memory (B6) and throughput (B2), A/B runs in bench/RESULTS.md: the serial collector, a fixed young generation, a
 // heap that starts small and takes at most 40% of the container's memory (network buffers may take as much), and
 // after a burst the free heap given back in one collection that leaves the old generation at most 40% free.

@@ -18,7 +18,30 @@ final class Bench {
 
   /** Starts a process, its stderr discarded (JBang's build messages, JVM warnings). */
   static Process start(String... command) throws IOException {
-    return new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    return start(java.util.Map.of(), command);
+  }
+
+  /** Starts a process with {@code env} added to its environment (a null value unsets), its stderr discarded. */
+  static Process start(java.util.Map<String, String> env, String... command) throws IOException {
+    ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD);
+    env.forEach((name, value) -> {
+      if (value == null) {
+        builder.environment().remove(name);
+      } else {
+        builder.environment().put(name, value);
+      }
+    });
+    return builder.start();
+  }
+
+  /**
+   * Makes the three scripts' AOT caches before anything is measured (the launcher would otherwise train in the
+   * background, after a script's first run, on the cores a benchmark measures).
+   */
+  static void trainCaches() throws IOException, InterruptedException {
+    for (String script : new String[] {"ping-server.java", "ping-client.java", "health-check.java"}) {
+      output(java.util.Map.of("PINGKIT_AOT", "wait"), "./jbang", script, "--version");
+    }
   }
 
   /** Starts ping-server on a free loopback port (added to {@code servers}) and returns its address. */
@@ -57,7 +80,13 @@ final class Bench {
 
   /** Runs a command to its end (stderr discarded): its stdout; a non-zero exit throws, with that output. */
   static String output(String... command) throws IOException, InterruptedException {
-    Process process = start(command);
+    return output(java.util.Map.of(), command);
+  }
+
+  /** {@link #output(String...)} with {@code env} added to the command's environment. */
+  static String output(java.util.Map<String, String> env, String... command) throws IOException,
+      InterruptedException {
+    Process process = start(env, command);
     String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
     if (process.waitFor() != 0) {
       throw new IllegalStateException(String.join(" ", command) + " failed:\n" + output);

@@ -1,5 +1,5 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
-//JAVA 17+
+//JAVA 25+
 //SOURCES Bench.java
 //SOURCES ../lib/Pingkit.java
 
@@ -26,6 +26,7 @@ import java.util.Locale;
  */
 class merge {
   public static void main(String[] args) throws Exception {
+    Bench.trainCaches();
     boolean smoke = List.of(args).contains("--smoke");
     int calls = smoke ? 10_000 : 1_000_000;
     int files = smoke ? 10 : 100;

@@ -1,5 +1,5 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
-//JAVA 17+
+//JAVA 25+
 //SOURCES Bench.java
 //SOURCES ../ping-client.java
 
@@ -22,6 +22,7 @@ import java.util.regex.Pattern;
 class rtt {
 
   public static void main(String[] args) throws Exception {
+    Bench.trainCaches();
     boolean smoke = List.of(args).contains("--smoke");
     int rounds = smoke ? 1 : 5;
     int seconds = smoke ? 1 : 5;

@@ -1,5 +1,5 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
-//JAVA 17+
+//JAVA 25+
 //SOURCES Bench.java
 //SOURCES ../ping-server.java
 
@@ -38,6 +38,7 @@ import pingkit.fgrpc.PingServerGrpc;
  */
 class server {
   public static void main(String[] args) throws Exception {
+    Bench.trainCaches();
     boolean smoke = List.of(args).contains("--smoke");
     int delayedPings = smoke ? 1_000 : 10_000;
     long delayNanos = smoke ? 200_000_000L : 1_000_000_000L;

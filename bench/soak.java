@@ -1,5 +1,5 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
-//JAVA 17+
+//JAVA 25+
 //SOURCES Bench.java
 // the shared header: every dependency version, gson included, is pinned there
 //SOURCES ../lib/Pingkit.java
@@ -47,6 +47,7 @@ class soak {
   private static final Pattern GC_PAUSE = Pattern.compile("Pause .* (\\d+\\.\\d+)ms$");
 
   public static void main(String[] args) throws Exception {
+    Bench.trainCaches();
     boolean smoke = List.of(args).contains("--smoke");
     int seconds = smoke ? 10 : 300;
     Path gcLog = Files.createTempFile("pingkit-soak-gc", ".log");

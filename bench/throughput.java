@@ -1,5 +1,5 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
-//JAVA 17+
+//JAVA 25+
 //SOURCES Bench.java
 //SOURCES ../lib/Pingkit.java
 
@@ -34,6 +34,7 @@ class throughput {
   static final int STREAMS = 10;
 
   public static void main(String[] args) throws Exception {
+    Bench.trainCaches();
     boolean smoke = List.of(args).contains("--smoke");
     int rounds = smoke ? 1 : 7;
     int seconds = smoke ? 1 : 5;

@@ -70,13 +70,7 @@ final class HealthCommands implements Runnable {
           continue;
         }
         try {
-          if (words.length != 3 || !words[0].equals("set")) {
-            throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "expected 'set SERVICE STATUS'");
-          }
-          String service = words[1].equals("\"\"") ? "" : words[1];
-          setHealth.accept(service, status(words[2], "set"));
-          System.err.println("ping-server: health of '" + service + "' is now " + words[2].toUpperCase(Locale.ROOT)
-              + (draining.getAsBoolean() ? " (ignored: draining, health stays NOT_SERVING)" : ""));
+          set(words);
         } catch (Pingkit.UserError e) {
           System.err.println("ping-server: stdin: '" + line + "': " + e.getMessage());
         }
@@ -84,5 +78,16 @@ final class HealthCommands implements Runnable {
     } catch (IOException e) {
       // stdin closed or unreadable: no more commands
     }
+  }
+
+  /** Applies one line's words, {@code set SERVICE STATUS}, and confirms it. */
+  private void set(String[] words) {
+    if (words.length != 3 || !words[0].equals("set")) {
+      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "expected 'set SERVICE STATUS'");
+    }
+    String service = words[1].equals("\"\"") ? "" : words[1];
+    setHealth.accept(service, status(words[2], "set"));
+    System.err.println("ping-server: health of '" + service + "' is now " + words[2].toUpperCase(Locale.ROOT)
+        + (draining.getAsBoolean() ? " (ignored: draining, health stays NOT_SERVING)" : ""));
   }
 }

@@ -95,24 +95,30 @@ final class InFlightBudget implements ServerInterceptor {
   /** The bytes of the call whose handler runs now (for a call outside this budget: nothing counted). */
   static StreamBytes currentCall() {
     CallBytes bytes = CALL_BYTES.get();
-    return bytes != null ? bytes : new StreamBytes() {
-      @Override
-      public long messageBytes() {
-        return 0;
-      }
-
-      @Override
-      public void release(long bytes) {}
-
-      @Override
-      public boolean refused() {
-        return false;
-      }
-
-      @Override
-      public void onRefused(Runnable hook) {}
-    };
+    if (bytes == null) {
+      return NOT_COUNTED;
+    }
+    return bytes;
   }
+
+  /** The bytes of a call this budget does not count (not one of this server's streams). */
+  private static final StreamBytes NOT_COUNTED = new StreamBytes() {
+    @Override
+    public long messageBytes() {
+      return 0;
+    }
+
+    @Override
+    public void release(long bytes) {}
+
+    @Override
+    public boolean refused() {
+      return false;
+    }
+
+    @Override
+    public void onRefused(Runnable hook) {}
+  };
 
   /** Bytes held by calls in flight now. */
   long usedBytes() {
@@ -135,17 +141,7 @@ final class InFlightBudget implements ServerInterceptor {
     boolean echo = method.equals(echoMethod); // held until the call ends
     boolean streamEcho = method.equals(streamEchoMethod); // each message held until its service gives it back
     // a stream's service may have closed it (a drain) when a later message is refused: one close only
-    ServerCall<Q, R> closingOnce = streamEcho ? new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
-      private boolean closed; // touched on the call's thread only
-
-      @Override
-      public void close(Status status, Metadata trailers) {
-        if (!closed) {
-          closed = true;
-          super.close(status, trailers);
-        }
-      }
-    } : call;
+    ServerCall<Q, R> closingOnce = streamEcho ? closingOnce(call) : call;
     // with the server's direct executor, a call's callbacks run on its connection's event loop (off it, which a
     // gRPC change could bring, a refusal closes the call at once, from the callback that refused it)
     Executor loop = loops.current();
@@ -177,6 +173,21 @@ final class InFlightBudget implements ServerInterceptor {
       public void onHalfClose() {
         if (!bytes.refused()) {
           super.onHalfClose();
+        }
+      }
+    };
+  }
+
+  /** {@code call}, closed once only: a second close is dropped. */
+  private static <Q, R> ServerCall<Q, R> closingOnce(ServerCall<Q, R> call) {
+    return new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
+      private boolean closed; // touched on the call's thread only
+
+      @Override
+      public void close(Status status, Metadata trailers) {
+        if (!closed) {
+          closed = true;
+          super.close(status, trailers);
         }
       }
     };

@@ -52,15 +52,20 @@ final class PingIterations {
       do {
         more = await(run.start(plan.pause().isZero() ? Long.MAX_VALUE : 1));
       } while (more && !awaitStop(plan.stop(), plan.pause()));
-    } catch (FailedPing | Pingkit.UserError failure) {
-      Pingkit.UserError e = failure instanceof FailedPing failed
-          ? server.failure("ping " + failed.seq, failed.getCause()) : (Pingkit.UserError) failure;
-      if (run.measurement.iterations() == 0) {
-        throw e;
-      }
-      return plan.result(run.measurement, server, -1, e); // what was measured before the failure
+    } catch (FailedPing failed) {
+      return cutShort(plan, run, server.failure("ping " + failed.seq, failed.getCause()));
+    } catch (Pingkit.UserError failure) {
+      return cutShort(plan, run, failure);
     }
     return plan.result(run.measurement, server, -1, null);
+  }
+
+  /** What was measured before {@code failure}; the failure itself when nothing was. */
+  private static PingMeasurement.Result cutShort(Plan plan, Calls run, Pingkit.UserError failure) {
+    if (run.measurement.iterations() == 0) {
+      throw failure;
+    }
+    return plan.result(run.measurement, run.server, -1, failure);
   }
 
   /** A ping that failed (its number and its failure), as the network thread hands it to the waiting one. */

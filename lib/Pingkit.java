@@ -1,17 +1,22 @@
 // Shared by ping-server.java, ping-client.java, health-check.java and the tests (each pulls it with //SOURCES):
 // the one place that declares the stubs jar and pins every dependency, plus the helpers the scripts share.
-//JAVA 17+
+//JAVA 25+
 //DEPS io.grpc:grpc-bom:1.85.1@pom
 //DEPS io.grpc:grpc-netty-shaded io.grpc:grpc-protobuf io.grpc:grpc-stub io.grpc:grpc-services
 //DEPS com.google.protobuf:protobuf-java:3.25.9 com.google.guava:guava:33.6.0-jre com.google.code.gson:gson:2.14.0
 //DEPS info.picocli:picocli:4.7.7
 //DEPS org.hdrhistogram:HdrHistogram:2.2.2
 //DEPS ping-stubs.jar
+// what a script's AOT cache is trained on (see execute)
+//SOURCES Training.java
 // sun.misc.Signal (jdk.unsupported) is how a JVM handles SIGINT/SIGTERM itself; -XDignore.symbol.file keeps javac
-// quiet about it. Sources are UTF-8 and so is all text in and out, whatever the locale: Java 17 takes the locale's
-// charset (ASCII in the POSIX locale) for sources, stdout, stderr and stdin; Java 19+ for stdout and stderr.
+// quiet about it. Sources are UTF-8 and so is all text in and out, whatever the locale: javac takes the locale's
+// charset (ASCII in the POSIX locale) for sources, and Java 19+ for stdout and stderr.
 //COMPILE_OPTIONS -encoding UTF-8 -XDignore.symbol.file
 //JAVA_OPTIONS -Dfile.encoding=UTF-8 -Dstdout.encoding=UTF-8 -Dstderr.encoding=UTF-8
+// Netty loads its epoll library and protobuf reads arrays through sun.misc.Unsafe: both allowed, as on Java 17,
+// without the JDK's warning lines for them (JDK 24+) on every run's stderr
+//JAVA_OPTIONS --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -82,8 +87,17 @@ final class Pingkit {
     }
   }
 
-  /** Runs a picocli command: usage errors and failures become one line on stderr and an exit code. */
+  /**
+   * Runs a script's command line, or with {@code -Dpingkit.training=LAUNCHER} (the launcher making the script's AOT
+   * cache) the role's {@link Training} in its place.
+   */
   static int execute(Callable<Integer> command, String... args) {
+    String launcher = System.getProperty("pingkit.training");
+    return launcher != null ? Training.run(command, Path.of(launcher)) : executeCommandLine(command, args);
+  }
+
+  /** Runs a picocli command: usage errors and failures become one line on stderr and an exit code. */
+  static int executeCommandLine(Callable<Integer> command, String... args) {
     CommandLine commandLine = newCommandLine(command);
     String name = commandLine.getCommandName();
     commandLine.setParameterExceptionHandler((e, ignoredArgs) -> {

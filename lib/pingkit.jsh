@@ -15,4 +15,8 @@
 //SOURCES InFlightBudget.java ServerLoops.java MemoryReturn.java CallLogger.java HealthCommands.java Drain.java
 //SOURCES ServerFlags.java
 //SOURCES Pem.java Pingkit.java
+// JShell 25 instruments each class it loads with no view of the others (JDK-8366926): a local variable, a catch or a
+// ?: that joins two of these files' types fails to load, and JShellTest says which file. JBang opens every system
+// module to JShell, the incubating one too, which would print a warning: the modules are limited to what is used.
+//JAVA_OPTIONS --limit-modules=java.se,jdk.jshell,jdk.editpad,jdk.unsupported,jdk.management,jdk.jfr,jdk.net,jdk.naming.dns,jdk.charsets,jdk.localedata,jdk.zipfs,jdk.crypto.cryptoki,jdk.security.auth,jdk.security.jgss
 import java.time.Duration;

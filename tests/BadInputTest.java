@@ -61,7 +61,7 @@ class BadInputTest {
     dir = Files.createTempDirectory("pingkit-bad-input");
     hostsFile = Files.writeString(dir.resolve("hosts"), "127.0.0.1 localhost\n");
     plaintext = PingServer.start("127.0.0.1:0");
-    // the scripts run with class-data sharing (//CDS), and so do these runs: ~0.4 s less CPU each, on 2 cores
+    // the scripts start from a cache of their classes, and so do these runs: ~0.4 s less CPU each, on 2 cores
     classArchive = dir.resolve("classes.jsa");
     List<String> archiving = javaCommand(List.of("-XX:ArchiveClassesAtExit=" + classArchive));
     archiving.addAll(List.of("HealthCheck", plaintext.target()));
@@ -321,10 +321,8 @@ class BadInputTest {
 
   /** A JVM with this runner's classpath and the scripts' options; its notes on class-data sharing stay silent. */
   private static List<String> javaCommand(List<String> jvmOptions) {
-    List<String> command = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-        "-Xlog:cds=off", "-Xlog:cds+dynamic=off"));
+    List<String> command = TestSupport.javaCommand("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+        "-Xlog:cds=off", "-Xlog:cds+dynamic=off");
     command.addAll(jvmOptions);
     return command;
   }

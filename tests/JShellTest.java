@@ -25,7 +25,9 @@ class JShellTest {
       jshell.process.getOutputStream().close();
       assertEquals(0, jshell.awaitExit(180), "stderr: " + jshell.stderr);
       String output = String.join("\n", jshell.stdout) + "\n" + String.join("\n", jshell.stderr);
-      assertTrue(!output.contains("Error:") && !output.contains("Exception"), output);
+      assertTrue(!output.contains("Error:") && !output.contains("Exception") && !output.contains("exception"),
+          output);
+      NoWarningsTest.assertNoWarning("the JShell session", jshell.stderr);
       assertTrue(output.contains("server ==> PingServer listening on tcp 127.0.0.1:"), output);
       // seconds, as Java prints a double: 0.00123 or, under a millisecond, 7.8E-4
       Pattern seconds = Pattern.compile("\\$\\d+ ==> ([\\d.]+(?:E-?\\d+)?)\\n");

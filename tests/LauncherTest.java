@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.FileTime;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -167,110 +165,6 @@ class LauncherTest {
     assertEquals(List.of(home.toString()), runScript(dir, env, "home.java"));
     assertTrue(Files.isDirectory(home.resolve(".jbang/cache")), "JBang's cache is in HOME, not the account's");
     assertEquals(List.of(home.toString()), runScript(dir, env, "home.java"), "the kept command line, run again");
-  }
-
-  // A class of picocli, compiled for Java 5: Java 17's dynamic archives (JBang's //CDS) leave such classes out
-  private static final String CDS_SCRIPT = """
-      //DEPS info.picocli:picocli:4.7.7
-      //CDS
-      //JAVA_OPTIONS -Xlog:cds=off -Xlog:cds+dynamic=off -Xlog:class+load=info:file=classes.log
-      class archived {
-        public static void main(String[] args) throws Exception {
-          System.out.println(picocli.CommandLine.class.getSimpleName() + " %s");
-          System.out.println(java.nio.file.Path.of(archived.class.getProtectionDomain().getCodeSource()
-              .getLocation().toURI()));
-          for (String option : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (option.startsWith("-XX:SharedArchiveFile=")) {
-              System.out.println(option.substring("-XX:SharedArchiveFile=".length()));
-            }
-          }
-        }
-      }
-      """;
-
-  @Test
-  void aCdsScriptRunsFromAStaticArchiveThatHoldsJavaFiveClassesFromTheRunAfterItsClassesWereListed(
-      @TempDir Path temp) throws Exception {
-    CdsScript script = CdsScript.create(temp);
-    assertEquals(2, script.run().size(), "JBang makes its archive on this run, with a command line of its own");
-    List<String> listing = script.run();
-    assertTrue(listing.get(2).endsWith("/archived.jsa"), "JBang's archive, while the classes are listed: " + listing);
-    assertTrue(script.picocliSource().contains("picocli-4.7.7.jar"), script.picocliSource());
-    assertEquals(List.of(".classes"), script.filesBesideTheCommandLine().stream()
-        .map(suffix -> suffix.replaceAll("\\.[0-9]+$", "")).toList());
-
-    for (int run = 3; run <= 4; run++) {
-      assertRunsFromTheLaunchersArchive(script, "run " + run);
-    }
-    assertEquals(List.of(".jsa"), script.filesBesideTheCommandLine(), "the list is gone once archived");
-
-    // a jar fetched again (another time, same content) makes a new entry, its own list and archive
-    Path jar = Path.of(listing.get(1));
-    Files.setLastModifiedTime(jar, FileTime.from(Instant.parse("2001-01-01T00:00:00Z")));
-    List<String> afterJarChange = script.run();
-    assertTrue(afterJarChange.get(2).endsWith("/archived.jsa"), "listing again: " + afterJarChange);
-    assertRunsFromTheLaunchersArchive(script, "after the jar changed");
-  }
-
-  private static void assertRunsFromTheLaunchersArchive(CdsScript script, String run) throws Exception {
-    List<String> output = script.run();
-    assertEquals(3, output.size(), output.toString());
-    Path archive = Path.of(output.get(2));
-    assertEquals(script.commands, archive.getParent(), run + " uses the launcher's archive: " + archive);
-    assertTrue(Files.isRegularFile(archive), archive.toString());
-    assertTrue(script.picocliSource().endsWith("source: shared objects file"), run + ": " + script.picocliSource());
-  }
-
-  @Test
-  void aCdsScriptWhoseStaticArchiveCannotBeMadeRunsWithJBangsArchive(@TempDir Path temp) throws Exception {
-    CdsScript script = CdsScript.create(temp);
-    script.run();
-    script.run();
-    try (var lists = Files.list(script.commands)) {
-      for (Path list : lists.filter(file -> file.toString().contains(".classes.")).toList()) {
-        Files.writeString(list, "not a class list\n");
-      }
-    }
-    for (int run = 3; run <= 4; run++) {
-      List<String> output = script.run();
-      assertEquals(3, output.size(), output.toString());
-      assertEquals("CommandLine " + script.dir.getFileName(), output.get(0));
-      assertTrue(output.get(2).endsWith("/archived.jsa"), "run " + run + " uses JBang's archive: " + output);
-      assertTrue(Files.isRegularFile(Path.of(output.get(2))), output.get(2));
-    }
-    assertEquals(List.of(".nojsa"), script.filesBesideTheCommandLine(),
-        "the failed dump is remembered, and nothing else is left beside the command line");
-  }
-
-  /** CDS_SCRIPT beside a copy of the launcher, run with a cache of our own (and its commands/ folder). */
-  private record CdsScript(Path dir, Map<String, String> env, Path commands) {
-    static CdsScript create(Path temp) throws java.io.IOException {
-      Path dir = Files.createDirectories(temp.resolve("scripts-" + System.nanoTime()));
-      // the cache inside the repository, as with XDG_CACHE_HOME=$PWD/.cache: its archives are not sources
-      Path cache = TestSupport.launcherCacheOfOurOwn(dir);
-      Files.copy(TestSupport.repo().resolve("jbang"), dir.resolve("jbang"));
-      // a new source for JBang, so that its first run makes JBang's archive, whatever JBang's cache holds
-      Files.writeString(dir.resolve("archived.java"), CDS_SCRIPT.formatted(dir.getFileName()));
-      return new CdsScript(dir, Map.of("PINGKIT_CACHE", cache.toString(), "PINGKIT_IGNORE_PATH_JBANG", "1"),
-          cache.resolve("jbang-cli-0.132.1+gson-2.14.0/commands"));
-    }
-
-    List<String> run() {
-      return runScript(dir, env, "archived.java");
-    }
-
-    String picocliSource() throws java.io.IOException {
-      return Files.readAllLines(dir.resolve("classes.log")).stream()
-          .filter(line -> line.contains(" picocli.CommandLine source: ")).findFirst().orElse("picocli not loaded");
-    }
-
-    /** The suffixes of the files beside the script's command line (the only file without a dot). */
-    List<String> filesBesideTheCommandLine() throws java.io.IOException {
-      try (var files = Files.list(commands)) {
-        return files.map(file -> file.getFileName().toString()).filter(name -> name.contains("."))
-            .map(name -> name.substring(name.indexOf('.'))).toList();
-      }
-    }
   }
 
   private static String helloScript(String version) {

@@ -208,10 +208,8 @@ class LoadTest {
 
   /** A client process whose name lookups read {@code hosts}, a file in /etc/hosts' format. */
   private static TestSupport.ScriptProcess clientWithHosts(Path hosts, String... args) {
-    List<String> command = new java.util.ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-        System.getProperty("java.class.path"), "-XX:TieredStopAtLevel=1", "-Djdk.net.hosts.file=" + hosts,
-        "PingClient"));
+    List<String> command = TestSupport.javaCommand("-XX:TieredStopAtLevel=1", "-Djdk.net.hosts.file=" + hosts,
+        "PingClient");
     command.addAll(List.of(args));
     return TestSupport.ScriptProcess.start(command, TestSupport.repo());
   }
@@ -450,9 +448,8 @@ class LoadTest {
   /** A run that needs more descriptors than the process may open says so before it connects (exit 1). */
   @Test
   void moreConnectionsThanTheProcessMayOpenAreRefusedAtOnce() {
-    List<String> command = List.of("bash", "-c", "ulimit -n 256 && exec \"$@\"", "bash",
-        java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), "PingClient", "-c", "300", "-qps", "10", server.target());
+    List<String> command = new java.util.ArrayList<>(List.of("bash", "-c", "ulimit -n 256 && exec \"$@\"", "bash"));
+    command.addAll(TestSupport.javaCommand("PingClient", "-c", "300", "-qps", "10", server.target()));
     try (var client = TestSupport.ScriptProcess.start(command, TestSupport.repo())) {
       assertEquals(1, client.awaitExit(60), client.stderr.toString());
       String line = client.singleStderrLine();

@@ -11,7 +11,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The README's two commands as a new user without a locale runs them (no LANG at all, or LC_ALL=C, as in many
- * containers and SSH sessions): compiled afresh, in a JBang folder and launcher cache of their own.
+ * containers and SSH sessions): compiled afresh, in a JBang folder and launcher cache of their own, with no
+ * JAVA_HOME (on this project's machines the default java is 17).
  */
 // compiles scripts afresh and runs them as a new user would: longer than a test's default limit on a loaded machine
 @org.junit.jupiter.api.Timeout(value = 15, unit = java.util.concurrent.TimeUnit.MINUTES)
@@ -72,6 +73,7 @@ class LocaleTest {
     env.put("JBANG_DIR", Files.createDirectories(temp.resolve("jbang")).toString());
     env.put("PINGKIT_CACHE", TestSupport.launcherCacheOfOurOwn(temp).toString());
     env.put("PINGKIT_IGNORE_PATH_JBANG", "1");
+    env.put("JAVA_HOME", null); // the launcher finds a JDK 25 itself, whatever the default java (17 here)
     return env;
   }
 

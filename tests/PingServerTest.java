@@ -447,9 +447,8 @@ class PingServerTest {
       TestSupport.run(TestSupport.repo(), Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
           "-importcert", "-noprompt", "-alias", "pingkit-test-ca", "-file", certs.caCert().toString(), "-keystore",
           trustStore.toString(), "-storetype", "PKCS12", "-storepass", "changeit");
-      List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "-Djavax.net.ssl.trustStore=" + trustStore, "-Djavax.net.ssl.trustStorePassword=changeit",
-          "-cp", System.getProperty("java.class.path"), "PingServer", "--mtls", "--cert",
+      List<String> command = TestSupport.javaCommand("-Djavax.net.ssl.trustStore=" + trustStore,
+          "-Djavax.net.ssl.trustStorePassword=changeit", "PingServer", "--mtls", "--cert",
           certs.serverCert().toString(), "--key", certs.serverKey().toString(), "127.0.0.1:0");
       try (var server = TestSupport.ScriptProcess.start(command, TestSupport.repo())) {
         assertClientCertificateRequired("127.0.0.1:" + server.awaitListeningPort(), certs);

@@ -112,6 +112,19 @@ final class TestSupport {
     }
   }
 
+  /**
+   * A JVM of this runner's java and classpath, with the options every script has for the JDK's notes on Netty's
+   * and protobuf's native and unsafe access (the scripts' //JAVA_OPTIONS), then {@code options} (JVM options, a
+   * main class and its arguments).
+   */
+  static List<String> javaCommand(String... options) {
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+        "-cp", System.getProperty("java.class.path")));
+    command.addAll(Arrays.asList(options));
+    return command;
+  }
+
   /** The server's port on "localhost", the name its test certificate holds. */
   static String localhost(RunningServer server) {
     return "localhost:" + server.port();
@@ -313,9 +326,10 @@ final class TestSupport {
     try {
       Path output = Files.createTempFile("pingkit-run", ".out");
       try {
-        Process process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
-            .redirectOutput(output.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-            .start();
+        ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
+            .redirectOutput(output.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        builder.environment().put("PINGKIT_AOT", "off"); // as in ScriptProcess.start
+        Process process = builder.start();
         boolean ended = process.waitFor(120, TimeUnit.SECONDS);
         if (!ended) {
           process.descendants().forEach(ProcessHandle::destroyForcibly);
@@ -386,10 +400,7 @@ final class TestSupport {
 
     /** Starts {@code mainClass} (e.g. "PingServer") of the scripts compiled into this runner. */
     static ScriptProcess java(String mainClass, String... args) {
-      List<String> command = new ArrayList<>(List.of(
-          Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "-cp", System.getProperty("java.class.path"), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-          mainClass));
+      List<String> command = javaCommand("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", mainClass);
       command.addAll(Arrays.asList(args));
       return start(command, repo());
     }
@@ -398,10 +409,15 @@ final class TestSupport {
       return start(command, dir, java.util.Map.of());
     }
 
-    /** Runs {@code command} in {@code dir}, its environment changed by {@code environment} (null: unset). */
+    /**
+     * Runs {@code command} in {@code dir}, its environment changed by {@code environment} (null: unset). Scripts
+     * run by ./jbang neither use nor make AOT caches unless {@code environment} sets PINGKIT_AOT: a training in the
+     * background would take the CPU of the tests after it (AotCacheTest tests the caches).
+     */
     static ScriptProcess start(List<String> command, Path dir, java.util.Map<String, String> environment) {
       try {
         ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
+        builder.environment().put("PINGKIT_AOT", "off");
         environment.forEach((name, value) -> {
           if (value == null) {
             builder.environment().remove(name);

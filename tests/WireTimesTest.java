@@ -205,9 +205,7 @@ class WireTimesTest {
   void withoutTheArrivalWatchTheClientSaysSoOnceAndTheJsonNamesTheClock() {
     try (RunningServer server = PingServer.start("--warmup", "0s", "127.0.0.1:0")) {
       for (boolean watched : new boolean[] {true, false}) {
-        List<String> command = new ArrayList<>(List.of(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-            System.getProperty("java.class.path")));
+        List<String> command = TestSupport.javaCommand();
         if (!watched) {
           command.add("-D" + ArrivalWatch.SWITCH + "=off");
         }
@@ -231,11 +229,8 @@ class WireTimesTest {
     // The JDK never proxies loopback names: the client asks for a name that only the proxy knows (as loopback).
     try (RunningServer server = PingServer.start("--warmup", "0s", "127.0.0.1:0");
          ConnectProxy proxy = new ConnectProxy()) {
-      List<String> command = new ArrayList<>(List.of(
-          Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "-Dhttps.proxyHost=127.0.0.1", "-Dhttps.proxyPort=" + proxy.port(),
-          "-cp", System.getProperty("java.class.path"), "PingClient", "-n", "3", "--json",
-          "behind-the-proxy.test:" + server.port()));
+      List<String> command = TestSupport.javaCommand("-Dhttps.proxyHost=127.0.0.1",
+          "-Dhttps.proxyPort=" + proxy.port(), "PingClient", "-n", "3", "--json", "behind-the-proxy.test:" + server.port());
       try (var client = TestSupport.ScriptProcess.start(command, TestSupport.repo())) {
         assertEquals(0, client.awaitExit(60), client.stderr.toString());
         assertTrue(proxy.tunnels() > 0, "the call went through the proxy");

@@ -1,5 +1,5 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
-//JAVA 17+
+//JAVA 25+
 //DEPS org.junit.jupiter:junit-jupiter-engine:5.13.4 org.junit.platform:junit-platform-launcher:1.13.4
 // the Kubernetes manifests' structure (KubernetesJobTest)
 //DEPS org.yaml:snakeyaml:2.7
