@@ -78,7 +78,7 @@ final class Training {
 
   /** The clients' training: each command line run here, against a ping-server process. */
   private int againstServer(Function<String, List<List<String>>> runs) throws Exception {
-    Process server = peer("ping-server.java", "127.0.0.1:0");
+    Process server = peer(ProcessBuilder.Redirect.PIPE, "ping-server.java", "127.0.0.1:0");
     try {
       String listening = firstLine(server, "listening on tcp ");
       String target = listening.substring(listening.lastIndexOf(' ') + 1);
@@ -114,8 +114,7 @@ final class Training {
         List.of("health-check.java", "--watch", "--timeout", "1s", target));
     try {
       for (List<String> client : clients) {
-        Process process = peer(client.toArray(String[]::new));
-        process.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+        Process process = peer(ProcessBuilder.Redirect.DISCARD, client.toArray(String[]::new));
         if (!process.waitFor(PEER_RUN_SECONDS, TimeUnit.SECONDS) || process.exitValue() != Pingkit.EXIT_OK) {
           process.destroyForcibly();
           throw new IllegalStateException(client + " failed");
@@ -127,13 +126,13 @@ final class Training {
     return serving.get(PEER_RUN_SECONDS, TimeUnit.SECONDS);
   }
 
-  /** A script of the repository run with the launcher, as a user runs it (stderr discarded, stdout to read). */
-  private Process peer(String... scriptAndArgs) throws IOException {
+  /** A script of the repository run with the launcher, as a user runs it (stderr discarded). */
+  private Process peer(ProcessBuilder.Redirect stdout, String... scriptAndArgs) throws IOException {
     List<String> commandLine = new ArrayList<>(List.of(launcher.toString()));
     commandLine.addAll(List.of(scriptAndArgs));
     return new ProcessBuilder(commandLine).directory(launcher.getParent().toFile())
         .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-        .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        .redirectOutput(stdout).redirectError(ProcessBuilder.Redirect.DISCARD).start();
   }
 
   private static String firstLine(Process process, String prefix) throws Exception {

@@ -32,6 +32,9 @@ class AotCacheTest {
           String launcher = System.getProperty("pingkit.training");
           if (launcher == null) {
             System.out.println("ran " + String.join(" ", args));
+            while (args.length > 0 && args[0].equals("hold") && !Files.exists(Path.of("go"))) {
+              Thread.sleep(20);
+            }
             return;
           }
           Path dir = Path.of(launcher).getParent();
@@ -62,7 +65,7 @@ class AotCacheTest {
       Path entry = entryOf(commands, script.getKey());
       assertTrue(Files.isRegularFile(Path.of(entry + ".aot.checked")), "the training of " + script.getKey()
           + " succeeded: " + filesOf(commands));
-      assertEquals(List.of(".aot", ".aot.checked", ".aot.key", ".trained"), suffixesBeside(entry));
+      assertEquals(List.of(".aot", ".aot.checked", ".aot.key", ".lock", ".trained"), suffixesBeside(entry));
       Path classes = temp.resolve(script.getKey() + ".classes");
       Map<String, String> logging = new HashMap<>(env);
       logging.put("PINGKIT_AOT", null);
@@ -78,7 +81,7 @@ class AotCacheTest {
     Files.writeString(scripts.release, "");
     assertEquals(List.of("ran a"), scripts.run(Map.of(), "a"));
     scripts.awaitCache();
-    assertEquals(List.of(".aot", ".aot.checked", ".aot.key", ".trained"), suffixesBeside(scripts.entry()));
+    assertEquals(List.of(".aot", ".aot.checked", ".aot.key", ".lock", ".trained"), suffixesBeside(scripts.entry()));
     assertEquals("source: shared objects file", scripts.sourceOfTheScriptsClass("b"));
     assertEquals(1, scripts.trainings(), "the run from the cache trained nothing");
   }
@@ -97,7 +100,7 @@ class AotCacheTest {
       assertEquals(List.of("ran after the damage"), run.stdout);
       assertEquals(List.of(), run.stderr, "no word from the JVM about the cache");
     }
-    assertEquals(List.of(".aot", ".aot.checked", ".aot.key", ".trained"), suffixesBeside(scripts.entry()));
+    assertEquals(List.of(".aot", ".aot.checked", ".aot.key", ".lock", ".trained"), suffixesBeside(scripts.entry()));
     assertEquals(2, scripts.trainings(), "made again");
     assertEquals("source: shared objects file", scripts.sourceOfTheScriptsClass("c"));
   }
@@ -122,6 +125,26 @@ class AotCacheTest {
       assertEquals(List.of(), run.stderr);
     }
     assertFalse(scripts.sourceOfTheScriptsClass("again").contains("shared objects file"));
+  }
+
+  @Test
+  void anotherJdkGetsACacheOfItsOwn(@TempDir Path temp) throws Exception {
+    Scripts scripts = Scripts.create(temp);
+    Files.writeString(scripts.release, "");
+    scripts.run(Map.of("PINGKIT_AOT", "wait"), "a");
+    // a copy of this JDK (its files hard links) is another java, as a JDK installed beside it would be
+    Path otherJdk = temp.resolve("other-jdk");
+    TestSupport.run(temp, "bash", "-c", "cp -al \"$0\" \"$1\" 2>/dev/null || cp -a \"$0\" \"$1\"",
+        System.getProperty("java.home"), otherJdk.toString());
+    Map<String, String> other = Map.of("JAVA_HOME", otherJdk.toString());
+    assertEquals(List.of("ran b"), scripts.run(other, "b"));
+    assertFalse(Files.exists(Path.of(scripts.entry() + ".aot")), "the cache of the other java is gone");
+    Map<String, String> otherWaiting = new HashMap<>(other);
+    otherWaiting.put("PINGKIT_AOT", "wait");
+    assertEquals(List.of("ran c"), scripts.run(otherWaiting, "c"));
+    assertEquals(2, scripts.trainings());
+    assertEquals("source: shared objects file", scripts.sourceOfTheScriptsClass("d", other));
+    assertTrue(Files.readString(Path.of(scripts.entry() + ".aot.key")).contains(otherJdk + "/lib/modules"));
   }
 
   @Test
@@ -158,20 +181,46 @@ class AotCacheTest {
   }
 
   @Test
+  void aRunOfTheScriptBeforeAnEditTrainsNothingWhenItEnds(@TempDir Path temp) throws Exception {
+    Scripts scripts = Scripts.create(temp);
+    Files.writeString(scripts.release, "");
+    try (var before = scripts.start(Map.of("PINGKIT_AOT", "wait"), "hold")) {
+      before.awaitStdout(line -> line.equals("ran hold"), 120);
+      Files.writeString(scripts.script, Files.readString(scripts.script).replace("\"ran \"", "\"ran, edited, \""));
+      assertEquals(List.of("ran, edited, a"), scripts.run(Map.of("PINGKIT_AOT", "off"), "a"));
+      Files.writeString(scripts.dir.resolve("go"), "");
+      assertEquals(0, before.awaitExit(TRAINING_SECONDS), before.stderr.toString());
+    }
+    assertEquals(0, scripts.trainings(), "the run from before the edit trained nothing for the new entry");
+    assertEquals(List.of("ran, edited, b"), scripts.run(Map.of("PINGKIT_AOT", "wait"), "b"));
+    assertEquals(1, scripts.trainings());
+    assertEquals("source: shared objects file", scripts.sourceOfTheScriptsClass("c"));
+  }
+
+  @Test
+  void theTrainingInTheBackgroundHoldsNoneOfTheCallersDescriptors(@TempDir Path temp) throws Exception {
+    Scripts scripts = Scripts.create(temp);
+    scripts.run(Map.of("PINGKIT_AOT", "off"), "made the entry");
+    // a reader of the run's output on a descriptor above 2 (as bats reads fd 3) sees its end, though the training
+    // it leaves waits for the release
+    try (var pipeline = TestSupport.ScriptProcess.start(List.of("bash", "-c",
+        "{ ./jbang trained.java a 3>&1 >/dev/null; } | cat; echo piped"), scripts.dir, scripts.withDefaults())) {
+      assertEquals(0, pipeline.awaitExit(60), pipeline.stderr.toString());
+      assertEquals(List.of("piped"), pipeline.stdout);
+    }
+    awaitFile(scripts.dir.resolve("trainings.log"));
+    Files.writeString(scripts.release, "");
+    scripts.awaitCache();
+  }
+
+  @Test
   void twoFirstRunsAtOnceTrainOnce(@TempDir Path temp) throws Exception {
     Scripts scripts = Scripts.create(temp);
     scripts.run(Map.of("PINGKIT_AOT", "off"), "made the entry"); // JBang's first run, no cache
+    // with PINGKIT_AOT=wait a run returns only once its training is done, or once the other's is
     try (var first = scripts.start(Map.of("PINGKIT_AOT", "wait"), "1");
          var second = scripts.start(Map.of("PINGKIT_AOT", "wait"), "2")) {
       awaitFile(scripts.dir.resolve("trainings.log"));
-      // one of them trains (and waits for the release); the other does not
-      long ended = 0;
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-      while (ended == 0 && System.nanoTime() < deadline) {
-        ended = List.of(first, second).stream().filter(run -> !run.process.isAlive()).count();
-        Thread.sleep(20);
-      }
-      assertEquals(1, ended, "one run ended while the other trained");
       Files.writeString(scripts.release, "");
       assertEquals(0, first.awaitExit(TRAINING_SECONDS), first.stderr.toString());
       assertEquals(0, second.awaitExit(TRAINING_SECONDS), second.stderr.toString());
@@ -179,7 +228,8 @@ class AotCacheTest {
       assertEquals(List.of("ran 2"), second.stdout);
     }
     assertEquals(1, scripts.trainings());
-    assertEquals(List.of(".aot", ".aot.checked", ".aot.key", ".trained"), suffixesBeside(scripts.entry()));
+    assertEquals(List.of(".aot", ".aot.checked", ".aot.key", ".lock", ".trained"), suffixesBeside(scripts.entry()));
+    assertEquals("source: shared objects file", scripts.sourceOfTheScriptsClass("3"));
   }
 
   @Test
@@ -192,11 +242,10 @@ class AotCacheTest {
     }
     Path entry = scripts.entry();
     assertFalse(Files.exists(Path.of(entry + ".aot")), "no cache from a killed training");
-    assertTrue(Files.isSymbolicLink(Path.of(entry + ".training")), "the killed trainer's lock is left");
     Files.writeString(scripts.release, "");
     assertEquals(List.of("ran b"), scripts.run(Map.of("PINGKIT_AOT", "wait"), "b"));
     assertEquals(2, scripts.trainings());
-    assertEquals(List.of(".aot", ".aot.checked", ".aot.key", ".trained"), suffixesBeside(entry), "its files are gone");
+    assertEquals(List.of(".aot", ".aot.checked", ".aot.key", ".lock", ".trained"), suffixesBeside(entry), "its files are gone");
     assertEquals("source: shared objects file", scripts.sourceOfTheScriptsClass("c"));
   }
 
@@ -232,9 +281,15 @@ class AotCacheTest {
       return startScript("trained.java", extra, args);
     }
 
-    TestSupport.ScriptProcess startScript(String name, Map<String, String> extra, String... args) {
+    /** The environment of these runs: the launcher's cache of the test, and its defaults (PINGKIT_AOT unset). */
+    Map<String, String> withDefaults() {
       Map<String, String> all = new HashMap<>(env);
-      all.put("PINGKIT_AOT", null); // the launcher's default, unless extra says
+      all.put("PINGKIT_AOT", null);
+      return all;
+    }
+
+    TestSupport.ScriptProcess startScript(String name, Map<String, String> extra, String... args) {
+      Map<String, String> all = withDefaults();
       all.putAll(extra);
       List<String> command = new java.util.ArrayList<>(List.of(dir.resolve("jbang").toString(), name));
       command.addAll(List.of(args));
@@ -256,11 +311,11 @@ class AotCacheTest {
       return entryOf(commands, "trained");
     }
 
-    /** Waits for the training started by a run in the background (it ends with the cache's mark). */
+    /** Waits for the training started by a run in the background: the cache's mark, and its own files gone. */
     void awaitCache() throws Exception {
       awaitFile(Path.of(entry() + ".aot.checked"));
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TRAINING_SECONDS);
-      while (Files.exists(Path.of(entry() + ".training"), java.nio.file.LinkOption.NOFOLLOW_LINKS)
+      while (suffixesBeside(entry()).stream().anyMatch(suffix -> suffix.matches("\\.aot\\.[0-9].*"))
           && System.nanoTime() < deadline) {
         Thread.sleep(20);
       }
