@@ -88,9 +88,7 @@ class AotCacheTest {
 
   @Test
   void aCorruptCacheGivesAWorkingRunAndThenAGoodCache(@TempDir Path temp) throws Exception {
-    Scripts scripts = Scripts.create(temp);
-    Files.writeString(scripts.release, "");
-    scripts.run(Map.of("PINGKIT_AOT", "wait"), "a");
+    Scripts scripts = Scripts.withACache(temp);
     Path aot = Path.of(scripts.entry() + ".aot");
     byte[] bytes = Files.readAllBytes(aot);
     java.util.Arrays.fill(bytes, bytes.length / 4, bytes.length / 2, (byte) 0x5a);
@@ -107,9 +105,7 @@ class AotCacheTest {
 
   @Test
   void aCacheTheJvmRefusesGivesAWorkingRunWithoutAWordAboutIt(@TempDir Path temp) throws Exception {
-    Scripts scripts = Scripts.create(temp);
-    Files.writeString(scripts.release, "");
-    scripts.run(Map.of("PINGKIT_AOT", "wait"), "a");
+    Scripts scripts = Scripts.withACache(temp);
     Path entry = scripts.entry();
     // the cache of another class path (another script's jar) where this entry's was: the JVM cannot use it
     Files.writeString(scripts.dir.resolve("other.java"), TRAINED_SCRIPT.formatted(scripts.marker)
@@ -129,9 +125,7 @@ class AotCacheTest {
 
   @Test
   void anotherJdkGetsACacheOfItsOwn(@TempDir Path temp) throws Exception {
-    Scripts scripts = Scripts.create(temp);
-    Files.writeString(scripts.release, "");
-    scripts.run(Map.of("PINGKIT_AOT", "wait"), "a");
+    Scripts scripts = Scripts.withACache(temp);
     // a copy of this JDK (its files hard links) is another java, as a JDK installed beside it would be
     Path otherJdk = temp.resolve("other-jdk");
     TestSupport.run(temp, "bash", "-c", "cp -al \"$0\" \"$1\" 2>/dev/null || cp -a \"$0\" \"$1\"",
@@ -145,13 +139,12 @@ class AotCacheTest {
     assertEquals(2, scripts.trainings());
     assertEquals("source: shared objects file", scripts.sourceOfTheScriptsClass("d", other));
     assertTrue(Files.readString(Path.of(scripts.entry() + ".aot.key")).contains(otherJdk + "/lib/modules"));
+    TestSupport.run(temp, "rm", "-rf", otherJdk.toString()); // its links out of the folder: JUnit would warn
   }
 
   @Test
   void aChangedSourceMakesANewEntryAndANewCache(@TempDir Path temp) throws Exception {
-    Scripts scripts = Scripts.create(temp);
-    Files.writeString(scripts.release, "");
-    scripts.run(Map.of("PINGKIT_AOT", "wait"), "a");
+    Scripts scripts = Scripts.withACache(temp);
     Files.writeString(scripts.script, Files.readString(scripts.script).replace("\"ran \"", "\"ran, changed, \""));
     try (var run = scripts.start(Map.of(), "b")) {
       assertEquals(0, run.awaitExit(120), run.stderr.toString());
@@ -164,9 +157,7 @@ class AotCacheTest {
 
   @Test
   void theScriptGivenByAnotherPathOrFromAnotherFolderKeepsItsCache(@TempDir Path temp) throws Exception {
-    Scripts scripts = Scripts.create(temp);
-    Files.writeString(scripts.release, "");
-    scripts.run(Map.of("PINGKIT_AOT", "wait"), "a");
+    Scripts scripts = Scripts.withACache(temp);
     Path elsewhere = Files.createDirectories(temp.resolve("elsewhere"));
     Path classes = elsewhere.resolve("classes.log");
     Map<String, String> env = new HashMap<>(scripts.env);
@@ -207,9 +198,10 @@ class AotCacheTest {
         "{ ./jbang trained.java a 3>&1 >/dev/null; } | cat; echo piped"), scripts.dir, scripts.withDefaults())) {
       assertEquals(0, pipeline.awaitExit(60), pipeline.stderr.toString());
       assertEquals(List.of("piped"), pipeline.stdout);
+      awaitFile(scripts.dir.resolve("trainings.log"));
+    } finally {
+      Files.writeString(scripts.release, ""); // the training in the background ends, whatever happened
     }
-    awaitFile(scripts.dir.resolve("trainings.log"));
-    Files.writeString(scripts.release, "");
     scripts.awaitCache();
   }
 
@@ -251,9 +243,7 @@ class AotCacheTest {
 
   @Test
   void withPingkitAotOffNoCacheIsMadeOrUsed(@TempDir Path temp) throws Exception {
-    Scripts scripts = Scripts.create(temp);
-    Files.writeString(scripts.release, "");
-    scripts.run(Map.of("PINGKIT_AOT", "wait"), "a");
+    Scripts scripts = Scripts.withACache(temp);
     assertFalse(scripts.sourceOfTheScriptsClass("b", Map.of("PINGKIT_AOT", "off")).contains("shared objects"));
     Files.writeString(scripts.script, Files.readString(scripts.script) + "\n");
     assertEquals(List.of("ran c"), scripts.run(Map.of("PINGKIT_AOT", "off"), "c"));
@@ -263,6 +253,14 @@ class AotCacheTest {
   /** trained.java (with the launcher's marker) beside a copy of the launcher, with a launcher cache of our own. */
   private record Scripts(Path dir, Path script, Path release, String marker, Map<String, String> env,
       Path commands) {
+    /** Scripts whose first run ("a") made the cache before it returned (PINGKIT_AOT=wait). */
+    static Scripts withACache(Path temp) throws IOException {
+      Scripts scripts = create(temp);
+      Files.writeString(scripts.release, "");
+      scripts.run(Map.of("PINGKIT_AOT", "wait"), "a");
+      return scripts;
+    }
+
     static Scripts create(Path temp) throws IOException {
       Path dir = Files.createDirectories(temp.resolve("scripts"));
       Path cache = TestSupport.launcherCacheOfOurOwn(temp);
