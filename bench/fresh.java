@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import pingkit.ping.PingClient;
+import pingkit.report.SampleHistogram;
 
 /**
  * What a fresh process reports, next to native peers on the same target, in one run, alternating, on loopback, for

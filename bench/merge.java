@@ -1,7 +1,7 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 25+
 //SOURCES Bench.java
-//SOURCES ../lib/Pingkit.java
+//SOURCES ../lib/pingkit/*.java
 
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;

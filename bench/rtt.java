@@ -11,6 +11,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import pingkit.ping.PingClient;
+import pingkit.ping.PingResult;
+import pingkit.report.SampleHistogram;
 
 /**
  * B1: ping RTT p50 and p99, our client to our server, against grpc-java's own benchmark (AsyncClient with one
@@ -37,7 +40,7 @@ class rtt {
       double[][] ourMicros = new double[rounds][];
       double[][] theirMicros = new double[rounds][];
       for (int round = 0; round < rounds; round++) {
-        PingMeasurement.Result result = PingClient.run("-n", "" + iterations, ourTarget);
+        PingResult result = PingClient.run("-n", "" + iterations, ourTarget);
         ourMicros[round] = new double[] {result.rttHistogram().percentile(50, SampleHistogram.Unit.MICROS),
             result.rttHistogram().percentile(99, SampleHistogram.Unit.MICROS)};
         theirMicros[round] = asyncClient(theirPort, seconds);

@@ -2,7 +2,7 @@
 //JAVA 25+
 //SOURCES Bench.java
 // the shared header: every dependency version, gson included, is pinned there
-//SOURCES ../lib/Pingkit.java
+//SOURCES ../lib/pingkit/*.java
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;

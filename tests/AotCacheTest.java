@@ -52,8 +52,8 @@ class AotCacheTest {
     Path repo = TestSupport.repo();
     Map<String, String> env = Map.of("PINGKIT_CACHE", TestSupport.launcherCacheOfOurOwn(temp).toString(),
         "PINGKIT_IGNORE_PATH_JBANG", "1");
-    Map<String, String> scripts = Map.of("ping-server", "PingServer", "ping-client", "PingClient",
-        "health-check", "HealthCheck");
+    Map<String, String> scripts = Map.of("ping-server", "PingServerCommand", "ping-client", "PingClientCommand",
+        "health-check", "HealthCheckCommand");
     for (var script : scripts.entrySet()) {
       Map<String, String> training = new HashMap<>(env);
       training.put("PINGKIT_AOT", "wait"); // the training runs before the launcher returns, as in an image's build

@@ -48,8 +48,8 @@ class AppInstallTest {
           .contains("(1 iterations)"));
       try (var shell = TestSupport.ScriptProcess.start(List.of(bin.resolve("pingkit-shell").toString()),
           elsewhere, env)) {
-        shell.process.getOutputStream().write(("HealthCheck.check(\"" + target + "\", \"ping\", 2)\n/exit\n")
-            .getBytes(StandardCharsets.UTF_8));
+        shell.process.getOutputStream().write(("HealthCheck.to(\"" + target + "\").service(\"ping\").times(2)"
+            + ".check()\n/exit\n").getBytes(StandardCharsets.UTF_8));
         shell.process.getOutputStream().close();
         assertEquals(0, shell.awaitExit(180), "stderr: " + shell.stderr);
         assertTrue(String.join("\n", shell.stdout).contains("SERVING"), "JShell said: " + shell.stdout);

@@ -1,5 +1,7 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import pingkit.server.PingServer;
+import pingkit.server.RunningServer;
 
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
@@ -37,7 +39,7 @@ class BadInputTest {
   // two cores: two JVMs at a time keeps the class short
   private static final int PROCESSES_AT_ONCE = 2;
   private static final Map<String, String> MAIN_CLASSES =
-      Map.of("ping-client", "PingClient", "health-check", "HealthCheck", "ping-server", "PingServer");
+      Map.of("ping-client", "PingClientCommand", "health-check", "HealthCheckCommand", "ping-server", "PingServerCommand");
   private static final String UNRESOLVABLE_HOST = "no-such-host.invalid";
 
   private static TestSupport.Certs certs;
@@ -64,7 +66,7 @@ class BadInputTest {
     // the scripts start from a cache of their classes, and so do these runs: ~0.4 s less CPU each, on 2 cores
     classArchive = dir.resolve("classes.jsa");
     List<String> archiving = javaCommand(List.of("-XX:ArchiveClassesAtExit=" + classArchive));
-    archiving.addAll(List.of("HealthCheck", plaintext.target()));
+    archiving.addAll(List.of("HealthCheckCommand", plaintext.target()));
     TestSupport.run(dir, archiving.toArray(String[]::new));
     tls = PingServer.start("--cert", certs.serverCert().toString(), "--key", certs.serverKey().toString(),
         "127.0.0.1:0");

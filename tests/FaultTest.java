@@ -31,9 +31,9 @@ class FaultTest {
 
   @Test
   void sigkillDuringContinuousPingsEndsTheClientWithExitTwoOrThreeAndOneLine() {
-    try (var server = TestSupport.ScriptProcess.java("PingServer", "127.0.0.1:0")) {
+    try (var server = TestSupport.ScriptProcess.java("PingServerCommand", "127.0.0.1:0")) {
       int port = server.awaitListeningPort();
-      try (var client = TestSupport.ScriptProcess.java("PingClient", "-n", "0", "-i", "100ms",
+      try (var client = TestSupport.ScriptProcess.java("PingClientCommand", "-n", "0", "-i", "100ms",
           "127.0.0.1:" + port)) {
         client.awaitStdout(line -> line.startsWith("seq 1:"), 60);
         server.signal("KILL");
@@ -56,10 +56,10 @@ class FaultTest {
    */
   @Test
   void aFrozenServerEndsAWatchAndContinuousPingsWithExitTwo() {
-    try (var server = TestSupport.ScriptProcess.java("PingServer", "--warmup", "0s", "127.0.0.1:0")) {
+    try (var server = TestSupport.ScriptProcess.java("PingServerCommand", "--warmup", "0s", "127.0.0.1:0")) {
       String target = "127.0.0.1:" + server.awaitListeningPort();
-      try (var watch = TestSupport.ScriptProcess.java("HealthCheck", "--watch", "--connect-timeout", "1s", target);
-           var pings = TestSupport.ScriptProcess.java("PingClient", "-n", "0", "-i", "100ms", "--timeout", "1s",
+      try (var watch = TestSupport.ScriptProcess.java("HealthCheckCommand", "--watch", "--connect-timeout", "1s", target);
+           var pings = TestSupport.ScriptProcess.java("PingClientCommand", "-n", "0", "-i", "100ms", "--timeout", "1s",
                "--connect-timeout", "1s", target)) {
         watch.awaitStdout(line -> line.endsWith(" SERVING"), 60);
         pings.awaitStdout(line -> line.startsWith("seq 2:"), 60);
@@ -83,9 +83,9 @@ class FaultTest {
 
   @Test
   void sigkillDuringALoadRunStopsItWithAPartialReport() {
-    try (var server = TestSupport.ScriptProcess.java("PingServer", "-v", "127.0.0.1:0")) {
+    try (var server = TestSupport.ScriptProcess.java("PingServerCommand", "-v", "127.0.0.1:0")) {
       int port = server.awaitListeningPort();
-      try (var client = TestSupport.ScriptProcess.java("PingClient", "-c", "2", "-qps", "50", "-t", "60s",
+      try (var client = TestSupport.ScriptProcess.java("PingClientCommand", "-c", "2", "-qps", "50", "-t", "60s",
           "--connect-timeout", "2s", "127.0.0.1:" + port)) {
         // -v logs each ping as it arrives: 20 of them (2 are the warm-up) and the run is under way
         awaitLines(server, line -> line.contains("ping seq="), 20, 60);
@@ -115,7 +115,7 @@ class FaultTest {
     // 1,000 pings sent and logged (-v) take over 2 s on a loaded 2-core machine: 10 s (the --max-delay) keeps
     // them all in flight
     long delayNanos = TimeUnit.SECONDS.toNanos(10);
-    try (var server = TestSupport.ScriptProcess.java("PingServer", "-v", "127.0.0.1:0")) {
+    try (var server = TestSupport.ScriptProcess.java("PingServerCommand", "-v", "127.0.0.1:0")) {
       String target = "127.0.0.1:" + server.awaitListeningPort();
       List<ManagedChannel> channels = new ArrayList<>();
       try {
@@ -176,7 +176,7 @@ class FaultTest {
   @Test
   void aServerRestartedOnThePortOfOneJustStoppedListensAndAnswers() {
     int port;
-    try (var first = TestSupport.ScriptProcess.java("PingServer", "127.0.0.1:0")) {
+    try (var first = TestSupport.ScriptProcess.java("PingServerCommand", "127.0.0.1:0")) {
       port = first.awaitListeningPort();
       ManagedChannel channel = TestSupport.plaintext("127.0.0.1:" + port);
       try {
@@ -188,7 +188,7 @@ class FaultTest {
         TestSupport.close(channel);
       }
     }
-    try (var second = TestSupport.ScriptProcess.java("PingServer", "127.0.0.1:" + port)) {
+    try (var second = TestSupport.ScriptProcess.java("PingServerCommand", "127.0.0.1:" + port)) {
       assertEquals(port, second.awaitListeningPort(), "stderr: " + second.stderr);
       ManagedChannel channel = TestSupport.plaintext("127.0.0.1:" + port);
       try {
@@ -205,7 +205,7 @@ class FaultTest {
    */
   @Test
   void aSecondSignalStopsTheServerAndAClientAtOnceWithExit130() throws Exception {
-    try (var server = TestSupport.ScriptProcess.java("PingServer", "-v", "--max-delay", "60s", "127.0.0.1:0")) {
+    try (var server = TestSupport.ScriptProcess.java("PingServerCommand", "-v", "--max-delay", "60s", "127.0.0.1:0")) {
       String target = "127.0.0.1:" + server.awaitListeningPort();
       ManagedChannel channel = TestSupport.plaintext(target);
       try {
@@ -220,9 +220,9 @@ class FaultTest {
           assertThrows(ExecutionException.class, () -> call.get(30, TimeUnit.SECONDS), "a call was cut");
         }
         // a client whose 60 s ping is in flight: the first signal waits for it, the second does not
-        try (var other = TestSupport.ScriptProcess.java("PingServer", "-v", "--max-delay", "60s", "127.0.0.1:0")) {
+        try (var other = TestSupport.ScriptProcess.java("PingServerCommand", "-v", "--max-delay", "60s", "127.0.0.1:0")) {
           String otherTarget = "127.0.0.1:" + other.awaitListeningPort();
-          try (var client = TestSupport.ScriptProcess.java("PingClient", "-v", "-n", "0", "--delay", "60s",
+          try (var client = TestSupport.ScriptProcess.java("PingClientCommand", "-v", "-n", "0", "--delay", "60s",
               "--timeout", "120s", otherTarget)) {
             other.awaitStderr(line -> line.contains("delay=60s"), 60); // its first ping is at the server
             client.signal("TERM");
@@ -243,7 +243,7 @@ class FaultTest {
   /** --drain-timeout: calls still in flight when it is up are cut, and the server says how many. */
   @Test
   void aDrainTimeoutCutsTheCallsStillInFlightAndSaysHowMany() throws Exception {
-    try (var server = TestSupport.ScriptProcess.java("PingServer", "--drain-timeout", "1s", "--max-delay", "60s",
+    try (var server = TestSupport.ScriptProcess.java("PingServerCommand", "--drain-timeout", "1s", "--max-delay", "60s",
         "127.0.0.1:0")) {
       String target = "127.0.0.1:" + server.awaitListeningPort();
       ManagedChannel channel = TestSupport.plaintext(target);
@@ -265,9 +265,9 @@ class FaultTest {
   /** A server that dies during checks: the checks so far are reported, then the failed one, in one line. */
   @Test
   void sigkillDuringHealthChecksReportsTheChecksSoFarThenTheFailure() {
-    try (var server = TestSupport.ScriptProcess.java("PingServer", "-v", "127.0.0.1:0")) {
+    try (var server = TestSupport.ScriptProcess.java("PingServerCommand", "-v", "127.0.0.1:0")) {
       int port = server.awaitListeningPort();
-      try (var client = TestSupport.ScriptProcess.java("HealthCheck", "-n", "1000000", "127.0.0.1:" + port)) {
+      try (var client = TestSupport.ScriptProcess.java("HealthCheckCommand", "-n", "1000000", "127.0.0.1:" + port)) {
         awaitLines(server, line -> line.contains("grpc.health.v1.Health/Check from"), 20, 60);
         server.signal("KILL");
         int exitCode = client.awaitExit(CLIENT_GIVES_UP_SECONDS);

@@ -1,5 +1,9 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import pingkit.health.HealthCheck;
+import pingkit.health.HealthResult;
+import pingkit.server.PingServer;
+import pingkit.server.RunningServer;
 
 import com.google.gson.JsonParser;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -23,7 +27,7 @@ class HealthCheckTest {
       assertEquals(Map.of(ServingStatus.SERVING, 50L), result.statusCounts());
       assertEquals(50, result.rttHistogram().count());
       assertEquals(Map.of(ServingStatus.NOT_SERVING, 3L),
-          HealthCheck.check(servers.plaintext().target(), "ping_down", 3));
+          HealthCheck.to(servers.plaintext().target()).service("ping_down").times(3).check().statusCounts());
     }
   }
 
@@ -32,12 +36,12 @@ class HealthCheckTest {
   class AsAProcess {
     @Test
     void successIsExitZero() {
-      TestSupport.expectExit(0, null, "HealthCheck", "--service", "ping", servers.plaintext().target());
+      TestSupport.expectExit(0, null, "HealthCheckCommand", "--service", "ping", servers.plaintext().target());
     }
 
     @Test
     void insecureSkipsVerificationWithAWarning() {
-      try (var client = TestSupport.ScriptProcess.java("HealthCheck", "-k", TestSupport.localhost(servers.tls()))) {
+      try (var client = TestSupport.ScriptProcess.java("HealthCheckCommand", "-k", TestSupport.localhost(servers.tls()))) {
         assertEquals(0, client.awaitExit(60));
         assertTrue(client.singleStderrLine().contains("not verified"), client.stderr.toString());
       }
@@ -45,14 +49,14 @@ class HealthCheckTest {
 
     @Test
     void healthAnswersMapToExitCodes() {
-      TestSupport.expectExit(3, "NOT_FOUND", "HealthCheck", "--service", "no-such-service",
+      TestSupport.expectExit(3, "NOT_FOUND", "HealthCheckCommand", "--service", "no-such-service",
           servers.plaintext().target());
-      TestSupport.expectExit(4, null, "HealthCheck", "-healthservice", "ping_down", servers.plaintext().target());
+      TestSupport.expectExit(4, null, "HealthCheckCommand", "-healthservice", "ping_down", servers.plaintext().target());
     }
 
     @Test
     void jsonOutputParses() {
-      try (var client = TestSupport.ScriptProcess.java("HealthCheck", "--json", "-n", "3",
+      try (var client = TestSupport.ScriptProcess.java("HealthCheckCommand", "--json", "-n", "3",
           servers.plaintext().target())) {
         assertEquals(0, client.awaitExit(60));
         var json = JsonParser.parseString(String.join("\n", client.stdout)).getAsJsonObject();
@@ -63,7 +67,7 @@ class HealthCheckTest {
 
     @Test
     void watchPrintsTheStatusAndEndsAtItsTimeout() {
-      try (var client = TestSupport.ScriptProcess.java("HealthCheck", "--watch", "--timeout", "5s",
+      try (var client = TestSupport.ScriptProcess.java("HealthCheckCommand", "--watch", "--timeout", "5s",
           "--service", "ping", servers.plaintext().target())) {
         assertEquals(0, client.awaitExit(60));
         assertTrue(client.stdout.size() == 1 && client.stdout.get(0).endsWith(" SERVING"), client.stdout.toString());
@@ -73,7 +77,7 @@ class HealthCheckTest {
     @Test
     void watchPrintsEachChangeAsAJsonLineAndEndsAtASignalOnTheLastStatus() {
       try (RunningServer server = PingServer.start("127.0.0.1:0");
-          var watch = TestSupport.ScriptProcess.java("HealthCheck", "--watch", "--json", "--service", "ping",
+          var watch = TestSupport.ScriptProcess.java("HealthCheckCommand", "--watch", "--json", "--service", "ping",
               server.target())) {
         watch.awaitStdout(line -> line.contains("\"SERVING\""), 60);
         server.setHealth("ping", ServingStatus.NOT_SERVING);
@@ -92,8 +96,8 @@ class HealthCheckTest {
           .build().start(); // no services: every method is UNIMPLEMENTED
       try {
         String target = "127.0.0.1:" + bare.getPort();
-        TestSupport.expectExit(3, "has no grpc.health.v1 health service", "HealthCheck", target);
-        TestSupport.expectExit(3, "has no grpc.health.v1 health service", "HealthCheck", "--watch", target);
+        TestSupport.expectExit(3, "has no grpc.health.v1 health service", "HealthCheckCommand", target);
+        TestSupport.expectExit(3, "has no grpc.health.v1 health service", "HealthCheckCommand", "--watch", target);
       } finally {
         bare.shutdownNow();
       }
@@ -101,15 +105,15 @@ class HealthCheckTest {
 
     @Test
     void watchOfAnUnknownServiceIsNotFound() {
-      TestSupport.expectExit(3, "SERVICE_UNKNOWN", "HealthCheck", "--watch", "--timeout", "30s", "--service", "nope",
+      TestSupport.expectExit(3, "SERVICE_UNKNOWN", "HealthCheckCommand", "--watch", "--timeout", "30s", "--service", "nope",
           servers.plaintext().target());
     }
 
     @Test
     void watchEndsOnTheLastStatusWhenTheServerDrains() {
-      try (var server = TestSupport.ScriptProcess.java("PingServer", "127.0.0.1:0")) {
+      try (var server = TestSupport.ScriptProcess.java("PingServerCommand", "127.0.0.1:0")) {
         int port = server.awaitListeningPort();
-        try (var watch = TestSupport.ScriptProcess.java("HealthCheck", "--watch", "--service", "ping",
+        try (var watch = TestSupport.ScriptProcess.java("HealthCheckCommand", "--watch", "--service", "ping",
             "127.0.0.1:" + port)) {
           watch.awaitStdout(line -> line.endsWith(" SERVING"), 60);
           server.signal("TERM");
@@ -132,7 +136,7 @@ class HealthCheckTest {
         if (json) {
           args.add(0, "--json");
         }
-        try (var client = TestSupport.ScriptProcess.java("HealthCheck", args.toArray(String[]::new))) {
+        try (var client = TestSupport.ScriptProcess.java("HealthCheckCommand", args.toArray(String[]::new))) {
           client.awaitStderr(line -> line.contains("connection refused"), 60); // -v reports each failed check
           try (RunningServer late = PingServer.start("127.0.0.1:" + port)) {
             assertEquals(0, client.awaitExit(60));

@@ -1,5 +1,6 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import pingkit.Pingkit;
 
 import java.util.List;
 import java.util.Map;
@@ -7,8 +8,8 @@ import org.junit.jupiter.api.Test;
 
 /** Each script's --help (description, 3-5 examples, the exit codes) and --version (ours and grpc-java's). */
 class HelpTest {
-  private static final Map<String, String> SCRIPTS = Map.of("PingServer", "ping-server", "PingClient",
-      "ping-client", "HealthCheck", "health-check");
+  private static final Map<String, String> SCRIPTS = Map.of("PingServerCommand", "ping-server", "PingClientCommand",
+      "ping-client", "HealthCheckCommand", "health-check");
 
   @Test
   void helpHasADescriptionExamplesAndTheExitCodes() {

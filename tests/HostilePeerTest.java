@@ -63,7 +63,7 @@ class HostilePeerTest {
 
   @BeforeAll
   static void startServer() {
-    server = TestSupport.ScriptProcess.java("PingServer", "--max-streams", "" + MAX_STREAMS,
+    server = TestSupport.ScriptProcess.java("PingServerCommand", "--max-streams", "" + MAX_STREAMS,
         "--max-delay", TimeUnit.NANOSECONDS.toSeconds(MAX_DELAY_NANOS) + "s",
         "--handshake-timeout", HANDSHAKE_TIMEOUT_SECONDS + "s", "127.0.0.1:0");
     target = "127.0.0.1:" + server.awaitListeningPort();

@@ -1,6 +1,9 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import pingkit.server.MemoryReturn;
+import pingkit.server.PingServer;
+import pingkit.server.RunningServer;
 
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -102,7 +105,7 @@ class InFlightBudgetTest {
   @Test
   void refusalsAreCountedOnStderrAtMostOnceASecond() throws Exception {
     int payloadBytes = 1_223_328; // as above: three pings and their echoes fill the 7 MiB for big calls
-    try (var server = TestSupport.ScriptProcess.java("PingServer", "-v", "--max-inflight-bytes", "8MiB",
+    try (var server = TestSupport.ScriptProcess.java("PingServerCommand", "-v", "--max-inflight-bytes", "8MiB",
         "--max-delay", "60s", "--warmup", "0s", "127.0.0.1:0")) {
       ManagedChannel channel = TestSupport.plaintext("127.0.0.1:" + server.awaitListeningPort());
       java.util.regex.Pattern counted =

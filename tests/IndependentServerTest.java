@@ -1,5 +1,9 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import pingkit.Pingkit;
+import pingkit.health.HealthCheck;
+import pingkit.ping.PingClient;
+import pingkit.ping.PingResult;
 
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import java.nio.file.Files;
@@ -82,7 +86,7 @@ class IndependentServerTest {
   @Test
   void pingClientMeasuresAPythonServer() {
     String target = "127.0.0.1:" + withHealth.awaitListeningPort();
-    PingMeasurement.Result result = PingClient.run("-n", "5", "--payload", "hi", "--delay", "1ms", target);
+    PingResult result = PingClient.run("-n", "5", "--payload", "hi", "--delay", "1ms", target);
     assertEquals(15, result.rttHistogram().count());
     assertEquals(5, result.clockSkewHistogram().count());
   }
@@ -90,7 +94,7 @@ class IndependentServerTest {
   @Test
   void pingClientMeasuresAPythonStreamingServer() {
     String target = "127.0.0.1:" + withHealth.awaitListeningPort();
-    PingMeasurement.Result result = PingClient.run("--stream", "-n", "5", "--payload", "hi", "--delay", "1ms",
+    PingResult result = PingClient.run("--stream", "-n", "5", "--payload", "hi", "--delay", "1ms",
         target);
     assertEquals(5, result.iterations());
     assertEquals(15, result.rttHistogram().count());
@@ -109,17 +113,17 @@ class IndependentServerTest {
   @Test
   void healthCheckReadsAPythonHealthService() {
     String target = "127.0.0.1:" + withHealth.awaitListeningPort();
-    assertEquals(Map.of(ServingStatus.SERVING, 3L), HealthCheck.check(target, "ping", 3));
-    assertEquals(Map.of(ServingStatus.NOT_SERVING, 1L), HealthCheck.check(target, "ping_down", 1));
+    assertEquals(Map.of(ServingStatus.SERVING, 3L), HealthCheck.to(target).service("ping").times(3).check().statusCounts());
+    assertEquals(Map.of(ServingStatus.NOT_SERVING, 1L), HealthCheck.to(target).service("ping_down").times(1).check().statusCounts());
     Pingkit.UserError notFound =
-        assertThrows(Pingkit.UserError.class, () -> HealthCheck.check(target, "other", 1));
+        assertThrows(Pingkit.UserError.class, () -> HealthCheck.to(target).service("other").times(1).check().statusCounts());
     assertEquals(Pingkit.EXIT_RPC_FAILED, notFound.exitCode);
   }
 
   @Test
   void aServerWithoutHealthServiceIsReportedAsUnimplemented() {
     String target = "127.0.0.1:" + pingOnly.awaitListeningPort();
-    Pingkit.UserError e = assertThrows(Pingkit.UserError.class, () -> HealthCheck.check(target, "", 1));
+    Pingkit.UserError e = assertThrows(Pingkit.UserError.class, () -> HealthCheck.to(target).service("").times(1).check().statusCounts());
     assertEquals(Pingkit.EXIT_RPC_FAILED, e.exitCode);
     org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("UNIMPLEMENTED"), e.getMessage());
   }

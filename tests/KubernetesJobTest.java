@@ -163,7 +163,7 @@ class KubernetesJobTest {
     }
     files.addAll(List.of("-p", "50,90", "--json")); // quantiles among the processor's lines
     JsonObject merged;
-    try (var client = TestSupport.ScriptProcess.java("PingClient", files.toArray(String[]::new))) {
+    try (var client = TestSupport.ScriptProcess.java("PingClientCommand", files.toArray(String[]::new))) {
       assertEquals(0, client.awaitExit(60), client.stderr.toString());
       merged = JsonParser.parseString(String.join("\n", client.stdout)).getAsJsonObject();
     }

@@ -1,5 +1,7 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import pingkit.server.PingServer;
+import pingkit.server.RunningServer;
 
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -38,7 +40,7 @@ class KubernetesProbeTest {
 
   /** Runs the probe; {@code said}: what its one line on stderr must hold (null: not checked). */
   private static int runProbe(String target, boolean patient, String said) throws Exception {
-    try (var probe = TestSupport.ScriptProcess.java("HealthCheck", probe(target, patient))) {
+    try (var probe = TestSupport.ScriptProcess.java("HealthCheckCommand", probe(target, patient))) {
       int exitCode = probe.awaitExit(60);
       if (exitCode == 2 || exitCode == 3) {
         String line = probe.singleStderrLine(); // the reason: one line, no stack trace (4 prints the status)
@@ -50,7 +52,7 @@ class KubernetesProbeTest {
 
   @Test
   void aServingServiceIsExitZeroAfterOneCheckOnly() throws Exception {
-    try (var server = TestSupport.ScriptProcess.java("PingServer", "-v", "127.0.0.1:0")) {
+    try (var server = TestSupport.ScriptProcess.java("PingServerCommand", "-v", "127.0.0.1:0")) {
       int port = server.awaitListeningPort();
       assertEquals(0, runProbe("127.0.0.1:" + port));
       server.awaitStderr(line -> line.contains("grpc.health.v1.Health/Check from"), 10);

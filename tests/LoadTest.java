@@ -1,6 +1,8 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import pingkit.server.PingServer;
+import pingkit.server.RunningServer;
 
 import com.google.gson.Gson;
 import com.google.gson.JsonObject;
@@ -30,7 +32,7 @@ class LoadTest {
   }
 
   private static JsonObject loadJson(String... args) {
-    try (var client = TestSupport.ScriptProcess.java("PingClient", args)) {
+    try (var client = TestSupport.ScriptProcess.java("PingClientCommand", args)) {
       assertEquals(0, client.awaitExit(120), client.stderr.toString());
       return JsonParser.parseString(String.join("\n", client.stdout)).getAsJsonObject();
     }
@@ -38,7 +40,7 @@ class LoadTest {
 
   @Test
   void exactCountMakesExactlyThatManyCallsPlusOneWarmupPerConnection() {
-    try (var client = TestSupport.ScriptProcess.java("PingClient", "-c", "2", "-s", "3", "-qps", "0", "-n", "500",
+    try (var client = TestSupport.ScriptProcess.java("PingClientCommand", "-c", "2", "-s", "3", "-qps", "0", "-n", "500",
         server.target())) {
       assertEquals(0, client.awaitExit(120), client.stderr.toString());
       assertTrue(client.stdout.contains("Ping SERVING : 500"), client.stdout.toString());
@@ -115,7 +117,7 @@ class LoadTest {
     try (RunningServer oneStream = PingServer.start("--max-streams", "1", "127.0.0.1:0")) {
       String[] args = {"-c", "1", "-s", "4", "-qps", "0", "-n", "8", "--delay", "1s", "--timeout", "2500ms",
           oneStream.target()};
-      try (var client = TestSupport.ScriptProcess.java("PingClient", args)) {
+      try (var client = TestSupport.ScriptProcess.java("PingClientCommand", args)) {
         assertEquals(3, client.awaitExit(120), client.stderr.toString());
         assertTrue(client.stdout.stream().anyMatch(l -> l.matches("Ping DEADLINE_EXCEEDED : \\d+")),
             client.stdout.toString());
@@ -123,7 +125,7 @@ class LoadTest {
       }
       String[] allowed = java.util.stream.Stream.concat(java.util.stream.Stream.of("--allow-errors"),
           java.util.Arrays.stream(args)).toArray(String[]::new);
-      try (var client = TestSupport.ScriptProcess.java("PingClient", allowed)) {
+      try (var client = TestSupport.ScriptProcess.java("PingClientCommand", allowed)) {
         assertEquals(0, client.awaitExit(120), client.stderr.toString());
       }
     }
@@ -131,7 +133,7 @@ class LoadTest {
 
   @Test
   void healthLoadCountsEachAnswerAndExitsFourWhenOneWasNotServing() {
-    try (var client = TestSupport.ScriptProcess.java("HealthCheck", "-c", "2", "-s", "2", "-qps", "0", "-n", "40",
+    try (var client = TestSupport.ScriptProcess.java("HealthCheckCommand", "-c", "2", "-s", "2", "-qps", "0", "-n", "40",
         "--service", "ping", server.target())) {
       assertEquals(0, client.awaitExit(120), client.stderr.toString());
       assertTrue(client.stdout.stream().anyMatch(l -> l.startsWith("Starting GRPC Health for 'ping' test")),
@@ -140,7 +142,7 @@ class LoadTest {
       assertTrue(client.stdout.stream().anyMatch(l -> l.startsWith("All done 40 calls (plus 2 warmup)")),
           client.stdout.toString());
     }
-    try (var client = TestSupport.ScriptProcess.java("HealthCheck", "-c", "1", "-qps", "0", "-n", "20",
+    try (var client = TestSupport.ScriptProcess.java("HealthCheckCommand", "-c", "1", "-qps", "0", "-n", "20",
         "--service", "ping_down", server.target())) {
       assertEquals(4, client.awaitExit(120), client.stderr.toString());
       assertTrue(client.stdout.contains("Health NOT_SERVING : 20"), client.stdout.toString());
@@ -151,7 +153,7 @@ class LoadTest {
   @Test
   void jsonFileGetsTheResultWhileTheTextStaysOnStdout() throws Exception {
     Path file = Files.createTempDirectory("pingkit-load").resolve("result.json");
-    try (var client = TestSupport.ScriptProcess.java("HealthCheck", "-c", "1", "-qps", "0", "-n", "25",
+    try (var client = TestSupport.ScriptProcess.java("HealthCheckCommand", "-c", "1", "-qps", "0", "-n", "25",
         "--json", file.toString(), server.target())) {
       assertEquals(0, client.awaitExit(120), client.stderr.toString());
       assertTrue(client.stdout.contains("Health SERVING : 25"), client.stdout.toString());
@@ -209,7 +211,7 @@ class LoadTest {
   /** A client process whose name lookups read {@code hosts}, a file in /etc/hosts' format. */
   private static TestSupport.ScriptProcess clientWithHosts(Path hosts, String... args) {
     List<String> command = TestSupport.javaCommand("-XX:TieredStopAtLevel=1", "-Djdk.net.hosts.file=" + hosts,
-        "PingClient");
+        "PingClientCommand");
     command.addAll(List.of(args));
     return TestSupport.ScriptProcess.start(command, TestSupport.repo());
   }
@@ -309,7 +311,7 @@ class LoadTest {
     try {
       String[] args = {"--stream", "-c", "1", "-qps", "0", "--window", "3", "-n", "100",
           "127.0.0.1:" + breaker.getPort()};
-      try (var client = TestSupport.ScriptProcess.java("PingClient", args)) {
+      try (var client = TestSupport.ScriptProcess.java("PingClientCommand", args)) {
         assertEquals(3, client.awaitExit(120), client.stderr.toString());
         String out = String.join("\n", client.stdout);
         int failed = count(out, "Streams failed ABORTED");
@@ -324,7 +326,7 @@ class LoadTest {
       }
       String[] allowed = java.util.stream.Stream.concat(java.util.stream.Stream.of("--allow-errors"),
           java.util.Arrays.stream(args)).toArray(String[]::new);
-      try (var client = TestSupport.ScriptProcess.java("PingClient", allowed)) {
+      try (var client = TestSupport.ScriptProcess.java("PingClientCommand", allowed)) {
         assertEquals(0, client.awaitExit(120), client.stderr.toString());
       }
     } finally {
@@ -337,7 +339,7 @@ class LoadTest {
     // each stream's first message is answered, then none: the stream ends DEADLINE_EXCEEDED after --timeout, and
     // its next message opens another
     io.grpc.Server silent = TestSupport.streamServer(1, false);
-    try (var client = TestSupport.ScriptProcess.java("PingClient", "--stream", "-c", "1", "-qps", "0", "--window",
+    try (var client = TestSupport.ScriptProcess.java("PingClientCommand", "--stream", "-c", "1", "-qps", "0", "--window",
         "2", "-n", "6", "--timeout", "2s", "127.0.0.1:" + silent.getPort())) {
       assertEquals(3, client.awaitExit(60), client.stderr.toString());
       String out = String.join("\n", client.stdout);
@@ -369,7 +371,7 @@ class LoadTest {
    */
   @Test
   void twoThousandConnectionsRunInAFewThreadsWithADescriptorEach() throws Exception {
-    try (var client = TestSupport.ScriptProcess.java("PingClient", "-c", "2000", "-qps", "400", "-t", "2s",
+    try (var client = TestSupport.ScriptProcess.java("PingClientCommand", "-c", "2000", "-qps", "400", "-t", "2s",
         server.target())) {
       java.nio.file.Path proc = java.nio.file.Path.of("/proc", "" + client.process.pid());
       int maxThreads = 0;
@@ -407,7 +409,7 @@ class LoadTest {
       if (mode.equals("--stream")) {
         args.add(0, mode);
       }
-      try (var client = TestSupport.ScriptProcess.java("PingClient", args.toArray(String[]::new))) {
+      try (var client = TestSupport.ScriptProcess.java("PingClientCommand", args.toArray(String[]::new))) {
         client.awaitStdout(line -> line.startsWith("Starting GRPC Ping") && line.endsWith("until interrupted"), 60);
         client.awaitStderr(line -> line.contains("warm-up call answered"), 60);
         client.signal("TERM");
@@ -425,7 +427,7 @@ class LoadTest {
    */
   @Test
   void aClientThatFellBehindItsScheduleWarnsWithTheCountOfItsLateCalls() throws Exception {
-    try (var client = TestSupport.ScriptProcess.java("PingClient", "-v", "-c", "1", "-qps", "200", "-t", "3s",
+    try (var client = TestSupport.ScriptProcess.java("PingClientCommand", "-v", "-c", "1", "-qps", "200", "-t", "3s",
         "--json", server.target())) {
       client.awaitStderr(line -> line.contains("warm-up call answered"), 60);
       java.util.concurrent.locks.LockSupport.parkNanos(300_000_000); // into the measured run
@@ -449,7 +451,7 @@ class LoadTest {
   @Test
   void moreConnectionsThanTheProcessMayOpenAreRefusedAtOnce() {
     List<String> command = new java.util.ArrayList<>(List.of("bash", "-c", "ulimit -n 256 && exec \"$@\"", "bash"));
-    command.addAll(TestSupport.javaCommand("PingClient", "-c", "300", "-qps", "10", server.target()));
+    command.addAll(TestSupport.javaCommand("PingClientCommand", "-c", "300", "-qps", "10", server.target()));
     try (var client = TestSupport.ScriptProcess.start(command, TestSupport.repo())) {
       assertEquals(1, client.awaitExit(60), client.stderr.toString());
       String line = client.singleStderrLine();

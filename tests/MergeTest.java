@@ -1,6 +1,13 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import pingkit.Host;
+import pingkit.report.Backends;
+import pingkit.report.HistogramJson;
+import pingkit.report.ReportOptions;
+import pingkit.report.SampleHistogram;
+import pingkit.server.PingServer;
+import pingkit.server.RunningServer;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
@@ -147,15 +154,15 @@ class MergeTest {
     Path a = dir.resolve("a.json");
     Path b = dir.resolve("b.json");
     Path c = dir.resolve("c.json");
-    run("PingClient", "-c", "2", "-qps", "0", "-n", "300", "--json", a.toString(), server.target());
-    run("PingClient", "-c", "1", "-s", "2", "-qps", "0", "-n", "200", "--json", b.toString(), server.target());
-    run("PingClient", "-c", "1", "-qps", "0", "-n", "100", "--json", c.toString(), server.target());
+    run("PingClientCommand", "-c", "2", "-qps", "0", "-n", "300", "--json", a.toString(), server.target());
+    run("PingClientCommand", "-c", "1", "-s", "2", "-qps", "0", "-n", "200", "--json", b.toString(), server.target());
+    run("PingClientCommand", "-c", "1", "-qps", "0", "-n", "100", "--json", c.toString(), server.target());
     JsonObject first = json(a);
-    assertEquals(Pingkit.hostName(), first.get("Host").getAsString());
+    assertEquals(Host.name(), first.get("Host").getAsString());
     assertNotNull(first.getAsJsonObject("DurationHistogram").get("HdrHistogram"));
 
     Path ab = dir.resolve("ab.json");
-    List<String> text = run("PingClient", "--merge", a.toString(), b.toString(), "--json", ab.toString());
+    List<String> text = run("PingClientCommand", "--merge", a.toString(), b.toString(), "--json", ab.toString());
     assertTrue(text.contains("Ping SERVING : 500"), text.toString());
     assertTrue(text.stream().anyMatch(l -> l.startsWith("All done 500 calls (plus 3 warmup)")), text.toString());
     JsonObject merged = json(ab);
@@ -177,8 +184,8 @@ class MergeTest {
     // a merged result merges again, as the three runs would at once
     Path abc = dir.resolve("abc.json");
     Path all = dir.resolve("all.json");
-    run("PingClient", "--merge", ab.toString(), c.toString(), "--json", abc.toString());
-    run("PingClient", "--merge", a.toString(), b.toString(), c.toString(), "--json", all.toString());
+    run("PingClientCommand", "--merge", ab.toString(), c.toString(), "--json", abc.toString());
+    run("PingClientCommand", "--merge", a.toString(), b.toString(), c.toString(), "--json", all.toString());
     // flat out, the corrected histogram is the latency histogram: its encoding is not repeated
     assertTrue(!json(all).getAsJsonObject("CorrectedDurationHistogram").has("HdrHistogram"));
     for (String field : List.of("DurationHistogram", "ClientOverheadHistogram")) {
@@ -193,31 +200,31 @@ class MergeTest {
   void pingsAndHealthChecksMergeAndPrintAsOneRun() throws Exception {
     Path a = dir.resolve("a.json");
     Path b = dir.resolve("b.json");
-    run("PingClient", "-n", "5", "--json", a.toString(), server.target());
-    run("PingClient", "-n", "7", "--json", b.toString(), server.target());
-    List<String> pings = run("PingClient", "--merge", a.toString(), b.toString());
+    run("PingClientCommand", "-n", "5", "--json", a.toString(), server.target());
+    run("PingClientCommand", "-n", "7", "--json", b.toString(), server.target());
+    List<String> pings = run("PingClientCommand", "--merge", a.toString(), b.toString());
     assertTrue(pings.stream().anyMatch(l -> l.startsWith("Average RTT")
         && l.contains("over 36 samples (12 iterations)")),
         pings.toString());
 
     Path serving = dir.resolve("serving.json");
     Path down = dir.resolve("down.json");
-    run("HealthCheck", "-n", "3", "--service", "ping", "--json", serving.toString(), server.target());
-    try (var client = TestSupport.ScriptProcess.java("HealthCheck", "-n", "2", "--service", "ping_down", "--json",
+    run("HealthCheckCommand", "-n", "3", "--service", "ping", "--json", serving.toString(), server.target());
+    try (var client = TestSupport.ScriptProcess.java("HealthCheckCommand", "-n", "2", "--service", "ping_down", "--json",
         down.toString(), server.target())) {
       assertEquals(4, client.awaitExit(60), client.stderr.toString());
     }
     // of one service only; the same service's results merge, and an answer not SERVING exits 4 as a run would
-    try (var client = TestSupport.ScriptProcess.java("HealthCheck", "--merge", serving.toString(), down.toString())) {
+    try (var client = TestSupport.ScriptProcess.java("HealthCheckCommand", "--merge", serving.toString(), down.toString())) {
       assertEquals(1, client.awaitExit(60));
       assertTrue(client.singleStderrLine().contains(down + " is checks of service 'ping_down'"),
           client.stderr.toString());
     }
-    List<String> checks = run("HealthCheck", "--merge", serving.toString(), serving.toString(), "-p", "50,99");
+    List<String> checks = run("HealthCheckCommand", "--merge", serving.toString(), serving.toString(), "-p", "50,99");
     assertTrue(checks.contains("Health SERVING : 6"), checks.toString());
     assertTrue(checks.stream().anyMatch(l -> l.startsWith("RTT histogram usec : count 6 ")), checks.toString());
     assertTrue(checks.stream().anyMatch(l -> l.startsWith("# target 99% ")), checks.toString());
-    try (var client = TestSupport.ScriptProcess.java("HealthCheck", "--merge", down.toString(), down.toString())) {
+    try (var client = TestSupport.ScriptProcess.java("HealthCheckCommand", "--merge", down.toString(), down.toString())) {
       assertEquals(4, client.awaitExit(60), client.stderr.toString());
     }
   }
@@ -226,8 +233,8 @@ class MergeTest {
   void hgrmOfMergedResultsHoldsEveryCall() throws Exception {
     Path a = dir.resolve("a.json");
     Path hgrm = dir.resolve("merged.hgrm");
-    run("PingClient", "-c", "1", "-qps", "0", "-n", "50", "--json", a.toString(), server.target());
-    run("PingClient", "--merge", a.toString(), a.toString(), "--hgrm", hgrm.toString());
+    run("PingClientCommand", "-c", "1", "-qps", "0", "-n", "50", "--json", a.toString(), server.target());
+    run("PingClientCommand", "--merge", a.toString(), a.toString(), "--hgrm", hgrm.toString());
     assertTrue(Files.readString(hgrm).matches("(?s).*Total count\\s*=\\s*100\\].*"), Files.readString(hgrm));
   }
 
@@ -236,9 +243,9 @@ class MergeTest {
     Path ping = dir.resolve("ping.json");
     Path load = dir.resolve("load.json");
     Path health = dir.resolve("health.json");
-    run("PingClient", "-n", "1", "--json", ping.toString(), server.target());
-    run("PingClient", "-c", "1", "-qps", "0", "-n", "10", "--json", load.toString(), server.target());
-    run("HealthCheck", "--json", health.toString(), server.target());
+    run("PingClientCommand", "-n", "1", "--json", ping.toString(), server.target());
+    run("PingClientCommand", "-c", "1", "-qps", "0", "-n", "10", "--json", load.toString(), server.target());
+    run("HealthCheckCommand", "--json", health.toString(), server.target());
     JsonObject fortioOwn = json(load);
     for (String field : List.of("DurationHistogram", "ClientOverheadHistogram")) {
       fortioOwn.getAsJsonObject(field).remove("HdrHistogram");
@@ -249,9 +256,9 @@ class MergeTest {
     Files.writeString(garbage, "{not json");
     Path missing = dir.resolve("missing.json");
     Path pingWithPayload = dir.resolve("ping-payload.json");
-    run("PingClient", "-n", "1", "--payload", "abc", "--json", pingWithPayload.toString(), server.target());
+    run("PingClientCommand", "-n", "1", "--payload", "abc", "--json", pingWithPayload.toString(), server.target());
     Path loadWithDelay = dir.resolve("load-delay.json");
-    run("PingClient", "-c", "1", "-qps", "0", "-n", "10", "--delay", "1ms", "--json", loadWithDelay.toString(),
+    run("PingClientCommand", "-c", "1", "-qps", "0", "-n", "10", "--delay", "1ms", "--json", loadWithDelay.toString(),
         server.target());
     JsonObject runTypeObject = json(load);
     runTypeObject.add("RunType", new JsonObject());
@@ -278,12 +285,12 @@ class MergeTest {
         {load.toString(), garbage.toString(), garbage + " is not JSON"},
         {load.toString(), missing.toString(), missing + " cannot be read"}};
     for (String[] refusal : refusals) {
-      TestSupport.expectExit(1, "--merge: " + refusal[2], "PingClient", "--merge", refusal[0], refusal[1]);
+      TestSupport.expectExit(1, "--merge: " + refusal[2], "PingClientCommand", "--merge", refusal[0], refusal[1]);
     }
-    TestSupport.expectExit(1, "-c is for a run", "PingClient", "--merge", load.toString(), "-c", "2");
-    TestSupport.expectExit(1, "no TARGET", "PingClient", "--merge", load.toString(), "-p", "50",
+    TestSupport.expectExit(1, "-c is for a run", "PingClientCommand", "--merge", load.toString(), "-c", "2");
+    TestSupport.expectExit(1, "no TARGET", "PingClientCommand", "--merge", load.toString(), "-p", "50",
         server.target());
-    TestSupport.expectExit(1, "Missing required parameter: 'TARGET'", "PingClient", "-n", "1");
+    TestSupport.expectExit(1, "Missing required parameter: 'TARGET'", "PingClientCommand", "-n", "1");
   }
 
   @Test
@@ -291,9 +298,9 @@ class MergeTest {
     Path a = dir.resolve("a.hlog");
     Path b = dir.resolve("b.hlog");
     Path aJson = dir.resolve("a.json");
-    run("PingClient", "-c", "2", "-qps", "200", "-t", "2500ms", "--hlog", a.toString(), "--json", aJson.toString(),
+    run("PingClientCommand", "-c", "2", "-qps", "200", "-t", "2500ms", "--hlog", a.toString(), "--json", aJson.toString(),
         server.target());
-    run("PingClient", "-c", "1", "-qps", "0", "-n", "300", "--hlog", b.toString(), server.target());
+    run("PingClientCommand", "-c", "1", "-qps", "0", "-n", "300", "--hlog", b.toString(), server.target());
     long calls = json(aJson).getAsJsonObject("DurationHistogram").get("Count").getAsLong();
     OffsetDateTime start = OffsetDateTime.parse(json(aJson).get("StartTime").getAsString());
 
@@ -331,9 +338,9 @@ class MergeTest {
     OffsetDateTime startAt = OffsetDateTime.now().plusSeconds(12);
     Path a = dir.resolve("a.json");
     Path b = dir.resolve("b.json");
-    try (var first = TestSupport.ScriptProcess.java("PingClient", "-c", "1", "-qps", "50", "-t", "1s", "--start-at",
+    try (var first = TestSupport.ScriptProcess.java("PingClientCommand", "-c", "1", "-qps", "50", "-t", "1s", "--start-at",
         startAt.toString(), "--json", a.toString(), server.target());
-        var second = TestSupport.ScriptProcess.java("PingClient", "-c", "1", "-qps", "50", "-t", "1s", "--start-at",
+        var second = TestSupport.ScriptProcess.java("PingClientCommand", "-c", "1", "-qps", "50", "-t", "1s", "--start-at",
             startAt.toString(), "--json", b.toString(), server.target())) {
       assertEquals(0, first.awaitExit(60), first.stderr.toString());
       assertEquals(0, second.awaitExit(60), second.stderr.toString());
@@ -349,10 +356,10 @@ class MergeTest {
       assertEquals(startAt.toInstant(), OffsetDateTime.parse(json.get("StartAt").getAsString()).toInstant());
     }
     // measuring together: the union of their spans is about one second, not the two of one after the other
-    run("PingClient", "--merge", a.toString(), b.toString(), "--json", dir.resolve("ab.json").toString());
+    run("PingClientCommand", "--merge", a.toString(), b.toString(), "--json", dir.resolve("ab.json").toString());
     assertTrue(json(dir.resolve("ab.json")).get("ActualDuration").getAsLong() < 1_900_000_000L);
 
-    try (var late = TestSupport.ScriptProcess.java("PingClient", "-c", "1", "-qps", "50", "-t", "200ms",
+    try (var late = TestSupport.ScriptProcess.java("PingClientCommand", "-c", "1", "-qps", "50", "-t", "200ms",
         "--start-at", OffsetDateTime.now().minusSeconds(5).toString(), "--json", server.target())) {
       assertEquals(0, late.awaitExit(60), late.stderr.toString());
       assertTrue(late.stderr.stream().anyMatch(l -> l.contains("not ready by --start-at")), late.stderr.toString());
@@ -360,9 +367,9 @@ class MergeTest {
           .get("StartedLateBy").getAsLong();
       assertTrue(lateNanos >= 5_000_000_000L, lateNanos + " ns late");
     }
-    TestSupport.expectExit(1, "--start-at 'noon' is not a time", "PingClient", "-c", "1", "--start-at", "noon",
+    TestSupport.expectExit(1, "--start-at 'noon' is not a time", "PingClientCommand", "-c", "1", "--start-at", "noon",
         server.target());
-    TestSupport.expectExit(1, "--start-at is for load mode", "PingClient", "-n", "1", "--start-at", "+1s",
+    TestSupport.expectExit(1, "--start-at is for load mode", "PingClientCommand", "-n", "1", "--start-at", "+1s",
         server.target());
   }
 

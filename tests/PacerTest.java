@@ -1,6 +1,8 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import pingkit.load.LoadRun;
+import pingkit.load.Pacer;
 
 import java.time.Duration;
 import java.util.ArrayList;

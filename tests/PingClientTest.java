@@ -1,6 +1,19 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import pingkit.Pingkit;
+import pingkit.WallClock;
+import pingkit.health.HealthCheck;
+import pingkit.net.Connection;
+import pingkit.net.ConnectionOptions;
+import pingkit.net.Dialer;
+import pingkit.net.Target;
+import pingkit.ping.PingClient;
+import pingkit.ping.PingResult;
+import pingkit.report.ReportOptions;
+import pingkit.report.SampleHistogram;
+import pingkit.server.PingServer;
+import pingkit.server.RunningServer;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
@@ -40,7 +53,7 @@ class PingClientTest {
   class InProcess {
     @Test
     void eachIterationGivesThreeRttSamplesAndOneClockSkewSample() {
-      PingMeasurement.Result result = PingClient.run("-n", "7", "--payload", "abc", servers.plaintext().target());
+      PingResult result = PingClient.run("-n", "7", "--payload", "abc", servers.plaintext().target());
       assertEquals(7, result.iterations());
       assertEquals(21, result.rttHistogram().count());
       assertEquals(7, result.clockSkewHistogram().count());
@@ -49,7 +62,7 @@ class PingClientTest {
 
     @Test
     void overOneStreamEachIterationGivesTheSameSamplesAndTheStreamsOpeningTime() {
-      PingMeasurement.Result result = PingClient.run("--stream", "-n", "7", "--payload", "abc",
+      PingResult result = PingClient.run("--stream", "-n", "7", "--payload", "abc",
           servers.plaintext().target());
       assertEquals(7, result.iterations());
       assertEquals(21, result.rttHistogram().count());
@@ -78,7 +91,7 @@ class PingClientTest {
       Server quietlyClamping = Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create())
           .addService(ServerServiceDefinition.builder(PingServerGrpc.SERVICE_NAME)
               .addMethod(PingServerGrpc.getPingMethod(), io.grpc.stub.ServerCalls.asyncUnaryCall((request, reply) -> {
-                PingMessage echo = request.toBuilder().setTs(Pingkit.wallClockNanos()).build(); // its delay as asked
+                PingMessage echo = request.toBuilder().setTs(WallClock.nanos()).build(); // its delay as asked
                 timer.schedule(() -> {
                   reply.onNext(echo);
                   reply.onCompleted();
@@ -92,7 +105,7 @@ class PingClientTest {
             new String[] {"-n", "40", "--delay", "200ms", clamping.target()},
             new String[] {"--stream", "-n", "40", "--delay", "200ms", clamping.target()},
             new String[] {"-n", "40", "--delay", "200ms", quiet})) {
-          PingMeasurement.Result result = PingClient.run(args);
+          PingResult result = PingClient.run(args);
           String target = args[args.length - 1];
           long appliedMicros = target.equals(clamping.target()) || target.equals(quiet) ? 10_000 : 20_000;
           double minRttMicros = result.rttHistogram().min(SampleHistogram.Unit.MICROS);
@@ -112,7 +125,7 @@ class PingClientTest {
     @Test
     void clockSkewOnOneMachineIsSmallComparedWithTheRoundTrip() {
       // one clock on both ends: the skew estimate is only measurement noise, well under a round trip
-      PingMeasurement.Result result = PingClient.run("-n", "300", servers.plaintext().target());
+      PingResult result = PingClient.run("-n", "300", servers.plaintext().target());
       double medianSkewMicros = result.clockSkewHistogram().percentile(50, SampleHistogram.Unit.MICROS);
       double medianRttMicros = result.rttHistogram().percentile(50, SampleHistogram.Unit.MICROS);
       assertTrue(Math.abs(medianSkewMicros) < medianRttMicros,
@@ -120,20 +133,21 @@ class PingClientTest {
     }
 
     @Test
-    void pingStaticApiReturnsTheAverageRttInSeconds() {
-      double averageRttSeconds = PingClient.ping(servers.plaintext().target(), 3, "x", Duration.ofMillis(5));
+    void theBuilderPingsAsSet() {
+      double averageRttSeconds = PingClient.to(servers.plaintext().target()).iterations(3).payload("x")
+          .delay(Duration.ofMillis(5)).ping().averageRttSeconds();
       assertTrue(averageRttSeconds >= 0.005, "every sample includes the 5 ms delay: " + averageRttSeconds);
     }
 
     @Test
     void payloadSizeSendsExactlyThatManyAsciiBytes() {
-      PingMeasurement.Result result = PingClient.run("--payload-size", "100000", servers.plaintext().target());
+      PingResult result = PingClient.run("--payload-size", "100000", servers.plaintext().target());
       assertEquals(100000, result.payloadBytes());
     }
 
     @Test
     void pingsOverTlsMutualTlsAndAUnixSocket() throws Exception {
-      PingMeasurement.Result result = PingClient.run("-n", "2", "--cacert", servers.certs().caCert().toString(),
+      PingResult result = PingClient.run("-n", "2", "--cacert", servers.certs().caCert().toString(),
           "--cert", servers.certs().clientCert().toString(), "--key", servers.certs().clientKey().toString(),
           "--authority", "localhost", servers.mtls().target());
       assertEquals(6, result.rttHistogram().count());
@@ -149,7 +163,7 @@ class PingClientTest {
     @Test
     void fortiosSingleDashFlagsWorkAsTheirLongForms() throws Exception {
       TestSupport.Certs certs = servers.certs();
-      PingMeasurement.Result result = PingClient.run("-payload", "abc", "-grpc-ping-delay", "5ms", "-cacert",
+      PingResult result = PingClient.run("-payload", "abc", "-grpc-ping-delay", "5ms", "-cacert",
           certs.caCert().toString(), "-cert", certs.clientCert().toString(), "-key", certs.clientKey().toString(),
           "--authority", "localhost", servers.mtls().target());
       assertEquals(3, result.payloadBytes());
@@ -246,7 +260,7 @@ class PingClientTest {
         return new ServerCall.Listener<>() {
           @Override
           public void onMessage(PingMessage request) {
-            PingMessage reply = request.toBuilder().setTs(Pingkit.wallClockNanos()).build();
+            PingMessage reply = request.toBuilder().setTs(WallClock.nanos()).build();
             later.schedule(() -> {
               call.sendMessage(reply);
               call.request(1);
@@ -264,7 +278,7 @@ class PingClientTest {
               .addMethod(pingkit.stream.PingStreamGrpc.getEchoMethod(), slowEcho).build())
           .build().start();
       try {
-        PingMeasurement.Result result = PingClient.run("--stream", "-n", "3", "127.0.0.1:" + server.getPort());
+        PingResult result = PingClient.run("--stream", "-n", "3", "127.0.0.1:" + server.getPort());
         assertTrue(result.clientOverhead().wireTimes(), "timed at the socket");
         assertTrue(result.streamOpenNanos() >= 20_000_000, "the opening waited for the echo: "
             + result.streamOpenNanos());
@@ -300,7 +314,7 @@ class PingClientTest {
 
     @Test
     void jsonOfAPingRunHasTheDocumentedFields() {
-      PingMeasurement.Result result = PingClient.run("-n", "4", "--payload-size", "10", servers.plaintext().target());
+      PingResult result = PingClient.run("-n", "4", "--payload-size", "10", servers.plaintext().target());
       JsonObject json = JsonParser.parseString(ReportOptions.toJson(
           result.toJson(ReportOptions.parsePercentiles("50,99")))).getAsJsonObject();
       assertEquals(servers.plaintext().target(), json.get("target").getAsString());
@@ -375,27 +389,27 @@ class PingClientTest {
   class AsAProcess {
     @Test
     void successIsExitZero() {
-      TestSupport.expectExit(0, null, "PingClient", "-n", "2", servers.plaintext().target());
+      TestSupport.expectExit(0, null, "PingClientCommand", "-n", "2", servers.plaintext().target());
     }
 
     @Test
     void mutualTlsWithAClientCertificateSucceeds() {
-      TestSupport.expectExit(0, null, "PingClient", "--cacert", servers.certs().caCert().toString(),
+      TestSupport.expectExit(0, null, "PingClientCommand", "--cacert", servers.certs().caCert().toString(),
           "--cert", servers.certs().clientCert().toString(), "--key", servers.certs().clientKey().toString(),
           TestSupport.localhost(servers.mtls()));
     }
 
     @Test
     void deadlineExceededIsAFailedRpc() {
-      TestSupport.expectExit(3, "DEADLINE_EXCEEDED", "PingClient", "--delay", "3s", "--timeout", "200ms",
+      TestSupport.expectExit(3, "DEADLINE_EXCEEDED", "PingClientCommand", "--delay", "3s", "--timeout", "200ms",
           servers.plaintext().target());
     }
 
     @Test
     void metadataUserAgentAndAuthorityArriveAtTheServer() {
-      try (var server = TestSupport.ScriptProcess.java("PingServer", "-v", "127.0.0.1:0")) {
+      try (var server = TestSupport.ScriptProcess.java("PingServerCommand", "-v", "127.0.0.1:0")) {
         int port = server.awaitListeningPort();
-        TestSupport.expectExit(0, null, "PingClient", "-H", "x-test: hello", "-H", "user-agent: pk-test/1", "-H",
+        TestSupport.expectExit(0, null, "PingClientCommand", "-H", "x-test: hello", "-H", "user-agent: pk-test/1", "-H",
             "host: example.test", "-H", "authorization: Bearer s3cret", "127.0.0.1:" + port);
         String line = server.awaitStderr(l -> l.contains("x-test=hello"), 10);
         assertTrue(line.contains("user-agent=pk-test/1"), line);
@@ -407,13 +421,13 @@ class PingClientTest {
     /** A -bin key's value is base64, sent as its bytes (the server's -v line shows their count, not them). */
     @Test
     void binaryMetadataIsGivenInBase64AndArrivesAsBytes() {
-      try (var server = TestSupport.ScriptProcess.java("PingServer", "-v", "127.0.0.1:0")) {
+      try (var server = TestSupport.ScriptProcess.java("PingServerCommand", "-v", "127.0.0.1:0")) {
         int port = server.awaitListeningPort();
-        TestSupport.expectExit(0, null, "PingClient", "-H", "x-trace-bin: AAEC/w==", "127.0.0.1:" + port);
+        TestSupport.expectExit(0, null, "PingClientCommand", "-H", "x-trace-bin: AAEC/w==", "127.0.0.1:" + port);
         String line = server.awaitStderr(l -> l.contains("x-trace-bin="), 10);
         assertTrue(line.contains("x-trace-bin=<4 bytes>"), line);
       }
-      TestSupport.expectExit(1, "-H 'x-trace-bin: not base64!'", "PingClient", "-H", "x-trace-bin: not base64!",
+      TestSupport.expectExit(1, "-H 'x-trace-bin: not base64!'", "PingClientCommand", "-H", "x-trace-bin: not base64!",
           "127.0.0.1:1");
     }
 
@@ -436,7 +450,7 @@ class PingClientTest {
               return false;
             }
           }, 30, "openssl s_server listening");
-          for (String client : List.of("PingClient", "HealthCheck")) {
+          for (String client : List.of("PingClientCommand", "HealthCheckCommand")) {
             try (var run = TestSupport.ScriptProcess.java(client, "--cacert", certs.caCert().toString(),
                 "--connect-timeout", "10s", "localhost:" + port)) {
               assertEquals(2, run.awaitExit(60), client + " " + version + ": " + run.stderr);
@@ -454,20 +468,20 @@ class PingClientTest {
     void jsonFileIsWrittenBesideTheTextAndAnUnwritableOneIsRefusedBeforeAnyCall() throws Exception {
       java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("pingkit-json");
       java.nio.file.Path file = dir.resolve("ping.json");
-      try (var client = TestSupport.ScriptProcess.java("PingClient", "-n", "2", "--json", file.toString(),
+      try (var client = TestSupport.ScriptProcess.java("PingClientCommand", "-n", "2", "--json", file.toString(),
           servers.plaintext().target())) {
         assertEquals(0, client.awaitExit(60), client.stderr.toString());
         assertTrue(client.stdout.stream().anyMatch(l -> l.startsWith("Average RTT ")), client.stdout.toString());
       }
       var json = JsonParser.parseString(java.nio.file.Files.readString(file)).getAsJsonObject();
       assertEquals(2, json.get("iterations").getAsInt());
-      TestSupport.expectExit(1, "--json: cannot write " + dir.resolve("no/such/dir/x.json"), "PingClient", "--json",
+      TestSupport.expectExit(1, "--json: cannot write " + dir.resolve("no/such/dir/x.json"), "PingClientCommand", "--json",
           dir.resolve("no/such/dir/x.json").toString(), servers.plaintext().target());
     }
 
     @Test
     void continuousModeStopsOnASignalAndPrintsItsHistograms() {
-      try (var client = TestSupport.ScriptProcess.java("PingClient", "-n", "0", "--interval", "10ms",
+      try (var client = TestSupport.ScriptProcess.java("PingClientCommand", "-n", "0", "--interval", "10ms",
           servers.plaintext().target())) {
         client.awaitStdout(line -> line.startsWith("seq 3:"), 60);
         client.signal("TERM"); // what Ctrl-C does too (INT is ignored in background jobs)
@@ -480,7 +494,7 @@ class PingClientTest {
 
     @Test
     void continuousModeOverAStreamStopsOnASignalAndPrintsItsHistograms() {
-      try (var client = TestSupport.ScriptProcess.java("PingClient", "--stream", "-n", "0", "--interval", "10ms",
+      try (var client = TestSupport.ScriptProcess.java("PingClientCommand", "--stream", "-n", "0", "--interval", "10ms",
           servers.plaintext().target())) {
         client.awaitStdout(line -> line.startsWith("seq 3:"), 60);
         client.signal("TERM");
@@ -494,7 +508,7 @@ class PingClientTest {
     void aStreamBrokenByTheServerMidRunReportsWhatItMeasuredAndExitsThree() throws Exception {
       // the 10th message of the stream is refused: the warm-up and four iterations were answered
       io.grpc.Server breaker = TestSupport.streamServer(9, true);
-      try (var client = TestSupport.ScriptProcess.java("PingClient", "--stream", "-n", "20",
+      try (var client = TestSupport.ScriptProcess.java("PingClientCommand", "--stream", "-n", "20",
           "127.0.0.1:" + breaker.getPort())) {
         assertEquals(3, client.awaitExit(60), client.stderr.toString());
         assertTrue(client.stdout.stream().anyMatch(l -> l.startsWith("Average RTT") && l.contains("(4 iterations)")),
@@ -507,13 +521,13 @@ class PingClientTest {
 
     @Test
     void plaintextSchemeWithTlsFlagsIsRefused() {
-      TestSupport.expectExit(1, "asks for plaintext", "PingClient", "--cacert", servers.certs().caCert().toString(),
+      TestSupport.expectExit(1, "asks for plaintext", "PingClientCommand", "--cacert", servers.certs().caCert().toString(),
           "http://localhost:1");
     }
 
     @Test
     void verboseShowsTheTransportPhasesOfTheFirstConnection() {
-      for (String mainClass : List.of("PingClient", "HealthCheck")) {
+      for (String mainClass : List.of("PingClientCommand", "HealthCheckCommand")) {
         try (var client = TestSupport.ScriptProcess.java(mainClass, "-v", "--cacert",
             servers.certs().caCert().toString(), TestSupport.localhost(servers.tls()))) {
           assertEquals(0, client.awaitExit(60), "stderr=" + client.stderr);

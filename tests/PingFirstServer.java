@@ -25,6 +25,7 @@ import java.net.InetSocketAddress;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import pingkit.WallClock;
 import pingkit.fgrpc.PingMessage;
 
 /**
@@ -102,7 +103,7 @@ final class PingFirstServer implements AutoCloseable {
     private void answer(ChannelHandlerContext context, Http2FrameStream stream, Call call, PingMessage request) {
       long delayNanos = Math.max(0, request.getDelayNanos());
       call.lastDelayNanos = delayNanos;
-      byte[] echo = request.toBuilder().setTs(Pingkit.wallClockNanos()).setDelayNanos(delayNanos).build()
+      byte[] echo = request.toBuilder().setTs(WallClock.nanos()).setDelayNanos(delayNanos).build()
           .toByteArray();
       context.write(new DefaultHttp2PingFrame(++pings));
       context.executor().schedule(() -> {

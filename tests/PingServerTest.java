@@ -2,6 +2,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import pingkit.WallClock;
+import pingkit.server.PingServer;
+import pingkit.server.RunningServer;
 
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -50,10 +53,10 @@ class PingServerTest {
   class InProcess {
     @Test
     void echoesSeqPayloadAndDelayAndStampsReceiveTimeInWallClockNanos() {
-      long before = Pingkit.wallClockNanos();
+      long before = WallClock.nanos();
       PingMessage reply = TestSupport.ping(channel).ping(PingMessage.newBuilder()
           .setSeq(42).setTs(7).setPayload("héllo ✓").setDelayNanos(1_000).build());
-      long after = Pingkit.wallClockNanos();
+      long after = WallClock.nanos();
       assertEquals(42, reply.getSeq());
       assertEquals("héllo ✓", reply.getPayload());
       assertEquals(1_000, reply.getDelayNanos());
@@ -175,8 +178,8 @@ class PingServerTest {
     @Test
     void tlsServerAnswersAClientThatTrustsItsCaAndRefusesOneThatDoesNot() {
       var certs = TestSupport.certs();
-      try (RunningServer tls = PingServer.start("127.0.0.1:0", certs.serverCert().toString(),
-          certs.serverKey().toString(), "ping", 0)) {
+      try (RunningServer tls = PingServer.listen("127.0.0.1:0")
+          .tls(certs.serverCert(), certs.serverKey()).start()) {
         ManagedChannel trusting = TestSupport.tls(tls.target(), certs.caCert(), null, null);
         ManagedChannel distrusting = TestSupport.tls(tls.target(), certs.otherCaCert(), null, null);
         try {
@@ -270,10 +273,11 @@ class PingServerTest {
       }
     }
 
-    /** Fortio's PingServerTCP as a static API: a port, then a stop by that port that answers calls in flight. */
+    /** The builder's server: its port, then a stop that answers calls in flight. */
     @Test
-    void startTcpReturnsItsPortAndStopByPortDrainsIt() throws Exception {
-      int port = PingServer.startTcp(0, null, null, "ping", 0);
+    void stopAnswersTheCallsInFlightAndASecondStopDoesNothing() throws Exception {
+      RunningServer server = PingServer.listen("0").healthService("ping").start();
+      int port = server.port();
       ManagedChannel channel = TestSupport.plaintext("127.0.0.1:" + port);
       try {
         assertEquals(ServingStatus.SERVING, TestSupport.health(channel, "ping"));
@@ -281,9 +285,9 @@ class PingServerTest {
             .ping(TestSupport.message(7, "", TimeUnit.SECONDS.toNanos(1)));
         TestSupport.await(() -> TestSupport.ping(channel).ping(TestSupport.message(1, "", 0)).getSeq() == 1, 10,
             "the delayed ping sent first, in flight");
-        PingServer.stop(port);
+        server.stop();
         assertEquals(7, delayed.get(30, TimeUnit.SECONDS).getSeq(), "answered by the drain");
-        PingServer.stop(port); // a second stop of the same port does nothing
+        server.stop();
       } finally {
         TestSupport.close(channel);
       }
@@ -366,7 +370,7 @@ class PingServerTest {
     @Test
     void unixSocketPathThatExistsIsRefusedWithExitTwo() throws Exception {
       Path existing = Files.createTempFile("pingkit", ".sock");
-      try (var server = TestSupport.ScriptProcess.java("PingServer", existing.toString())) {
+      try (var server = TestSupport.ScriptProcess.java("PingServerCommand", existing.toString())) {
         assertEquals(2, server.awaitExit(30));
         assertTrue(server.singleStderrLine().contains("path exists"), server.stderr.toString());
       }
@@ -387,11 +391,11 @@ class PingServerTest {
       secrets.put("x-db-password", "passw0rd-value");
       List<String> args = new ArrayList<>(List.of("-vv", "-n", "1"));
       secrets.forEach((key, value) -> args.addAll(List.of("-H", key + ": " + value)));
-      try (var server = TestSupport.ScriptProcess.java("PingServer", "-vv", "127.0.0.1:0")) {
+      try (var server = TestSupport.ScriptProcess.java("PingServerCommand", "-vv", "127.0.0.1:0")) {
         int port = server.awaitListeningPort();
         args.add("127.0.0.1:" + port);
         List<String> logged = new ArrayList<>();
-        try (var client = TestSupport.ScriptProcess.java("PingClient", args.toArray(String[]::new))) {
+        try (var client = TestSupport.ScriptProcess.java("PingClientCommand", args.toArray(String[]::new))) {
           assertEquals(0, client.awaitExit(30), "stderr: " + client.stderr);
           logged.addAll(client.stdout);
           logged.addAll(client.stderr);
@@ -413,7 +417,7 @@ class PingServerTest {
 
     @Test
     void healthStatusIsSetAtStartAndChangedByLinesOnStdin() throws Exception {
-      try (var server = TestSupport.ScriptProcess.java("PingServer", "--health-status", "=NOT_SERVING",
+      try (var server = TestSupport.ScriptProcess.java("PingServerCommand", "--health-status", "=NOT_SERVING",
           "--health-status", "extra=SERVING", "127.0.0.1:0")) {
         int port = server.awaitListeningPort();
         ManagedChannel channel = TestSupport.plaintext("127.0.0.1:" + port);
@@ -448,7 +452,7 @@ class PingServerTest {
           "-importcert", "-noprompt", "-alias", "pingkit-test-ca", "-file", certs.caCert().toString(), "-keystore",
           trustStore.toString(), "-storetype", "PKCS12", "-storepass", "changeit");
       List<String> command = TestSupport.javaCommand("-Djavax.net.ssl.trustStore=" + trustStore,
-          "-Djavax.net.ssl.trustStorePassword=changeit", "PingServer", "--mtls", "--cert",
+          "-Djavax.net.ssl.trustStorePassword=changeit", "PingServerCommand", "--mtls", "--cert",
           certs.serverCert().toString(), "--key", certs.serverKey().toString(), "127.0.0.1:0");
       try (var server = TestSupport.ScriptProcess.start(command, TestSupport.repo())) {
         assertClientCertificateRequired("127.0.0.1:" + server.awaitListeningPort(), certs);
@@ -463,11 +467,11 @@ class PingServerTest {
       } catch (java.io.IOException noIpv6) {
         org.junit.jupiter.api.Assumptions.assumeTrue(false, "no IPv6 on this host's loopback: " + noIpv6);
       }
-      try (var server = TestSupport.ScriptProcess.java("PingServer", "--warmup", "0s", "[::1]:0")) {
+      try (var server = TestSupport.ScriptProcess.java("PingServerCommand", "--warmup", "0s", "[::1]:0")) {
         int port = server.awaitListeningPort();
         assertEquals("listening on tcp [::1]:" + port, server.stdout.get(0));
-        TestSupport.expectExit(0, null, "PingClient", "-n", "1", "[::1]:" + port);
-        TestSupport.expectExit(0, null, "HealthCheck", "[::1]:" + port);
+        TestSupport.expectExit(0, null, "PingClientCommand", "-n", "1", "[::1]:" + port);
+        TestSupport.expectExit(0, null, "HealthCheckCommand", "[::1]:" + port);
       }
     }
 
@@ -477,7 +481,7 @@ class PingServerTest {
      */
     @Test
     void theWarmUpGivesWayToACallAndToADrainAndLeavesHealthAlone() throws Exception {
-      try (var server = TestSupport.ScriptProcess.java("PingServer", "--warmup", "60s", "--health-status",
+      try (var server = TestSupport.ScriptProcess.java("PingServerCommand", "--warmup", "60s", "--health-status",
           "ping=NOT_SERVING", "127.0.0.1:0")) {
         String target = "127.0.0.1:" + server.awaitListeningPort();
         server.awaitStderr(line -> line.contains("warming up"), 30);
@@ -495,7 +499,7 @@ class PingServerTest {
         server.signal("TERM");
         assertEquals(0, server.awaitExit(30), server.stderr.toString());
       }
-      try (var server = TestSupport.ScriptProcess.java("PingServer", "--warmup", "60s", "127.0.0.1:0")) {
+      try (var server = TestSupport.ScriptProcess.java("PingServerCommand", "--warmup", "60s", "127.0.0.1:0")) {
         server.awaitListeningPort();
         server.awaitStderr(line -> line.contains("warming up"), 30);
         server.signal("TERM"); // a drain during the warm-up: it gives way, and the server stops

@@ -1,5 +1,7 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import pingkit.server.PingServer;
+import pingkit.server.RunningServer;
 
 import java.nio.file.Files;
 import java.util.ArrayList;

@@ -1,6 +1,9 @@
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import pingkit.WallClock;
+import pingkit.server.PingServer;
+import pingkit.server.RunningServer;
 
 import io.grpc.ChannelCredentials;
 import io.grpc.Grpc;
@@ -215,7 +218,7 @@ final class TestSupport {
           @Override
           public void onNext(PingMessage message) {
             if (++received <= echoes) {
-              replies.onNext(message.toBuilder().setTs(Pingkit.wallClockNanos()).build());
+              replies.onNext(message.toBuilder().setTs(WallClock.nanos()).build());
             } else if (received == echoes + 1 && thenAbort) {
               replies.onError(io.grpc.Status.ABORTED.withDescription("message " + received).asRuntimeException());
             }
@@ -398,7 +401,7 @@ final class TestSupport {
           stderrClosed);
     }
 
-    /** Starts {@code mainClass} (e.g. "PingServer") of the scripts compiled into this runner. */
+    /** Starts {@code mainClass} (e.g. "PingServerCommand") of the scripts compiled into this runner. */
     static ScriptProcess java(String mainClass, String... args) {
       List<String> command = javaCommand("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", mainClass);
       command.addAll(Arrays.asList(args));

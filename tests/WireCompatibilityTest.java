@@ -1,4 +1,6 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import pingkit.server.PingServer;
+import pingkit.server.RunningServer;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,6 +1,20 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import pingkit.Pingkit;
+import pingkit.load.LoadResult;
+import pingkit.net.Connection;
+import pingkit.net.ConnectionOptions;
+import pingkit.net.Dialer;
+import pingkit.net.EventLoops;
+import pingkit.ping.PingClient;
+import pingkit.ping.PingResult;
+import pingkit.report.Overhead;
+import pingkit.report.SampleHistogram;
+import pingkit.server.PingServer;
+import pingkit.server.RunningServer;
+import pingkit.wire.ArrivalWatch;
+import pingkit.wire.WireClock;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
@@ -105,7 +119,7 @@ class WireTimesTest {
         if (mode.equals("--stream")) {
           args.add(0, mode);
         }
-        PingMeasurement.Result pings = PingClient.run(args.toArray(String[]::new));
+        PingResult pings = PingClient.run(args.toArray(String[]::new));
         assertEquals(1200, pings.rttHistogram().count());
         assertAtLeast(delayMicros, pings.rttHistogram(), String.join(" ", args));
         assertEquals(Overhead.ARRIVAL_WATCH, pings.clientOverhead().wireClock());
@@ -183,14 +197,14 @@ class WireTimesTest {
   @Test
   void everyJsonDocumentCarriesTheClientOverhead() {
     try (RunningServer server = PingServer.start("--warmup", "0s", "127.0.0.1:0")) {
-      JsonObject ping = json("PingClient", "-n", "3", "--json", server.target());
+      JsonObject ping = json("PingClientCommand", "-n", "3", "--json", server.target());
       assertEquals(6, ping.getAsJsonObject("clientOverheadMicros").get("count").getAsLong());
       assertTrue(ping.has("clientOverheadBeforeWireMicrosAvg") && ping.has("clientOverheadAfterWireMicrosAvg"));
       assertTrue(ping.get("wireTimes").getAsBoolean());
-      JsonObject health = json("HealthCheck", "-n", "2", "--json", server.target());
+      JsonObject health = json("HealthCheckCommand", "-n", "2", "--json", server.target());
       assertEquals(2, health.getAsJsonObject("clientOverheadMicros").get("count").getAsLong());
       assertTrue(health.get("wireTimes").getAsBoolean());
-      JsonObject load = json("PingClient", "-c", "2", "-qps", "100", "-n", "40", "--json", server.target());
+      JsonObject load = json("PingClientCommand", "-c", "2", "-qps", "100", "-n", "40", "--json", server.target());
       assertEquals(40, load.getAsJsonObject("ClientOverheadHistogram").get("Count").getAsLong());
       assertEquals(40, load.getAsJsonObject("ClientStartDelayHistogram").get("Count").getAsLong());
       assertTrue(load.has("ClientOverheadBeforeWireAvg") && load.has("LateCalls") && load.has("WireTimes"));
@@ -209,7 +223,7 @@ class WireTimesTest {
         if (!watched) {
           command.add("-D" + ArrivalWatch.SWITCH + "=off");
         }
-        command.addAll(List.of("PingClient", "-n", "3", "--json", server.target()));
+        command.addAll(List.of("PingClientCommand", "-n", "3", "--json", server.target()));
         try (var client = TestSupport.ScriptProcess.start(command, TestSupport.repo())) {
           assertEquals(0, client.awaitExit(60), client.stderr.toString());
           JsonObject json = JsonParser.parseString(String.join("\n", client.stdout)).getAsJsonObject();
@@ -230,7 +244,7 @@ class WireTimesTest {
     try (RunningServer server = PingServer.start("--warmup", "0s", "127.0.0.1:0");
          ConnectProxy proxy = new ConnectProxy()) {
       List<String> command = TestSupport.javaCommand("-Dhttps.proxyHost=127.0.0.1",
-          "-Dhttps.proxyPort=" + proxy.port(), "PingClient", "-n", "3", "--json", "behind-the-proxy.test:" + server.port());
+          "-Dhttps.proxyPort=" + proxy.port(), "PingClientCommand", "-n", "3", "--json", "behind-the-proxy.test:" + server.port());
       try (var client = TestSupport.ScriptProcess.start(command, TestSupport.repo())) {
         assertEquals(0, client.awaitExit(60), client.stderr.toString());
         assertTrue(proxy.tunnels() > 0, "the call went through the proxy");

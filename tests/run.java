@@ -10,6 +10,7 @@
 import static org.junit.platform.engine.discovery.ClassNameFilter.includeClassNamePatterns;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClasspathRoots;
 import static org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder.request;
+import pingkit.Logs;
 
 import java.net.URISyntaxException;
 import java.nio.file.Path;
@@ -34,7 +35,7 @@ class run {
   static final String TIME_LIMIT = "5 m";
 
   public static void main(String[] args) throws URISyntaxException {
-    Pingkit.configureLogging("tests", 0, true);
+    Logs.configure("tests", 0, true);
     Path compiled = Path.of(run.class.getProtectionDomain().getCodeSource().getLocation().toURI());
     List<String> patterns = new ArrayList<>();
     for (String arg : args) {
