@@ -1,8 +1,9 @@
+// In the package of the pacer it tests: the schedule is package-private arithmetic.
+package pingkit.load;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import pingkit.load.LoadRun;
-import pingkit.load.Pacer;
 
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,5 +1,5 @@
-// Shared by ping-server.java, ping-client.java, health-check.java and the tests (each pulls it with //SOURCES):
-// the one place that declares the stubs jar and pins every dependency, plus the helpers the scripts share.
+// Shared by ping-server.java, ping-client.java, health-check.java and the tests: the one place that declares the
+// stubs jar and pins every dependency, plus the helpers the scripts share.
 //JAVA 25+
 //DEPS io.grpc:grpc-bom:1.85.1@pom
 //DEPS io.grpc:grpc-netty-shaded io.grpc:grpc-protobuf io.grpc:grpc-stub io.grpc:grpc-services

@@ -13,6 +13,7 @@ import java.time.Instant;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Consumer;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Mixin;
@@ -34,7 +35,7 @@ import pingkit.report.Session;
 
 /**
  * A health client as its flags describe it. From JShell: {@code HealthCheck.to("127.0.0.1:8079").service("ping")
- * .times(3).check()} checks, {@code .connections(2).qps(100).duration(Duration.ofSeconds(5)).load()} loads; any
+ * .times(3).check()} checks, {@code .load(load -> load.connections(2).qps(100))} loads; any
  * health-check command line works too: {@code HealthCheck.run("-n", "5", "--service", "ping", "host:8079")}.
  */
 public final class HealthCheck {
@@ -67,7 +68,7 @@ public final class HealthCheck {
   private static final Duration WAIT_FOR_SERVING_DEFAULT = Duration.ofSeconds(60);
   private static final Duration POLL_INTERVAL = Duration.ofMillis(250);
 
-  /** A health client of {@code target} with the defaults, to change before {@link #check()} or {@link #load()}. */
+  /** A health client of {@code target} with the defaults, to change before {@link #check()} or {@link #load(Consumer)}. */
   public static HealthCheck to(String target) {
     return Pingkit.parse(new HealthCheck(), target);
   }
@@ -92,31 +93,17 @@ public final class HealthCheck {
     return this;
   }
 
-  /** Load: connections (-c). */
-  public HealthCheck connections(int n) {
-    load.connections(n);
-    return this;
-  }
-
-  /** Load: total calls per second, 0 = as fast as possible (-qps). */
-  public HealthCheck qps(double callsPerSecond) {
-    load.qps(callsPerSecond);
-    return this;
-  }
-
-  /** Load: how long (-t). */
-  public HealthCheck duration(Duration length) {
-    load.duration(length);
-    return this;
-  }
-
   /** Checks as set: the count per status and the RTT histogram. */
   public HealthResult check() {
     return check(new CountDownLatch(1));
   }
 
-  /** Loads as set (Fortio's load -grpc): the calls, their rate and latencies, by status. */
-  public LoadResult load() {
+  /**
+   * Loads (Fortio's load -grpc) with the load flags {@code settings} sets, e.g. {@code load(load ->
+   * load.connections(2).qps(100).duration(Duration.ofSeconds(5)))}: the calls, their rate and latencies.
+   */
+  public LoadResult load(Consumer<Load.Options> settings) {
+    settings.accept(load);
     return Load.measure(load, this::loadRun);
   }
 

@@ -1,4 +1,4 @@
-// What a run of health checks found, and its report (health-check.java pulls this file with //SOURCES).
+// What a run of health checks found, and its report.
 
 package pingkit.health;
 

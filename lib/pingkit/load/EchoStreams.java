@@ -1,5 +1,5 @@
-// The streams of echoes of a load run with --stream (ping-client.java pulls this file with //SOURCES): one per
-// stream of the run, opened by its first message and again after a break, and what became of them.
+// The streams of echoes of a load run with --stream: one per stream of the run, opened by its first message and again
+// after a break, and what became of them.
 
 package pingkit.load;
 

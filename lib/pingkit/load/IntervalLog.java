@@ -1,5 +1,5 @@
-// --hlog FILE (ping-client.java and health-check.java pull this file with //SOURCES): a load run's latencies as
-// HdrHistogram's interval log, so that a long run can be plotted over time and many hosts' logs merged.
+// --hlog FILE: a load run's latencies as HdrHistogram's interval log, so that a long run can be plotted over time and
+// many hosts' logs merged.
 
 package pingkit.load;
 

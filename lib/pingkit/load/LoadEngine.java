@@ -1,5 +1,5 @@
-// The load engine (ping-client.java and health-check.java pull this file with //SOURCES): the streams of calls
-// of a load run, each on its connection, paced by its schedule; what they measure, without locks.
+// The load engine: the streams of calls of a load run, each on its connection, paced by its schedule; what they
+// measure, without locks.
 
 package pingkit.load;
 
@@ -20,12 +20,6 @@ import org.HdrHistogram.Histogram;
 import pingkit.Host;
 import pingkit.Pingkit;
 import pingkit.net.Connection;
-import pingkit.report.Backends;
-import pingkit.report.Merge;
-import pingkit.report.Overhead;
-import pingkit.report.Recording;
-import pingkit.report.SampleHistogram;
-import pingkit.wire.WireClock;
 
 /**
  * The streams of a load run: -c connections times -s streams, each calling one call after the other when its
@@ -48,16 +42,7 @@ final class LoadEngine {
   private final boolean openLoop;
   private final ScheduledExecutorService pacer;
   private final CountDownLatch stop;
-  private final Recording latency = new Recording();
-  private final Recording corrected = new Recording();
-  private final Recording overhead = new Recording();
-  private final LongAdder beforeWireNanos = new LongAdder();
-  private final LongAdder afterWireNanos = new LongAdder();
-  private final LongAdder offWireCalls = new LongAdder();
-  private final LongAdder readTimedCalls = new LongAdder();
-  private final Recording startDelay = new Recording();
-  private final LongAdder lateCalls = new LongAdder();
-  private final Backends backends = new Backends();
+  private final LoadRecorder recorder;
   private final List<Stream> streams = new ArrayList<>();
   /** Calls started and not ended: at a stop, those still unanswered after {@link #STOP_GRACE} are left out. */
   private final LongAdder callsUnanswered = new LongAdder();
@@ -66,8 +51,6 @@ final class LoadEngine {
   private final CountDownLatch streamsDone;
   /** A run whose calls all fail with UNAVAILABLE this long has lost its server (--connect-timeout). */
   private final Duration lostAfter;
-  /** A call whose own start delay is longer than this (a tenth of its stream's period, 1 ms at least) is late. */
-  private final long lateNanos;
   private final OffsetDateTime startTime;
   private String serverLost;
   private boolean lostDuringWarmUp;
@@ -81,7 +64,8 @@ final class LoadEngine {
     this.openLoop = run.calls().streams() != null && schedule.paced();
     this.streamsDone = new CountDownLatch(run.plan().slots() * windowPerStream());
     this.lostAfter = run.dialer().connectTimeout();
-    this.lateNanos = Math.max(LATE_NANOS, schedule.periodNanos() / 10);
+    // a call whose own start delay is longer than a tenth of its stream's period (1 ms at least) is late
+    this.recorder = new LoadRecorder(schedule.paced(), openLoop, Math.max(LATE_NANOS, schedule.periodNanos() / 10));
     this.startTime = OffsetDateTime.now().plusNanos(startNanos - System.nanoTime()).plus(run.plan().warmup());
     this.pacer = Executors.newSingleThreadScheduledExecutor(runnable -> {
       Thread thread = new Thread(runnable, "load-pacer");
@@ -114,7 +98,7 @@ final class LoadEngine {
    * One of the run's streams of calls: its number, its connection, and when its last measured call would have
    * been answered had the client taken no time of its own (sent each call when due, or at the answer before).
    */
-  private static final class Stream {
+  static final class Stream {
     final int slot;
     final Connection connection;
     long serverAnswerNanos;
@@ -171,8 +155,7 @@ final class LoadEngine {
       }
       callsUnanswered.decrement();
       if (measuring) {
-        long latencyNanos = record(stream, intendedNanos, startNanos, endedNanos, failure == null ? clock : null);
-        backends.record(clock == null ? null : clock.backend(), latencyNanos, failure != null);
+        recorder.record(stream, intendedNanos, startNanos, endedNanos, clock, failure != null);
       }
       (measuring ? measured : warmUp).count(answer, failure);
       if (openLoop) {
@@ -195,40 +178,6 @@ final class LoadEngine {
       long nextNanos = schedule.nextDueNanos(intendedNanos, 0);
       pacer.execute(() -> next(stream, nextNanos));
     }
-  }
-
-  /**
-   * One measured call's times. Its latency is what the server is answerable for: the wire's RTT, after any
-   * wait for a stream the server allowed. At a fixed rate, the latency from its intended start adds the wait
-   * the server caused (the stream's previous call still unanswered when this one was due, had the client sent
-   * every call without delay of its own: a late client's backlog is not the server's), and leaves out the
-   * client's own delay (from when the call was due and its stream free, to its request on the wire: pacing,
-   * pauses, building and sending), which is recorded apart. A message sent in an open loop waits for no answer:
-   * its latency from its intended start holds all it waited, the client's delay (recorded apart too) included.
-   */
-  private long record(Stream stream, long intendedNanos, long startNanos, long endedNanos, WireClock.Timed clock) {
-    long latencyNanos = clock == null ? endedNanos - startNanos : clock.latencyNanos();
-    latency.record(latencyNanos);
-    if (clock != null) {
-      overhead.record(clock.sendOverheadNanos() + clock.receiveOverheadNanos());
-      beforeWireNanos.add(clock.sendOverheadNanos());
-      afterWireNanos.add(clock.receiveOverheadNanos());
-      offWireCalls.add(clock.onWire() ? 0 : 1);
-      readTimedCalls.add(clock.onWire() && !clock.onWatchedConnection() ? 1 : 0);
-    }
-    if (schedule.paced()) {
-      long dueNanos = openLoop ? intendedNanos : Math.max(intendedNanos, stream.serverAnswerNanos);
-      stream.serverAnswerNanos = dueNanos + latencyNanos;
-      long onWireNanos = clock == null ? startNanos : clock.wireOutNanos() - clock.serverQueueNanos();
-      long delayNanos = Math.max(0, onWireNanos - dueNanos);
-      // in an open loop no message waits for another: from its intended start, everything is its answer's wait
-      corrected.record((openLoop ? delayNanos : dueNanos - intendedNanos) + latencyNanos);
-      startDelay.record(delayNanos);
-      if (delayNanos > lateNanos) {
-        lateCalls.increment();
-      }
-    }
-    return latencyNanos;
   }
 
   /**
@@ -280,7 +229,7 @@ final class LoadEngine {
         unavailable = unavailableNow;
         long warmUpLeftNanos = schedule.measureFromNanos() - System.nanoTime();
         Histogram interval = warmUpLeftNanos > 0 || (shown == null && intervals == null) ? null
-            : latency.sinceLast();
+            : recorder.latency().sinceLast();
         if (interval != null && intervals != null) {
           intervals.interval(interval);
         }
@@ -306,7 +255,7 @@ final class LoadEngine {
           + Pingkit.formatDuration(STOP_GRACE) + " are not in the report");
     }
     if (intervals != null) {
-      intervals.interval(latency.sinceLast()); // the last, shorter one
+      intervals.interval(recorder.latency().sinceLast()); // the last, shorter one
     }
     return result(endNanos);
   }
@@ -315,20 +264,9 @@ final class LoadEngine {
     if (serverLost != null && lostDuringWarmUp) {
       throw new Pingkit.UserError(Pingkit.EXIT_CONNECTION, serverLost + " during --warmup");
     }
-    LoadRun.Plan plan = run.plan();
     Duration actualDuration = Duration.ofNanos(Math.max(0, endNanos - schedule.measureFromNanos()));
-    return new LoadResult(plan, run.calls(), startTime, plan.connections(), actualDuration,
-        SampleHistogram.of(latency.total()),
-        schedule.paced() ? SampleHistogram.of(corrected.total()) : null,
-        new Overhead(SampleHistogram.of(overhead.total()), beforeWireNanos.sum(), afterWireNanos.sum(),
-            offWireCalls.sum(), readTimedCalls.sum()),
-        SampleHistogram.of(startDelay.total()), lateCalls.sum(), measured.outcomes(), measured.failedCalls(),
-        run.calls().streams() == null ? null : run.calls().streams().counts(),
-        backends.results(),
-        List.of(new Merge.Run(Host.name(), startTime, actualDuration, latency.total().getTotalCount())),
-        startedLate(),
-        serverLost == null ? null
-            : new Pingkit.UserError(Pingkit.EXIT_CONNECTION, serverLost + "; the report above is partial"));
+    return recorder.result(run, startTime, actualDuration, measured, startedLate(), serverLost == null ? null
+        : new Pingkit.UserError(Pingkit.EXIT_CONNECTION, serverLost + "; the report above is partial"));
   }
 
   /** How much later than --start-at the measurement started (null: no --start-at). */

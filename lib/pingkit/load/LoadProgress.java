@@ -1,4 +1,4 @@
-// A load run's live line on a terminal (ping-client.java and health-check.java pull this file with //SOURCES).
+// A load run's live line on a terminal.
 
 package pingkit.load;
 

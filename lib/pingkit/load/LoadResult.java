@@ -1,5 +1,4 @@
-// What a load run measured, and its report (ping-client.java and health-check.java pull this file with
-// //SOURCES): Fortio's text and Fortio's GRPCRunnerResults JSON, HdrHistogram's hgrm.
+// What a load run measured, and its report: Fortio's text and Fortio's GRPCRunnerResults JSON, HdrHistogram's hgrm.
 
 package pingkit.load;
 

@@ -1,5 +1,4 @@
-// What a load run is (ping-client.java and health-check.java pull this file with //SOURCES): the plan its flags
-// describe, and its calls: what they are and what their answers mean.
+// What a load run is: the plan its flags describe, and its calls: what they are and what their answers mean.
 
 package pingkit.load;
 

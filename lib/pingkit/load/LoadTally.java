@@ -1,4 +1,4 @@
-// How a load run's calls ended (ping-client.java and health-check.java pull this file with //SOURCES).
+// How a load run's calls ended.
 
 package pingkit.load;
 

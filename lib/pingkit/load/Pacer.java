@@ -1,5 +1,5 @@
-// The schedule of a load run (ping-client.java and health-check.java pull this file with //SOURCES), as
-// arithmetic only: it reads no clock and starts no thread, so that tests can check it in microseconds.
+// The schedule of a load run, as arithmetic only: it reads no clock and starts no thread, so that tests can check it
+// in microseconds.
 
 package pingkit.load;
 
@@ -10,7 +10,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * the other, at its share of the rate (flat out: as soon as its previous call ended); the calls due during
  * --warmup are not measured; the run ends at its duration, or after exactly -n measured calls. Thread-safe.
  */
-public final class Pacer {
+final class Pacer {
   private final int streams;
   private final long startNanos;
   private final long periodNanos;
@@ -19,7 +19,7 @@ public final class Pacer {
   private final AtomicLong callsLeft;
 
   /** The schedule of {@code plan} for a run starting at {@code startNanos} (any clock's nanoseconds). */
-  public Pacer(LoadRun.Plan plan, long startNanos) {
+  Pacer(LoadRun.Plan plan, long startNanos) {
     this.streams = plan.slots();
     this.startNanos = startNanos;
     // each stream's share of the rate: C*S streams at qps in total
@@ -31,22 +31,22 @@ public final class Pacer {
   }
 
   /** Whether calls come at a fixed rate (else flat out: each as soon as its stream's previous one ended). */
-  public boolean paced() {
+  boolean paced() {
     return periodNanos > 0;
   }
 
   /** The time between two calls of one stream at a fixed rate (0 flat out). */
-  public long periodNanos() {
+  long periodNanos() {
     return periodNanos;
   }
 
   /** When the measured run begins: the end of --warmup. */
-  public long measureFromNanos() {
+  long measureFromNanos() {
     return measureFromNanos;
   }
 
   /** When stream {@code stream}'s first call is due: streams start spread over one period, as Fortio's do. */
-  public long firstDueNanos(int stream) {
+  long firstDueNanos(int stream) {
     return startNanos + periodNanos * stream / streams;
   }
 
@@ -54,12 +54,12 @@ public final class Pacer {
    * When a stream's next call is due, its previous one due at {@code dueNanos} and ended at {@code endedNanos}:
    * a period after the previous one was due at a fixed rate, whenever it ended; flat out, when it ended.
    */
-  public long nextDueNanos(long dueNanos, long endedNanos) {
+  long nextDueNanos(long dueNanos, long endedNanos) {
     return paced() ? dueNanos + periodNanos : endedNanos;
   }
 
   /** Whether a call due at {@code dueNanos} is measured (else it is of the warm-up). */
-  public boolean measured(long dueNanos) {
+  boolean measured(long dueNanos) {
     return dueNanos >= measureFromNanos;
   }
 
@@ -67,7 +67,7 @@ public final class Pacer {
    * Whether a call due at {@code dueNanos} is made, counting it against -n when measured; false once the run is
    * over (its duration reached, or its exact count made): its stream then ends.
    */
-  public boolean take(long dueNanos) {
+  boolean take(long dueNanos) {
     if (dueNanos >= endNanos) {
       return false;
     }

@@ -1,5 +1,4 @@
-// A client's connection (ping-client.java and health-check.java pull this file with //SOURCES): one channel
-// to the target, its calls each timed at the socket, and what a failure means.
+// A client's connection: one channel to the target, its calls each timed at the socket, and what a failure means.
 
 package pingkit.net;
 

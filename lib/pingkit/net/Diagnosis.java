@@ -1,5 +1,5 @@
-// Why a client's call failed, in one line with its exit code, and (-v) what it took to connect: the
-// diagnosis of ping-client.java and health-check.java (which pull this file with //SOURCES).
+// Why a client's call failed, in one line with its exit code, and (-v) what it took to connect: the diagnosis of
+// ping-client.java and health-check.java.
 
 package pingkit.net;
 

@@ -1,5 +1,5 @@
-// How the clients connect (ping-client.java and health-check.java pull this file with //SOURCES): the
-// connection flags checked and prepared once, then any number of connections opened with them.
+// How the clients connect: the connection flags checked and prepared once, then any number of connections opened with
+// them.
 
 package pingkit.net;
 

@@ -1,5 +1,5 @@
-// A client's stream of echoes (ping-client.java pulls this file with //SOURCES): messages sent on one long-lived
-// call, each answered by one message in the order sent, each timed at the socket.
+// A client's stream of echoes: messages sent on one long-lived call, each answered by one message in the order sent,
+// each timed at the socket.
 
 package pingkit.net;
 

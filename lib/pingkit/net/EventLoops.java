@@ -1,4 +1,4 @@
-// The clients' network threads (ping-client.java and health-check.java pull this file with //SOURCES).
+// The clients' network threads.
 
 package pingkit.net;
 

@@ -1,4 +1,4 @@
-// A server-streaming call read one message at a time (health-check.java's --watch pulls this file with //SOURCES).
+// A server-streaming call read one message at a time.
 
 package pingkit.net;
 

@@ -24,7 +24,7 @@ import pingkit.stream.PingStreamGrpc;
 
 /**
  * A ping client as its flags describe it. From JShell: {@code PingClient.to("127.0.0.1:8079").iterations(50).ping()}
- * pings (Fortio's way), {@code .connections(2).qps(100).duration(Duration.ofSeconds(5)).load()} loads; any
+ * pings (Fortio's way), {@code .load(load -> load.connections(2).qps(100))} loads; any
  * ping-client command line works too: {@code PingClient.run("-n", "5", "--cacert", "ca.pem", "host:8443")}.
  */
 public final class PingClient {
@@ -65,7 +65,7 @@ public final class PingClient {
   @Mixin
   public Load.Options load = new Load.Options();
 
-  /** A client of {@code target} with the defaults, to change before {@link #ping()} or {@link #load()}. */
+  /** A client of {@code target} with the defaults, to change before {@link #ping()} or {@link #load(Consumer)}. */
   public static PingClient to(String target) {
     return Pingkit.parse(new PingClient(), target);
   }
@@ -80,7 +80,8 @@ public final class PingClient {
 
   /** Load mode with ping-client's arguments, e.g. {@code load("-c", "2", "-qps", "100", "-n", "500", target)}. */
   public static LoadResult load(String... commandLine) {
-    return Pingkit.parse(new PingClient(), commandLine).load();
+    PingClient client = Pingkit.parse(new PingClient(), commandLine);
+    return Load.measure(client.load, client::loadRun);
   }
 
   /** Iterations (-n): two calls each, three RTT samples and one clock-skew sample; in load mode, calls. */
@@ -106,24 +107,6 @@ public final class PingClient {
     return this;
   }
 
-  /** Load: connections (-c). */
-  public PingClient connections(int n) {
-    load.connections(n);
-    return this;
-  }
-
-  /** Load: total calls per second, 0 = as fast as possible (-qps). */
-  public PingClient qps(double callsPerSecond) {
-    load.qps(callsPerSecond);
-    return this;
-  }
-
-  /** Load: how long (-t). */
-  public PingClient duration(Duration length) {
-    load.duration(length);
-    return this;
-  }
-
   /** Pings as set: the RTT and clock-skew histograms (a run that fails after its first iteration: what it measured, and the failure). */
   public PingResult ping() {
     if (iterations() == 0) {
@@ -132,8 +115,12 @@ public final class PingClient {
     return measure(new CountDownLatch(1), null);
   }
 
-  /** Loads as set (Fortio's load -grpc -ping): the calls, their rate and latencies. */
-  public LoadResult load() {
+  /**
+   * Loads (Fortio's load -grpc -ping) with the load flags {@code settings} sets, e.g. {@code load(load ->
+   * load.connections(2).qps(100).duration(Duration.ofSeconds(5)))}: the calls, their rate and latencies.
+   */
+  public LoadResult load(Consumer<Load.Options> settings) {
+    settings.accept(load);
     return Load.measure(load, this::loadRun);
   }
 

@@ -1,5 +1,4 @@
-// Fortio's grpcping iterations over a connection (ping-client.java pulls this file with //SOURCES): by unary
-// calls, or over one stream of messages.
+// Fortio's grpcping iterations over a connection: by unary calls, or over one stream of messages.
 
 package pingkit.ping;
 

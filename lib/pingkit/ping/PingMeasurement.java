@@ -1,5 +1,5 @@
-// The measurement of Fortio's grpcping (ping-client.java pulls this file with //SOURCES): what an iteration of
-// two pings gives, and the report the iterations add up to.
+// The measurement of Fortio's grpcping: what an iteration of two pings gives, and the report the iterations add up
+// to.
 
 package pingkit.ping;
 

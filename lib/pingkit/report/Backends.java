@@ -1,5 +1,5 @@
-// A load run's calls by the server that took them (ping-client.java and health-check.java pull this file with
-// //SOURCES): behind one name, several addresses (gRPC's resolver, --lb round_robin), each with its own view.
+// A load run's calls by the server that took them: behind one name, several addresses (gRPC's resolver, --lb
+// round_robin), each with its own view.
 
 package pingkit.report;
 

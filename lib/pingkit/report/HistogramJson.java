@@ -1,6 +1,5 @@
-// A histogram's JSON forms (ping-client.java and health-check.java pull this file with //SOURCES): pingkit's
-// (microseconds) and Fortio's HistogramData (seconds), each with HdrHistogram's own encoding of the samples so
-// that results of many runs merge exactly, and a histogram read back from either.
+// A histogram's JSON forms: pingkit's (microseconds) and Fortio's HistogramData (seconds), each with HdrHistogram's
+// own encoding of the samples so that results of many runs merge exactly, and a histogram read back from either.
 
 package pingkit.report;
 

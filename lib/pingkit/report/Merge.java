@@ -1,18 +1,10 @@
-// Results of many runs added up into one (ping-client.java and health-check.java pull this file with //SOURCES):
-// --merge FILE... reads what --json wrote, on one host or many, and reports it as if it were one run.
+// Results of many runs added up into one: --merge FILE... reads what --json wrote, on one host or many, and reports
+// it as if it were one run.
 
 package pingkit.report;
 
-import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
-import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonPrimitive;
-import com.google.gson.stream.JsonReader;
-import com.google.gson.stream.JsonToken;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.OffsetDateTime;
@@ -22,7 +14,6 @@ import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.BinaryOperator;
 import java.util.function.Function;
 import java.util.function.Predicate;
@@ -189,7 +180,7 @@ public final class Merge {
   private record Read(Path file, Kind<?> kind, String sameness, Session.Report result) {}
 
   private static Read read(String client, Path file, List<Kind<?>> kinds) {
-    JsonObject json = parse(file);
+    JsonObject json = ResultFile.parse(file);
     try {
       Kind<?> kind = kinds.stream().filter(k -> k.recognizes().test(json)).findFirst().orElseThrow(() ->
           refused(file, "is not a result of " + client + " --json"));
@@ -211,84 +202,7 @@ public final class Merge {
     return kind.add().apply((R) a, (R) b);
   }
 
-  /** What a merge never reads of a result: the buckets and percentiles it derives again from the histograms. */
-  private static final Set<String> DERIVED = Set.of("Data", "Percentiles", "percentiles");
-
-  private static JsonObject parse(Path file) {
-    try (JsonReader in = new JsonReader(Files.newBufferedReader(file, StandardCharsets.UTF_8))) {
-      if (in.peek() != JsonToken.BEGIN_OBJECT) {
-        throw refused(file, "is not a JSON object");
-      }
-      JsonObject json = read(in).getAsJsonObject();
-      if (in.peek() != JsonToken.END_DOCUMENT) {
-        throw refused(file, "is not JSON: more after its object");
-      }
-      return json;
-    } catch (IOException | RuntimeException e) {
-      if (e instanceof Pingkit.UserError error) {
-        throw error;
-      }
-      if (e instanceof IOException && !(e instanceof com.google.gson.stream.MalformedJsonException)
-          && !(e instanceof java.io.EOFException)) {
-        throw refused(file, "cannot be read: " + Pingkit.oneLine(e));
-      }
-      // Gson's message: the place it stopped, then a line pointing to its troubleshooting page
-      throw refused(file, "is not JSON: " + String.valueOf(e.getMessage()).split("\\n")[0]);
-    }
-  }
-
-  /** A JSON value as Gson's tree, without the values a merge derives again (they are skipped, not built). */
-  private static JsonElement read(JsonReader in) throws IOException {
-    JsonToken token = in.peek();
-    if (token == JsonToken.BEGIN_OBJECT) {
-      JsonObject object = new JsonObject();
-      in.beginObject();
-      while (in.hasNext()) {
-        String name = in.nextName();
-        if (DERIVED.contains(name)) {
-          in.skipValue();
-        } else {
-          object.add(name, read(in));
-        }
-      }
-      in.endObject();
-      return object;
-    }
-    if (token == JsonToken.BEGIN_ARRAY) {
-      JsonArray array = new JsonArray();
-      in.beginArray();
-      while (in.hasNext()) {
-        array.add(read(in));
-      }
-      in.endArray();
-      return array;
-    }
-    if (token == JsonToken.STRING) {
-      return new JsonPrimitive(in.nextString());
-    }
-    if (token == JsonToken.NUMBER) {
-      return new JsonPrimitive(number(in.nextString()));
-    }
-    if (token == JsonToken.BOOLEAN) {
-      return new JsonPrimitive(in.nextBoolean());
-    }
-    in.nextNull(); // what is left: null (anything else is a syntax error the reader throws)
-    return JsonNull.INSTANCE;
-  }
-
-  /** A JSON number as written: a whole one that fits a long stays exact (nanoseconds, counts), any other a double. */
-  private static Number number(String text) {
-    if (text.indexOf('.') < 0 && text.indexOf('e') < 0 && text.indexOf('E') < 0) {
-      try {
-        return Long.parseLong(text);
-      } catch (NumberFormatException beyondLong) {
-        // read as a double below
-      }
-    }
-    return Double.parseDouble(text);
-  }
-
-  private static Pingkit.UserError refused(Path file, String why) {
+  static Pingkit.UserError refused(Path file, String why) {
     return new Pingkit.UserError(Pingkit.EXIT_USAGE, "--merge: " + file + " " + why);
   }
 

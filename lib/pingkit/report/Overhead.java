@@ -1,5 +1,4 @@
-// The client's own time per call, left out of every RTT (ping-client.java and health-check.java pull this
-// file with //SOURCES).
+// The client's own time per call, left out of every RTT.
 
 package pingkit.report;
 

@@ -1,4 +1,4 @@
-// Latencies of many threads in one histogram (the clients pull this file with //SOURCES).
+// Latencies of many threads in one histogram.
 
 package pingkit.report;
 

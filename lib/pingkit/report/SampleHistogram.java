@@ -1,6 +1,5 @@
-// The clients' histograms (ping-client.java and health-check.java pull this file with //SOURCES): samples
-// in nanoseconds kept in HdrHistogram, and their text for people (Fortio's, HdrHistogram's hgrm); their JSON is
-// HistogramJson's.
+// The clients' histograms: samples in nanoseconds kept in HdrHistogram, and their text for people (Fortio's,
+// HdrHistogram's hgrm); their JSON is HistogramJson's.
 
 package pingkit.report;
 

@@ -1,6 +1,5 @@
-// What both clients do around a run from the command line (ping-client.java and health-check.java pull this file
-// with //SOURCES): logging, --json FILE opened before any work, Ctrl-C, and the report printed even when a run is
-// cut short.
+// What both clients do around a run from the command line: logging, --json FILE opened before any work, Ctrl-C, and
+// the report printed even when a run is cut short.
 
 package pingkit.report;
 

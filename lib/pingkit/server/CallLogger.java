@@ -1,4 +1,4 @@
-// ping-server's -v (ping-server.java pulls this file with //SOURCES): a line per call, secrets redacted.
+// ping-server's -v: a line per call, secrets redacted.
 
 package pingkit.server;
 

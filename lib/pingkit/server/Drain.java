@@ -1,5 +1,4 @@
-// ping-server's drain (ping-server.java pulls this file with //SOURCES): the calls in flight counted, so that a
-// stop can answer them all before it ends.
+// ping-server's drain: the calls in flight counted, so that a stop can answer them all before it ends.
 
 package pingkit.server;
 

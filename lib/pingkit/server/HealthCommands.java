@@ -1,5 +1,5 @@
-// ping-server's health as its flags set it, and by hand (ping-server.java pulls this file with //SOURCES): 'set
-// SERVICE STATUS' lines on stdin, and the names of the statuses a flag or a line may set.
+// ping-server's health as its flags set it, and by hand: 'set SERVICE STATUS' lines on stdin, and the names of the
+// statuses a flag or a line may set.
 
 package pingkit.server;
 

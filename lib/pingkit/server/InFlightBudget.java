@@ -1,5 +1,5 @@
-// ping-server's budget for the bytes of calls in flight (ping-server.java pulls this file with //SOURCES): memory
-// is what a client can take from an echo server, so what calls hold is counted, and a call beyond it is refused.
+// ping-server's budget for the bytes of calls in flight: memory is what a client can take from an echo server, so
+// what calls hold is counted, and a call beyond it is refused.
 
 package pingkit.server;
 
@@ -79,48 +79,14 @@ public final class InFlightBudget implements ServerInterceptor {
     };
   }
 
-  /** What a stream's service needs of the budget: its call's bytes. */
-  interface StreamBytes {
-    /** What the message being handed to the service holds: to be given back once its reply is sent. */
-    long messageBytes();
-
-    /** Gives back {@code bytes} of the stream's messages, once their replies are sent. */
-    void release(long bytes);
-
-    /** Whether the budget refused the stream (and closed it): nothing more may be sent on it. */
-    boolean refused();
-
-    /** Runs {@code hook} on the stream's thread if the budget refuses the stream. */
-    void onRefused(Runnable hook);
-  }
-
   /** The bytes of the call whose handler runs now (for a call outside this budget: nothing counted). */
   static StreamBytes currentCall() {
     CallBytes bytes = CALL_BYTES.get();
     if (bytes == null) {
-      return NOT_COUNTED;
+      return StreamBytes.NOT_COUNTED;
     }
     return bytes;
   }
-
-  /** The bytes of a call this budget does not count (not one of this server's streams). */
-  private static final StreamBytes NOT_COUNTED = new StreamBytes() {
-    @Override
-    public long messageBytes() {
-      return 0;
-    }
-
-    @Override
-    public void release(long bytes) {}
-
-    @Override
-    public boolean refused() {
-      return false;
-    }
-
-    @Override
-    public void onRefused(Runnable hook) {}
-  };
 
   /** Bytes held by calls in flight now. */
   long usedBytes() {

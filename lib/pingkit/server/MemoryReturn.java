@@ -1,5 +1,5 @@
-// ping-server's memory given back after a burst (ping-server.java pulls this file with //SOURCES): a server left
-// running on a shared host or in a pod should not keep what one burst of big calls made it take.
+// ping-server's memory given back after a burst: a server left running on a shared host or in a pod should not keep
+// what one burst of big calls made it take.
 
 package pingkit.server;
 

@@ -1,5 +1,5 @@
-// pingkit's streaming ping service, /pingkit.PingStream/Echo (ping-server.java pulls this file with //SOURCES):
-// each message echoed on its stream, in order, its delay a timer, and no more read than the client takes back.
+// pingkit's streaming ping service, /pingkit.PingStream/Echo: each message echoed on its stream, in order, its delay
+// a timer, and no more read than the client takes back.
 
 package pingkit.server;
 
@@ -88,7 +88,7 @@ public final class PingStreamService extends PingStreamGrpc.PingStreamImplBase {
   /** One stream: its replies waiting, in the order of their requests. Touched on its event loop only. */
   private final class Echo implements StreamObserver<PingMessage> {
     private final ServerCallStreamObserver<PingMessage> call;
-    private final InFlightBudget.StreamBytes bytes;
+    private final StreamBytes bytes;
     private final EventExecutor loop;
     private final ArrayDeque<Reply> pending = new ArrayDeque<>();
     private boolean requested;
@@ -100,7 +100,7 @@ public final class PingStreamService extends PingStreamGrpc.PingStreamImplBase {
 
     private record Reply(PingMessage message, long dueNanos, long heldBytes) {}
 
-    Echo(ServerCallStreamObserver<PingMessage> call, InFlightBudget.StreamBytes bytes, EventExecutor loop) {
+    Echo(ServerCallStreamObserver<PingMessage> call, StreamBytes bytes, EventExecutor loop) {
       this.call = call;
       this.bytes = bytes;
       this.loop = loop;

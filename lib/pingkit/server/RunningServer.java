@@ -1,5 +1,4 @@
-// ping-server's handle on a listening server (ping-server.java pulls this file with //SOURCES): where it
-// listens, its health, its warm-up, and the ways to stop it.
+// ping-server's handle on a listening server: where it listens, its health, its warm-up, and the ways to stop it.
 
 package pingkit.server;
 

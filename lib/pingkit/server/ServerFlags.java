@@ -1,5 +1,4 @@
-// What ping-server's flags mean (ping-server.java pulls this file with //SOURCES): the LISTEN address, the TLS
-// files, byte sizes; and why a bind failed, in one line.
+// What ping-server's flags mean: the LISTEN address, the TLS files, byte sizes; and why a bind failed, in one line.
 
 package pingkit.server;
 

@@ -1,5 +1,5 @@
-// ping-server's network threads (ping-server.java pulls this file with //SOURCES): the event loops it owns, and
-// which of them runs the handler at hand, so that a delay or a close is scheduled there without a thread.
+// ping-server's network threads: the event loops it owns, and which of them runs the handler at hand, so that a delay
+// or a close is scheduled there without a thread.
 
 package pingkit.server;
 

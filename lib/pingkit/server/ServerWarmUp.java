@@ -1,5 +1,5 @@
-// ping-server's warm-up (ping-server.java pulls it with //SOURCES): right after it listens, a fresh server drives
-// its own call path, so that the first clients measure the network and a compiled server, not its JIT warming.
+// ping-server's warm-up: right after it listens, a fresh server drives its own call path, so that the first clients
+// measure the network and a compiled server, not its JIT warming.
 
 package pingkit.server;
 

@@ -1,5 +1,5 @@
-// The clients' arrival watch (ping-client.java and health-check.java pull this file with //SOURCES): when an
-// answer's bytes reached the socket, noted by one thread for every connection while the network threads are busy.
+// The clients' arrival watch: when an answer's bytes reached the socket, noted by one thread for every connection
+// while the network threads are busy.
 
 package pingkit.wire;
 

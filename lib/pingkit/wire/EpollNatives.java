@@ -1,5 +1,4 @@
-// Netty's epoll natives that the arrival watch needs and Netty does not make public (ping-client.java and
-// health-check.java pull this file with //SOURCES).
+// Netty's epoll natives that the arrival watch needs and Netty does not make public.
 
 package pingkit.wire;
 

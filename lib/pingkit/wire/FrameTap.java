@@ -1,6 +1,5 @@
-// The clients' Netty handlers at the socket (ping-client.java and health-check.java pull this file with
-// //SOURCES): a clock next to the socket, and the HTTP/2 frame tap that says which stream, that is which call,
-// the bytes at the socket belong to.
+// The clients' Netty handlers at the socket: a clock next to the socket, and the HTTP/2 frame tap that says which
+// stream, that is which call, the bytes at the socket belong to.
 
 package pingkit.wire;
 

@@ -1,5 +1,5 @@
-// First in each client connection's pipeline (ping-client.java and health-check.java pull this file with
-// //SOURCES): the times of the socket's flushes and reads, and when a read's first bytes arrived.
+// First in each client connection's pipeline: the times of the socket's flushes and reads, and when a read's first
+// bytes arrived.
 
 package pingkit.wire;
 

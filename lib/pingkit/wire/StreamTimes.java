@@ -1,5 +1,5 @@
-// What the socket saw of one HTTP/2 stream (ping-client.java and health-check.java pull this file with
-// //SOURCES): its times, written by the frame tap on the network thread, read by the stream's call.
+// What the socket saw of one HTTP/2 stream: its times, written by the frame tap on the network thread, read by the
+// stream's call.
 
 package pingkit.wire;
 

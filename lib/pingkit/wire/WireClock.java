@@ -1,5 +1,5 @@
-// The clients' clock at the socket (ping-client.java and health-check.java pull it with //SOURCES): each call
-// timed where its bytes leave and reach the process, apart from the client's own work before and after.
+// The clients' clock at the socket: each call timed where its bytes leave and reach the process, apart from the
+// client's own work before and after.
 
 package pingkit.wire;
 
