@@ -17,6 +17,7 @@ import pingkit.Logs;
  */
 class PingkitShell {
   static final String IMPORTS = """
+      import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
       import java.nio.file.Path;
       import java.time.Duration;
       import pingkit.health.*;

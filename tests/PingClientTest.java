@@ -136,6 +136,7 @@ class PingClientTest {
     void theBuilderPingsAsSet() {
       double averageRttSeconds = PingClient.to(servers.plaintext().target()).iterations(3).payload("x")
           .delay(Duration.ofMillis(5)).ping().averageRttSeconds();
+      assertTrue(PingClient.to(servers.plaintext().target()).iterations(3).overStream().ping().overStream());
       assertTrue(averageRttSeconds >= 0.005, "every sample includes the 5 ms delay: " + averageRttSeconds);
     }
 

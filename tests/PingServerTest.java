@@ -273,6 +273,25 @@ class PingServerTest {
       }
     }
 
+    /** The builder's settings are the flags of the same names: health, and a delay clamped to --max-delay. */
+    @Test
+    void theBuildersSettingsAreTheFlags() {
+      try (RunningServer server = PingServer.listen("127.0.0.1:0").healthService("echo")
+          .health("", ServingStatus.NOT_SERVING).maxDelay(java.time.Duration.ofMillis(1)).maxStreams(1)
+          .warmup(java.time.Duration.ZERO).start()) {
+        ManagedChannel channel = TestSupport.plaintext(server.target());
+        try {
+          assertEquals(ServingStatus.SERVING, TestSupport.health(channel, "echo"));
+          assertEquals(ServingStatus.NOT_SERVING, TestSupport.health(channel, ""));
+          // 10 s asked for, 1 ms applied: the echo says which
+          assertEquals(TimeUnit.MILLISECONDS.toNanos(1), TestSupport.ping(channel)
+              .ping(TestSupport.message(1, "", TimeUnit.SECONDS.toNanos(10))).getDelayNanos());
+        } finally {
+          TestSupport.close(channel);
+        }
+      }
+    }
+
     /** The builder's server: its port, then a stop that answers calls in flight. */
     @Test
     void stopAnswersTheCallsInFlightAndASecondStopDoesNothing() throws Exception {

@@ -102,7 +102,7 @@ public final class PingClient {
   }
 
   /** Pings over one stream of messages (--stream). */
-  PingClient overStream() {
+  public PingClient overStream() {
     stream = true;
     return this;
   }

@@ -132,12 +132,12 @@ public final class PingServer {
     return this;
   }
 
-  PingServer maxStreams(int streamsPerConnection) {
+  public PingServer maxStreams(int streamsPerConnection) {
     maxStreams = streamsPerConnection;
     return this;
   }
 
-  PingServer maxDelay(Duration delay) {
+  public PingServer maxDelay(Duration delay) {
     maxDelay = delay;
     return this;
   }
