@@ -37,7 +37,7 @@ class HealthCheckCommand implements Callable<Integer> {
   HealthCheck flags = new HealthCheck();
 
   public static void main(String[] args) {
-    System.exit(Pingkit.execute(new HealthCheckCommand(), args));
+    System.exit(Pingkit.execute(HealthCheckCommand::new, args));
   }
 
   @Override

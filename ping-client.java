@@ -34,7 +34,7 @@ class PingClientCommand implements Callable<Integer> {
   PingClient flags = new PingClient();
 
   public static void main(String[] args) {
-    System.exit(Pingkit.execute(new PingClientCommand(), args));
+    System.exit(Pingkit.execute(PingClientCommand::new, args));
   }
 
   @Override

@@ -50,7 +50,7 @@ class PingServerCommand implements Callable<Integer> {
   private static final Logger log = Logger.getLogger("pingkit.server");
 
   public static void main(String[] args) {
-    System.exit(Pingkit.execute(new PingServerCommand(), args));
+    System.exit(Pingkit.execute(PingServerCommand::new, args));
   }
 
   @Override

@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine;
@@ -78,11 +79,12 @@ public final class Pingkit {
 
   /**
    * Runs a script's command line, or with {@code -Dpingkit.training=LAUNCHER} (the launcher making the script's AOT
-   * cache) the role's {@link Training} in its place.
+   * cache) the role's {@link Training} in its place, which makes a new command for each of its command lines.
    */
-  public static int execute(Callable<Integer> command, String... args) {
+  public static int execute(Supplier<Callable<Integer>> newCommand, String... args) {
     String launcher = System.getProperty("pingkit.training");
-    return launcher != null ? Training.run(command, Path.of(launcher)) : executeCommandLine(command, args);
+    return launcher != null ? Training.run(newCommand, Path.of(launcher))
+        : executeCommandLine(newCommand.get(), args);
   }
 
   /** Runs a picocli command: usage errors and failures become one line on stderr and an exit code. */

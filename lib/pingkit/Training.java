@@ -20,6 +20,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 
@@ -35,23 +36,24 @@ final class Training {
   private static final long PEER_START_SECONDS = 300;
   private static final long PEER_RUN_SECONDS = 120;
 
-  private final Callable<Integer> command;
+  /** A new command of the role: picocli fills a command's fields once. */
+  private final Supplier<Callable<Integer>> newCommand;
   private final Path launcher;
   private final Path scratch;
 
-  private Training(Callable<Integer> command, Path launcher, Path scratch) {
-    this.command = command;
+  private Training(Supplier<Callable<Integer>> newCommand, Path launcher, Path scratch) {
+    this.newCommand = newCommand;
     this.launcher = launcher;
     this.scratch = scratch;
   }
 
-  /** Runs the training of {@code command}'s role; 0 when every command line succeeded. */
-  static int run(Callable<Integer> command, Path launcher) {
+  /** Runs the training of the role of the commands {@code newCommand} makes; 0 when every command line succeeded. */
+  static int run(Supplier<Callable<Integer>> newCommand, Path launcher) {
     Path scratch = null;
     try {
       scratch = Files.createTempDirectory("pingkit-training");
-      Training training = new Training(command, launcher, scratch);
-      String role = command.getClass().getAnnotation(Command.class).name();
+      Training training = new Training(newCommand, launcher, scratch);
+      String role = newCommand.get().getClass().getAnnotation(Command.class).name();
       return switch (role) {
         case "ping-server" -> training.server();
         case "ping-client" -> training.againstServer(target -> List.of(
@@ -85,7 +87,7 @@ final class Training {
       String listening = firstLine(server, "listening on tcp ");
       String target = listening.substring(listening.lastIndexOf(' ') + 1);
       for (List<String> args : runs.apply(target)) {
-        int exitCode = Pingkit.executeCommandLine(fresh(), args.toArray(String[]::new));
+        int exitCode = Pingkit.executeCommandLine(newCommand.get(), args.toArray(String[]::new));
         if (exitCode != Pingkit.EXIT_OK) {
           throw new IllegalStateException(args + " exited " + exitCode);
         }
@@ -105,7 +107,7 @@ final class Training {
   private int server() throws Exception {
     String target = "127.0.0.1:" + freePort();
     CompletableFuture<Integer> serving = CompletableFuture.supplyAsync(
-        () -> Pingkit.executeCommandLine(command, target));
+        () -> Pingkit.executeCommandLine(newCommand.get(), target));
     List<List<String>> clients = List.of(
         List.of("health-check.java", "--wait-for-serving", "--timeout", "60s", target),
         List.of("ping-client.java", "-n", "300", target),
@@ -153,15 +155,6 @@ final class Training {
       }
     });
     return found.get(PEER_START_SECONDS, TimeUnit.SECONDS);
-  }
-
-  /** A new instance of the role's command: picocli fills a command's fields once. */
-  @SuppressWarnings("unchecked")
-  private Callable<Integer> fresh() throws ReflectiveOperationException {
-    var constructor = command.getClass().getDeclaredConstructor();
-    // the script's command class: package-private, in the unnamed package
-    constructor.setAccessible(true);
-    return constructor.newInstance();
   }
 
   private String file(String name) {
