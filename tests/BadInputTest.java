@@ -181,6 +181,32 @@ class BadInputTest {
         row("ping-client --payload-size 100000 <server limit 64KiB>", 3,
             "RESOURCE_EXHAUSTED: gRPC message exceeds maximum size", "--payload-size", "100000",
             smallMessages.target()),
+        // ---- ping-client: the user's own method (--method, --list; more rows in MethodTest, on its servers)
+        row("ping-client --method <unknown service>", 1, "no service 'no.Such' in the server's reflection at "
+            + target + "; it offers: fgrpc.PingServer, grpc.health.v1.Health", "--method", "no.Such/Call", target),
+        row("ping-client --method <unknown method>", 1, "service fgrpc.PingServer has no method 'Pong'; its methods:"
+            + " Ping", "--method", "fgrpc.PingServer/Pong", target),
+        row("ping-client --method <no method name>", 1, "--method 'fgrpc': expected SERVICE/METHOD", "--method",
+            "fgrpc", target),
+        row("ping-client --data <not JSON>", 1, "--data is not JSON: malformed at line 1 column 13", "--method",
+            "fgrpc.PingServer/Ping", "--data", "{\"payload\": x}", target),
+        row("ping-client --data <unknown field>", 1, "--data does not fit fgrpc.PingMessage at field paylod:",
+            "--method", "fgrpc.PingServer/Ping", "--data", "{\"paylod\": \"x\"}", target),
+        row("ping-client --data @<missing>", 1, "--data @" + missing + ": no such file", "--method",
+            "fgrpc.PingServer/Ping", "--data", "@" + missing, target),
+        row("ping-client --method <bidi stream>", 1, "pingkit.PingStream/Echo is a bidirectional-streaming method:"
+            + " --method calls unary methods only", "--method", "pingkit.PingStream/Echo", target),
+        row("ping-client --data without --method", 1, "--data is for --method (or --list)", "--data", "{}", target),
+        row("ping-client --protoset <missing>", 1, "--protoset " + missing + ": no such file", "--protoset",
+            missing, "--method", "fgrpc.PingServer/Ping", target),
+        row("ping-client --protoset <not one>", 1, "--protoset " + notPem + ": cannot read it as a FileDescriptorSet",
+            "--protoset", notPem, "--list"),
+        row("ping-client --list with --method", 1, "--list and --method: give one or the other", "--list",
+            "--method", "fgrpc.PingServer/Ping", target),
+        row("ping-client --method with --delay", 1, "--delay, --stream, --window and --payload-size are for pings",
+            "--method", "fgrpc.PingServer/Ping", "--delay", "1ms", target),
+        row("ping-client --compression zstd", 1, "--compression 'zstd': gzip or identity", "--compression", "zstd",
+            target),
         // ---- ping-client: TLS files
         row("ping-client --cacert <missing>", 1, "--cacert " + missing + ": no such file", "--cacert", missing,
             tlsTarget),

@@ -119,6 +119,7 @@ public final class Pingkit {
 
   private static CommandLine newCommandLine(Object command) {
     return new CommandLine(command)
+        .setExpandAtFiles(false) // an @FILE argument is --data's (curl's and grpcurl's sense), not picocli's
         .registerConverter(Duration.class, Pingkit::parseDuration)
         .setCaseInsensitiveEnumValuesAllowed(true);
   }

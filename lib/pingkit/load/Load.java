@@ -217,6 +217,8 @@ public final class Load {
         run.calls().start().start(connections.get(i), i, (answer, failure, clock) -> {
           if (failure == null) {
             warmUp.complete(answer);
+          } else if (run.calls().errorsAnswer() && clock != null && clock.onWire()) {
+            warmUp.complete(io.grpc.Status.fromThrowable(failure).getCode().name());
           } else {
             warmUp.completeExceptionally(failure);
           }

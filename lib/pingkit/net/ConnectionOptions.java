@@ -49,6 +49,14 @@ public final class ConnectionOptions {
           + " call to the next); gRPC's policies (default: ${DEFAULT-VALUE})")
   String loadBalancing;
 
+  @Option(names = "--compression", paramLabel = "NAME",
+      description = "compress requests: gzip, or identity (none, the default); how the server answers is its"
+          + " choice (ping-server answers uncompressed)")
+  String compression;
+
+  @Option(names = "-grpc-compression", description = "Fortio's spelling of --compression gzip")
+  boolean fortioCompression;
+
   @Option(names = "--connect-timeout", paramLabel = "DURATION", defaultValue = "5s",
       description = "limit for connecting, TLS included (default: ${DEFAULT-VALUE})")
   public Duration connectTimeout;

@@ -3,7 +3,11 @@
 
 package pingkit.net;
 
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
 import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NegotiationType;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -45,6 +49,8 @@ public final class Dialer {
   private final String authority;
   private final String userAgent;
   private final Path socket;
+  /** The requests' compression (null: none). */
+  private final String compression;
 
   /** Checks the flags (one-line errors, exit code 1) and prepares the TLS context and the metadata. */
   public Dialer(ConnectionOptions options) {
@@ -84,6 +90,7 @@ public final class Dialer {
       throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--lb '" + options.loadBalancing + "': pick_first or"
           + " round_robin");
     }
+    this.compression = compression(options);
     if (socket != null && !options.loadBalancing.equals("pick_first")) {
       throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--lb is for a name's addresses: a Unix socket is one");
     }
@@ -144,6 +151,15 @@ public final class Dialer {
     if (metadata.keys().size() > 0) {
       builder.intercept(MetadataUtils.newAttachHeadersInterceptor(metadata));
     }
+    if (compression != null) {
+      builder.intercept(new ClientInterceptor() {
+        @Override
+        public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions callOptions,
+            io.grpc.Channel next) {
+          return next.newCall(method, callOptions.withCompression(compression));
+        }
+      });
+    }
     builder.maxInboundMessageSize(Math.max(maxMessageBytes, 4 << 20))
         // every callback of ours is short and non-blocking: run it on the transport's thread
         .directExecutor()
@@ -160,6 +176,18 @@ public final class Dialer {
       EventLoops.release();
       throw e;
     }
+  }
+
+  /** --compression (or Fortio's -grpc-compression): gzip, or null for none. */
+  private static String compression(ConnectionOptions options) {
+    String name = options.compression != null ? options.compression : options.fortioCompression ? "gzip" : null;
+    if (name == null || name.equals("identity")) {
+      return null;
+    }
+    if (!name.equals("gzip")) {
+      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--compression '" + name + "': gzip or identity");
+    }
+    return name;
   }
 
   private void addMetadata(String key, String value, String header) {

@@ -16,6 +16,9 @@ import pingkit.load.EchoStreams;
 import pingkit.load.Load;
 import pingkit.load.LoadResult;
 import pingkit.load.LoadRun;
+import pingkit.method.MethodClient;
+import pingkit.method.MethodOptions;
+import pingkit.method.MethodResult;
 import pingkit.net.Connection;
 import pingkit.net.ConnectionOptions;
 import pingkit.net.Dialer;
@@ -58,6 +61,9 @@ public final class PingClient {
   @Option(names = "--window", paramLabel = "N", description = "load with --stream at -qps 0: messages each stream"
       + " keeps in flight (default: 1)")
   Integer window;
+
+  @Mixin
+  public MethodOptions method = new MethodOptions();
 
   @Mixin
   public ReportOptions report = new ReportOptions();
@@ -133,6 +139,7 @@ public final class PingClient {
   /** Pings as the flags say; {@code eachIteration} gets a line per iteration (null: no lines are made). */
   public PingResult measure(CountDownLatch stop, Consumer<String> eachIteration) {
     load.rejectWithoutLoad();
+    method.rejectWithoutMethod();
     if (window != null) {
       throw windowWithoutStreamLoad();
     }
@@ -140,7 +147,7 @@ public final class PingClient {
     if (iterations < 0) {
       throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "-n must be 0 (until Ctrl-C) or more");
     }
-    Duration pause = interval != null ? interval : iterations == 0 ? Duration.ofSeconds(1) : Duration.ZERO;
+    Duration pause = pause();
     String payloadText = payloadText();
     Duration callTimeout = connection.callTimeout(delay);
     int maxMessageBytes = utf8Bytes(payloadText) + 1024;
@@ -152,10 +159,43 @@ public final class PingClient {
     }
   }
 
+  /** The wait between iterations (-i): 1 s by default with -n 0, like ICMP ping; none otherwise. */
+  private Duration pause() {
+    return interval != null ? interval : iterations() == 0 ? Duration.ofSeconds(1) : Duration.ZERO;
+  }
+
+  // ---- the user's own method (--method, --list) --------------------------------------------------------------
+
+  /** The client of the user's method that --method and --list describe; the flags of pings are refused. */
+  public MethodClient methodClient() {
+    if (method.active() && method.listing()) {
+      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--list and --method: give one or the other");
+    }
+    if (!delay.isZero() || stream || window != null || payloadSize != null) {
+      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--delay, --stream, --window and --payload-size are for"
+          + " pings, not with --method or --list");
+    }
+    connection.target = method.target(connection.target);
+    return new MethodClient(connection, method, payload);
+  }
+
+  /** Calls the user's method -n times (--method); {@code eachCall} gets a line per call (null: none). */
+  public MethodResult callMethod(CountDownLatch stop, Consumer<String> eachCall) {
+    load.rejectWithoutLoad();
+    return methodClient().call(iterations(), pause(), stop, eachCall);
+  }
+
   // ---- load mode (Fortio's load -grpc -ping) ----------------------------------------------------------------
 
   /** The load run the flags describe. */
   public LoadRun loadRun() {
+    if (method.active()) {
+      MethodClient methodClient = methodClient();
+      Dialer dialer = new Dialer(connection);
+      LoadRun.Plan plan = Load.plan(load, methodClient.runType(), dialer.target.display(), iterationsOrCalls, 1);
+      return new LoadRun(plan, dialer, 0, methodClient.loadCalls());
+    }
+    method.rejectWithoutMethod();
     String payloadText = payloadText();
     PingMessage message = PingMessage.newBuilder().setPayload(payloadText).setDelayNanos(delay.toNanos()).build();
     if (window != null && !stream) {
@@ -178,11 +218,11 @@ public final class PingClient {
     LoadRun.Calls pings;
     if (stream) {
       var echoStreams = new EchoStreams<>(PingStreamGrpc.getEchoMethod(), message, timeout, plan.slots());
-      pings = new LoadRun.Calls("Ping", echoStreams, "SERVING", true, echoStreams);
+      pings = new LoadRun.Calls("Ping", echoStreams, "SERVING", true, echoStreams, false);
     } else {
       // every answer of a ping server is an echo: Fortio counts them as "Ping SERVING"
       pings = new LoadRun.Calls("Ping", LoadRun.unaryCall(PingServerGrpc.getPingMethod(), message, timeout,
-          reply -> "SERVING"), "SERVING", true, null);
+          reply -> "SERVING"), "SERVING", true, null, false);
     }
     return new LoadRun(plan, dialer, utf8Bytes(payloadText) + 1024, pings);
   }

@@ -82,6 +82,11 @@ public final class Session {
     report.print(result.format(percentiles, verbose), () -> ReportOptions.toJson(result.toJson(percentiles)));
   }
 
+  /** Prints a text for people, or the JSON {@code json} makes where --json says. */
+  public void print(String text, java.util.function.Supplier<String> json) {
+    report.print(text, json);
+  }
+
   /**
    * Prints results merged from --json files as one run's report (and --hgrm FILE); returns the exit code a run
    * with those results has.

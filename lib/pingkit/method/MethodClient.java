@@ -1,0 +1,239 @@
+// Calls of a unary method of the user's own service, its types found through the server's reflection or a
+// descriptor set: one after the other (with their RTTs and statuses), as a load run, or --list.
+
+package pingkit.method;
+
+import com.google.protobuf.DynamicMessage;
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.grpc.Status;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import pingkit.Pingkit;
+import pingkit.load.LoadRun;
+import pingkit.net.Connection;
+import pingkit.net.ConnectionOptions;
+import pingkit.net.Dialer;
+import pingkit.report.Backends;
+import pingkit.report.Overhead;
+import pingkit.report.SampleHistogram;
+import pingkit.wire.WireClock;
+
+/**
+ * A client of one method of the user's service, as ping-client's flags describe it. From JShell,
+ * {@code MethodClient.call("127.0.0.1:8079", "fgrpc.PingServer/Ping", "{\"payload\": \"hi\"}")} makes one call and
+ * returns its response as JSON with its RTT.
+ */
+public final class MethodClient {
+  private final ConnectionOptions connection;
+  private final MethodOptions options;
+  private final String requestJson;
+
+  /** {@code payload}: Fortio's -payload, the request's JSON when --data is not given (null: none). */
+  public MethodClient(ConnectionOptions connection, MethodOptions options, String payload) {
+    this.connection = connection;
+    this.options = options;
+    this.requestJson = options.requestJson(payload);
+  }
+
+  /** One call's response as JSON, its status and its RTT (timed at the socket, as pings are). */
+  public record Reply(String status, String json, Duration rtt) {
+    @Override
+    public String toString() {
+      return "Reply[" + status + " in " + SampleHistogram.millis(rtt.toNanos() / 1e9) + ": " + json + "]";
+    }
+  }
+
+  /** Calls {@code method} of {@code target} once with the request {@code json}, e.g. from JShell. */
+  public static Reply call(String target, String method, String json) {
+    ConnectionOptions connection = Pingkit.parse(new ConnectionOptions(), target);
+    MethodOptions options = new MethodOptions();
+    options.method = method;
+    options.data = json;
+    MethodResult result = new MethodClient(connection, options, null).call(1, Duration.ZERO, new CountDownLatch(1),
+        null);
+    if (result.failure() != null) {
+      throw result.failure();
+    }
+    return new Reply("OK", result.lastResponse(), Duration.ofNanos(Math.round(result.rttHistogram()
+        .avg(SampleHistogram.Unit.SECONDS) * 1e9)));
+  }
+
+  /** --list: the services of the server, or the methods of --list SERVICE. */
+  public ServiceList list() {
+    if (options.protoset != null) {
+      return list(Schema.of(options.protoset));
+    }
+    try (Connection server = new Dialer(connection).connect(0, false);
+        ServerReflection reflection = new ServerReflection(server, connection.callTimeout(Duration.ZERO))) {
+      return list(Schema.of(reflection, server.target.display()));
+    } catch (ServerReflection.Unavailable e) {
+      throw noReflection();
+    }
+  }
+
+  private ServiceList list(Schema schema) {
+    if (options.list.isEmpty()) {
+      return new ServiceList(schema.source(), schema.services(), null);
+    }
+    var service = schema.service(options.list);
+    if (service == null) {
+      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "no service '" + options.list + "' in " + schema.source()
+          + "; it offers: " + String.join(", ", schema.services()));
+    }
+    return new ServiceList(schema.source(), null, service);
+  }
+
+  /**
+   * Calls the method {@code calls} times one after the other (0: until stopped), {@code pause} apart;
+   * {@code eachCall} gets a line per call (null: none). An error status the server answers is counted, and the
+   * run goes on (it exits 3 at the end); a call the server did not answer ends it, with what was measured before.
+   */
+  public MethodResult call(long calls, Duration pause, CountDownLatch stop, Consumer<String> eachCall) {
+    if (calls < 0) {
+      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "-n must be 0 (until Ctrl-C) or more");
+    }
+    try (Connection server = new Dialer(connection).connect(0, true)) {
+      UnaryMethod method = resolve(server);
+      DynamicMessage request = method.request(requestJson, options.requestFlag());
+      Duration timeout = connection.callTimeout(Duration.ZERO);
+      OffsetDateTime startTime = OffsetDateTime.now();
+      long startNanos = System.nanoTime();
+      SampleHistogram rttHistogram = new SampleHistogram();
+      Overhead overhead = new Overhead();
+      Backends backends = new Backends();
+      Map<String, Long> statusCounts = new LinkedHashMap<>();
+      String lastResponse = null;
+      Status lastError = null;
+      Pingkit.UserError cutShort = null;
+      for (long i = 1; (calls == 0 || i <= calls) && stop.getCount() > 0; i++) {
+        Ended ended = callOnce(server, method, request, timeout);
+        if (ended.failure != null && unparsable(ended.failure)) {
+          cutShort = new Pingkit.UserError(Pingkit.EXIT_RPC_FAILED, "the response of " + method.fullName
+              + " is not a " + method.descriptor.getOutputType().getFullName() + " as " + resolvedFrom()
+              + " describes it: " + Pingkit.oneLine(ended.failure));
+        } else if (ended.failure != null && !ended.clock.onWire()) {
+          cutShort = server.failure("call " + i + " of " + method.fullName, ended.failure);
+        }
+        if (cutShort != null) {
+          if (i == 1) {
+            throw cutShort;
+          }
+          break;
+        }
+        rttHistogram.record(ended.clock.rttNanos());
+        overhead.record(ended.clock);
+        backends.record(ended.clock.backend(), ended.clock.rttNanos(), ended.failure != null);
+        Status status = ended.failure == null ? Status.OK : Status.fromThrowable(ended.failure);
+        statusCounts.merge(status.getCode().name(), 1L, Long::sum);
+        if (ended.failure == null) {
+          lastResponse = method.json(ended.reply, true);
+        } else {
+          lastError = status;
+        }
+        if (eachCall != null) {
+          eachCall.accept(String.format(java.util.Locale.ROOT, "%d: %s RTT %s us%s", i, status.getCode(),
+              SampleHistogram.number(ended.clock.rttNanos() / 1e3), status.getDescription() == null ? ""
+                  : " (" + status.getDescription() + ")"));
+        }
+        if (!pause.isZero() && awaitStop(stop, pause)) {
+          break;
+        }
+      }
+      long failed = statusCounts.entrySet().stream().filter(entry -> !entry.getKey().equals("OK"))
+          .mapToLong(Map.Entry::getValue).sum();
+      if (cutShort == null && failed > 0) {
+        cutShort = new Pingkit.UserError(Pingkit.EXIT_RPC_FAILED, failed + " of " + rttHistogram.count()
+            + " calls of " + method.fullName + " failed; the last: " + lastError.getCode()
+            + (lastError.getDescription() == null ? "" : " " + lastError.getDescription()));
+      }
+      return MethodResult.of(server.target.display(), method.fullName, method.json(request, true), statusCounts,
+          rttHistogram, overhead, backends, lastResponse, calls == 1, startTime, startNanos, cutShort);
+    }
+  }
+
+  /** Load mode's calls (Fortio's -grpc-method): the method found once, its request built once and reused. */
+  public LoadRun.Calls loadCalls() {
+    UnaryMethod method;
+    try (Connection server = options.protoset != null ? null : new Dialer(connection).connect(0, false)) {
+      method = resolve(server);
+    }
+    DynamicMessage request = method.request(requestJson, options.requestFlag());
+    // every answer with status OK counts as Fortio counts it: "Custom gRPC Method SERVING : N"
+    return new LoadRun.Calls("Custom gRPC Method", LoadRun.unaryCall(method.grpcMethod, request,
+        connection.callTimeout(Duration.ZERO), reply -> "SERVING"), "SERVING", false, null, true);
+  }
+
+  /** Fortio's RunType: "Custom GRPC Method M and Payload P", then PayloadLength=N when there is a request. */
+  public String runType() {
+    String payload = requestJson == null ? "" : requestJson;
+    return "Custom GRPC Method " + options.method + " and Payload " + payload
+        + (payload.isEmpty() ? "" : " PayloadLength=" + payload.getBytes(StandardCharsets.UTF_8).length);
+  }
+
+  /** The method, its types from --protoset or else from the server's reflection on {@code server}. */
+  private UnaryMethod resolve(Connection server) {
+    if (options.protoset != null) {
+      return new UnaryMethod(Schema.of(options.protoset), options.method);
+    }
+    try (ServerReflection reflection = new ServerReflection(server, connection.callTimeout(Duration.ZERO))) {
+      return new UnaryMethod(Schema.of(reflection, server.target.display()), options.method);
+    } catch (ServerReflection.Unavailable e) {
+      throw noReflection();
+    }
+  }
+
+  private String resolvedFrom() {
+    return options.protoset != null ? "--protoset " + options.protoset : "the server's reflection";
+  }
+
+  private Pingkit.UserError noReflection() {
+    return new Pingkit.UserError(Pingkit.EXIT_RPC_FAILED, connection.target + " offers no server reflection"
+        + " (grpc.reflection.v1 and v1alpha: UNIMPLEMENTED): give the types with --protoset FILE (protoc"
+        + " --include_imports --descriptor_set_out=FILE your.proto), or turn reflection on in the server");
+  }
+
+  /** A failure to parse the server's response as the method's response type. */
+  private static boolean unparsable(Throwable failure) {
+    for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+      if (cause instanceof InvalidProtocolBufferException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** How a call ended: the reply or the failure (the other null), and its times. */
+  private record Ended(DynamicMessage reply, Throwable failure, WireClock.CallClock clock) {}
+
+  private static Ended callOnce(Connection server, UnaryMethod method, DynamicMessage request, Duration timeout) {
+    CompletableFuture<Ended> ended = new CompletableFuture<>();
+    server.call(method.grpcMethod, request, timeout, (reply, failure, clock) ->
+        ended.complete(new Ended(reply, failure, clock)));
+    try {
+      return ended.get();
+    } catch (ExecutionException e) {
+      throw new IllegalStateException(e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new Pingkit.UserError(Pingkit.EXIT_INTERRUPTED, "interrupted");
+    }
+  }
+
+  /** Waits {@code pause}; true when stopped meanwhile. */
+  private static boolean awaitStop(CountDownLatch stop, Duration pause) {
+    try {
+      return stop.await(pause.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return true;
+    }
+  }
+}
