@@ -1,7 +1,7 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 25+
 //SOURCES pingkit/*.java pingkit/wire/*.java pingkit/net/*.java pingkit/report/*.java pingkit/load/*.java
-//SOURCES pingkit/ping/*.java pingkit/health/*.java pingkit/server/*.java
+//SOURCES pingkit/method/*.java pingkit/ping/*.java pingkit/health/*.java pingkit/server/*.java
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -22,6 +22,7 @@ class PingkitShell {
       import java.time.Duration;
       import pingkit.health.*;
       import pingkit.load.*;
+      import pingkit.method.*;
       import pingkit.ping.*;
       import pingkit.report.*;
       import pingkit.server.*;

@@ -98,6 +98,7 @@ class MethodTest {
   private static Path shopProtoset;
   private static Path shopProtosetWithoutImports;
   private static TestSupport.ScriptProcess python;
+  private static TestSupport.ScriptProcess loggingServer;
 
   @BeforeAll
   static void startServers() throws Exception {
@@ -115,8 +116,10 @@ class MethodTest {
   static void stopServers() {
     ours.stopNow();
     v1alphaOnly.shutdownNow();
-    if (python != null) {
-      python.close();
+    for (var process : new TestSupport.ScriptProcess[] {python, loggingServer}) {
+      if (process != null) {
+        process.close();
+      }
     }
   }
 
@@ -268,19 +271,66 @@ class MethodTest {
     assertTrue(reply.rtt().toNanos() > 0, reply.toString());
   }
 
+  /** A ping-server that logs every call with its metadata (-v), to see what reached it. */
+  private static synchronized TestSupport.ScriptProcess loggingServer() {
+    if (loggingServer == null) {
+      loggingServer = TestSupport.ScriptProcess.java("PingServerCommand", "-v", "--warmup", "0s", "127.0.0.1:0");
+    }
+    return loggingServer;
+  }
+
+  /** The server's log lines of calls of {@code method} with metadata x-case: {@code testCase}. */
+  private static long calls(TestSupport.ScriptProcess server, String method, String testCase) {
+    return server.stderr.stream().filter(l -> l.contains(method + " from") && l.contains("x-case=" + testCase))
+        .count();
+  }
+
   @Test
   void gzipRequestsReachTheServerCompressed() {
-    try (var server = TestSupport.ScriptProcess.java("PingServerCommand", "-v", "127.0.0.1:0")) {
-      String target = "127.0.0.1:" + server.awaitListeningPort();
-      call("--compression", "gzip", "-H", "x-case: method", "--method", "fgrpc.PingServer/Ping", target);
-      PingClient.run("-grpc-compression", "-H", "x-case: ping", target);
-      PingClient.run("-H", "x-case: plain", target);
-      for (String testCase : List.of("method", "ping")) {
-        String line = server.awaitStderr(l -> l.contains("PingServer/Ping") && l.contains("x-case=" + testCase), 30);
-        assertTrue(line.contains("grpc-encoding=gzip"), line);
+    var server = loggingServer();
+    String target = "127.0.0.1:" + server.awaitListeningPort();
+    call("--compression", "gzip", "-H", "x-case: gzip-method", "--method", "fgrpc.PingServer/Ping", target);
+    PingClient.run("-grpc-compression", "-H", "x-case: gzip-ping", target);
+    PingClient.run("-H", "x-case: plain", target);
+    for (String testCase : List.of("gzip-method", "gzip-ping")) {
+      String line = server.awaitStderr(l -> l.contains("PingServer/Ping") && l.contains("x-case=" + testCase), 30);
+      assertTrue(line.contains("grpc-encoding=gzip"), line);
+    }
+    String plain = server.awaitStderr(l -> l.contains("PingServer/Ping") && l.contains("x-case=plain"), 30);
+    assertTrue(!plain.contains("grpc-encoding=gzip"), plain);
+  }
+
+  @Test
+  void aLoadOfNCallsCallsTheMethodNTimesAndNothingMore() {
+    var server = loggingServer();
+    String target = "127.0.0.1:" + server.awaitListeningPort();
+    LoadResult result = PingClient.load("--method", "fgrpc.PingServer/Ping", "-H", "x-case: exact", "-c", "2",
+        "-qps", "0", "-n", "10", target);
+    assertEquals(10, result.latency().count());
+    assertEquals(0, result.warmupCalls());
+    // the calls were logged before they were answered, so before this one was sent: its line comes after theirs
+    PingClient.run("-H", "x-case: after-load", target);
+    server.awaitStderr(l -> l.contains("x-case=after-load"), 30);
+    assertEquals(10, calls(server, "fgrpc.PingServer/Ping", "exact"));
+    // each connection was proven by a health check instead of a call of the method
+    assertEquals(2, calls(server, "grpc.health.v1.Health/Check", "exact"));
+  }
+
+  @Test
+  void theReadmesExamplesPrintWhatTheReadmeShows() {
+    String[] examples = ReadmeTest.block("method-examples").split("(?m)^\\$ ");
+    assertEquals(4, examples.length, "three commands, each with its output");
+    for (String example : List.of(examples).subList(1, examples.length)) {
+      String command = example.lines().findFirst().orElseThrow().replace("localhost:8079", ours.target());
+      try (var client = TestSupport.ScriptProcess.start(List.of("bash", "-c", "exec " + command), TestSupport.repo())) {
+        assertEquals(0, client.awaitExit(120), command + " stderr: " + client.stderr);
+        for (String line : example.lines().skip(1).toList()) {
+          // the lines the README shows, with this run's numbers
+          String start = line.replace("localhost:8079", ours.target()).replaceFirst("[\\d.]+.*$", "");
+          assertTrue(client.stdout.stream().anyMatch(l -> l.startsWith(start)), "no line like '" + line + "' in "
+              + client.stdout);
+        }
       }
-      String plain = server.awaitStderr(l -> l.contains("PingServer/Ping") && l.contains("x-case=plain"), 30);
-      assertTrue(!plain.contains("grpc-encoding=gzip"), plain);
     }
   }
 

@@ -15,14 +15,15 @@ import org.junit.jupiter.api.Test;
 /**
  * Every command in the README's shell blocks, and its "$ " example, is run so that the README cannot drift:
  * here, by the test that reads its marked block (app-install: AppInstallTest, exec-probe: KubernetesProbeTest,
- * stubs-rebuild: StubsJarTest, many-hosts: MergeTest, k8s-load: KubernetesJobTest), or by CI (.ci/run runs
+ * stubs-rebuild: StubsJarTest, many-hosts: MergeTest, k8s-load: KubernetesJobTest, method-examples: MethodTest), or
+ * by CI (.ci/run runs
  * the benchmarks' --smoke versions and the test command).
  */
 // compiles scripts afresh and runs them as a new user would: longer than a test's default limit on a loaded machine
 @org.junit.jupiter.api.Timeout(value = 15, unit = java.util.concurrent.TimeUnit.MINUTES)
 class ReadmeTest {
   private static final List<String> BLOCKS_RUN_BY_OTHER_TESTS = List.of("app-install", "exec-probe",
-      "stubs-rebuild", "many-hosts", "k8s-load");
+      "stubs-rebuild", "many-hosts", "k8s-load", "method-examples");
   // the commands this class runs, as it finds them in the README
   private static final Predicate<String> QUICK_START_SERVER = line -> line.startsWith("./jbang ping-server.java ");
   private static final Predicate<String> LOAD_EXAMPLE = line -> line.startsWith("./jbang ping-client.java -c ")

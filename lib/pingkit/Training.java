@@ -63,6 +63,9 @@ final class Training {
             List.of("-c", "8", "-qps", "2000", "-t", "3s", target),
             List.of("-c", "8", "-qps", "0", "-t", "3s", target),
             List.of("-n", "20", "--json", training.file("ping.json"), target),
+            List.of("--method", "fgrpc.PingServer/Ping", "-d", "{\"payload\": \"x\"}", "-n", "300", target),
+            List.of("--method", "fgrpc.PingServer/Ping", "-c", "8", "-qps", "0", "-t", "2s", target),
+            List.of("--list", "fgrpc.PingServer", target),
             List.of("--merge", training.file("ping.json"), training.file("ping.json"))));
         case "health-check" -> training.againstServer(target -> List.of(
             List.of("-n", "300", target),

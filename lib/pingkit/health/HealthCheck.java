@@ -149,7 +149,7 @@ public final class HealthCheck {
     Dialer dialer = new Dialer(connection);
     LoadRun.Plan plan = Load.plan(load, "GRPC Health for '" + service + "'", dialer.target.display(), checks, 1);
     LoadRun.Calls healthChecks = new LoadRun.Calls("Health", LoadRun.unaryCall(HealthGrpc.getCheckMethod(), request,
-        connection.callTimeout(Duration.ZERO), response -> response.getStatus().name()), "SERVING", false, null, false);
+        connection.callTimeout(Duration.ZERO), response -> response.getStatus().name()), "SERVING", false, null, true);
     return new LoadRun(plan, dialer, 0, healthChecks);
   }
 

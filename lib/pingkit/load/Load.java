@@ -3,6 +3,8 @@
 
 package pingkit.load;
 
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthGrpc;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -198,7 +200,7 @@ public final class Load {
   }
 
   /**
-   * Runs the plan: a warm-up call per connection, then the streams ({@link LoadEngine}) until the schedule ends
+   * Runs the plan: a warm-up call per connection (or a probe, see {@link LoadRun.Calls}), then the streams ({@link LoadEngine}) until the schedule ends
    * or {@code stop} is counted down; {@code progress} (null: none) gets a line a second, {@code intervals} (null:
    * none) an interval a second. With --start-at, the schedule starts then, less the warm-up.
    */
@@ -211,21 +213,21 @@ public final class Load {
       }
       // the warm-up calls go out together: with --delay, one after the other would take connections × delay
       List<CompletableFuture<String>> warmUps = new ArrayList<>();
+      LoadRun.CallStarter firstCall = run.calls().warmUpCall() ? run.calls().start()
+          : connectionProbe(run.dialer().connectTimeout());
       for (int i = 0; i < connections.size(); i++) {
         CompletableFuture<String> warmUp = new CompletableFuture<>();
         // stream i of the run is on connection i
-        run.calls().start().start(connections.get(i), i, (answer, failure, clock) -> {
+        firstCall.start(connections.get(i), i, (answer, failure, clock) -> {
           if (failure == null) {
             warmUp.complete(answer);
-          } else if (run.calls().errorsAnswer() && clock != null && clock.onWire()) {
-            warmUp.complete(io.grpc.Status.fromThrowable(failure).getCode().name());
           } else {
             warmUp.completeExceptionally(failure);
           }
         });
         warmUps.add(warmUp);
       }
-      for (int i = 0; i < connections.size(); i++) {
+      for (int i = 0; i < warmUps.size(); i++) {
         warmUp(connections.get(i), warmUps.get(i));
       }
       long startNanos = run.plan().startAt() == null ? System.nanoTime() : awaitStart(run.plan(), stop);
@@ -257,6 +259,15 @@ public final class Load {
       Thread.currentThread().interrupt();
     }
     return Math.min(startNanos, System.nanoTime());
+  }
+
+  /** A health check whose answer, whatever it is (UNIMPLEMENTED too), shows that the connection carries calls. */
+  private static LoadRun.CallStarter connectionProbe(Duration timeout) {
+    return (server, stream, ended) -> server.call(HealthGrpc.getCheckMethod(), HealthCheckRequest.getDefaultInstance(),
+        timeout, (reply, failure, clock) -> {
+          boolean answered = failure == null || (clock != null && clock.onWire());
+          ended.accept(answered ? "a health answer" : null, answered ? null : failure, clock);
+        });
   }
 
   private static void warmUp(Connection connection, CompletableFuture<String> warmUpCall) {

@@ -88,7 +88,8 @@ final class LoadRecorder {
   LoadResult result(LoadRun run, OffsetDateTime startTime, Duration actualDuration, LoadTally measured,
       Duration startedLate, Pingkit.UserError failure) {
     LoadRun.Plan plan = run.plan();
-    return new LoadResult(plan, run.calls(), startTime, plan.connections(), actualDuration,
+    return new LoadResult(plan, run.calls(), startTime, run.calls().warmUpCall() ? plan.connections() : 0,
+        actualDuration,
         SampleHistogram.of(latency.total()), paced ? SampleHistogram.of(corrected.total()) : null,
         new Overhead(SampleHistogram.of(overhead.total()), beforeWireNanos.sum(), afterWireNanos.sum(),
             offWireCalls.sum(), readTimedCalls.sum()),

@@ -171,7 +171,7 @@ public record LoadResult(LoadRun.Plan plan, LoadRun.Calls calls, OffsetDateTime 
         json.get("StreamsOpened").getAsLong(), Merge.counts(json.getAsJsonObject("StreamsFailed")),
         json.get("MessagesLost").getAsLong());
     return new LoadResult(plan, new LoadRun.Calls(callName, null, "SERVING", json.get("Ping").getAsBoolean(), null,
-        false),
+        true),
         OffsetDateTime.parse(json.get("StartTime").getAsString()), json.get("WarmupCalls").getAsLong(),
         Duration.ofNanos(json.get("ActualDuration").getAsLong()), latency,
         qps > 0 ? Merge.histogram(json, "CorrectedDurationHistogram", true) : null,

@@ -36,12 +36,12 @@ public record LoadRun(Plan plan, Dialer dialer, int maxMessageBytes, Calls calls
    * The calls of a run and what their answers mean, as the client's role says: their {@code name} in the report
    * ("Ping SERVING : 9"), how to {@code start} one, and the {@code goodAnswer} (any other is counted, and exits
    * 4); {@code fortioPing}: Fortio's JSON field "Ping"; {@code streams}: the streams that carry them when they
-   * are messages on streams (null: each is a call of its own); {@code errorsAnswer}: an error status the server
-   * sends is the method's own answer (a user's method), counted with the others even at the warm-up, where it
-   * would otherwise stop the run.
+   * are messages on streams (null: each is a call of its own); {@code warmUpCall}: each connection's first call
+   * is one of them, unmeasured (false for a user's method, whose every call may change something: a health check
+   * then proves the connection, whatever it answers, and -n N makes N calls of the method).
    */
   public record Calls(String name, CallStarter start, String goodAnswer, boolean fortioPing, MessageStreams streams,
-      boolean errorsAnswer) {
+      boolean warmUpCall) {
     /** What one of them is called in the report. */
     String unit() {
       return streams == null ? "calls" : "messages";

@@ -168,7 +168,7 @@ public final class MethodClient {
     DynamicMessage request = method.request(requestJson, options.requestFlag());
     // every answer with status OK counts as Fortio counts it: "Custom gRPC Method SERVING : N"
     return new LoadRun.Calls("Custom gRPC Method", LoadRun.unaryCall(method.grpcMethod, request,
-        connection.callTimeout(Duration.ZERO), reply -> "SERVING"), "SERVING", false, null, true);
+        connection.callTimeout(Duration.ZERO), reply -> "SERVING"), "SERVING", false, null, false);
   }
 
   /** Fortio's RunType: "Custom GRPC Method M and Payload P", then PayloadLength=N when there is a request. */

@@ -218,11 +218,11 @@ public final class PingClient {
     LoadRun.Calls pings;
     if (stream) {
       var echoStreams = new EchoStreams<>(PingStreamGrpc.getEchoMethod(), message, timeout, plan.slots());
-      pings = new LoadRun.Calls("Ping", echoStreams, "SERVING", true, echoStreams, false);
+      pings = new LoadRun.Calls("Ping", echoStreams, "SERVING", true, echoStreams, true);
     } else {
       // every answer of a ping server is an echo: Fortio counts them as "Ping SERVING"
       pings = new LoadRun.Calls("Ping", LoadRun.unaryCall(PingServerGrpc.getPingMethod(), message, timeout,
-          reply -> "SERVING"), "SERVING", true, null, false);
+          reply -> "SERVING"), "SERVING", true, null, true);
     }
     return new LoadRun(plan, dialer, utf8Bytes(payloadText) + 1024, pings);
   }
