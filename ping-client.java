@@ -32,9 +32,7 @@ import pingkit.report.Session;
         "  ping-client -n 10 localhost:8079",
         "  ping-client -n 0 --delay 100ms 127.0.0.1:8079      continuous, until Ctrl-C",
         "  ping-client --cacert ca.pem -H 'x-user: me' https://server:8443",
-        "  ping-client --stream -n 100 localhost:8079              over one stream of messages",
         "  ping-client --merge host1.json host2.json         runs of many hosts as one",
-        "  ping-client --list localhost:8079                 the services it offers (reflection)",
         "  ping-client --method pkg.Shop/GetOrder -d '{\"id\": 7}' -n 10 localhost:8079",
         Pingkit.EXIT_CODES_FOOTER})
 class PingClientCommand implements Callable<Integer> {

@@ -120,6 +120,12 @@ final class Bench {
     return Double.parseDouble(rate.group(1));
   }
 
+  /** Whether {@code command} is an executable on the PATH. */
+  static boolean onPath(String command) {
+    return Arrays.stream(System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator))
+        .anyMatch(dir -> Files.isExecutable(Path.of(dir.isEmpty() ? "." : dir, command)));
+  }
+
   /** The address a ping-server prints once listening ("listening on tcp HOST:PORT"). */
   static String listeningAddress(Process server) throws IOException {
     String line = new java.io.BufferedReader(new java.io.InputStreamReader(server.getInputStream(),

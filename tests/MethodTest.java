@@ -200,6 +200,24 @@ class MethodTest {
   }
 
   @Test
+  void overMutualTlsAndAUnixSocketAsPingsGo() throws Exception {
+    TestSupport.Certs certs = TestSupport.certs();
+    try (RunningServer mtls = PingServer.start("--cert", certs.serverCert().toString(), "--key",
+        certs.serverKey().toString(), "--cacert", certs.caCert().toString(), "127.0.0.1:0")) {
+      MethodResult result = call("--cacert", certs.caCert().toString(), "--cert", certs.clientCert().toString(),
+          "--key", certs.clientKey().toString(), "--authority", "localhost", "--method", "fgrpc.PingServer/Ping",
+          "-d", "{\"payload\": \"tls\"}", mtls.target());
+      assertEquals("tls", lastResponse(result).get("payload").getAsString());
+    }
+    Path socket = Files.createTempDirectory("pingkit").resolve("ping.sock");
+    try (RunningServer unix = PingServer.start(socket.toString())) {
+      MethodResult result = call("--method", "fgrpc.PingServer/Ping", "-d", "{\"payload\": \"unix\"}",
+          "unix://" + socket);
+      assertEquals("unix", lastResponse(result).get("payload").getAsString());
+    }
+  }
+
+  @Test
   void aMethodsErrorStatusIsCountedAndTheRunExits3() throws Exception {
     String target = shop();
     MethodResult result = call("--protoset", shopProtoset.toString(), "--method", "shop.v1.Shop/Refuse", "-d",
@@ -357,6 +375,10 @@ class MethodTest {
     TestSupport.expectExit(3, "the response of fgrpc.PingServer/Ping is not a fgrpc.Garbled as --protoset "
         + garbledSet + " describes it", "PingClientCommand", "--protoset", garbledSet, "--method",
         "fgrpc.PingServer/Ping", "-d", "{\"payload\": \"\\u0007\"}", ours.target());
+    TestSupport.expectExit(3, "3 of 3 calls failed (counted above by status; the last: CANCELLED: Failed to read"
+        + " message.: INTERNAL: Invalid protobuf byte sequence", "PingClientCommand", "--protoset", garbledSet,
+        "--method", "fgrpc.PingServer/Ping", "-d", "{\"payload\": \"\\u0007\"}", "-c", "1", "-n", "3",
+        ours.target());
     TestSupport.expectExit(1, "shop.v1.Shop/Follow is a server-streaming method: --method calls unary methods only",
         "PingClientCommand", "--protoset", shopProtoset.toString(), "--method", "shop.v1.Shop/Follow", target);
     TestSupport.expectExit(3, "1 of 1 calls of shop.v1.Shop/Refuse failed; the last: FAILED_PRECONDITION closed for",

@@ -173,6 +173,16 @@ public final class Pingkit {
     return Duration.ofNanos(Math.round(nanos));
   }
 
+  /** Waits {@code pause}, or less when {@code stop} comes first; returns whether a stop was asked for. */
+  public static boolean awaitStop(java.util.concurrent.CountDownLatch stop, Duration pause) {
+    try {
+      return stop.await(pause.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return true;
+    }
+  }
+
   /**
    * Runs {@code action} on each SIGINT (Ctrl-C) and SIGTERM instead of the JVM's immediate exit, so that a run
    * can stop cleanly: drain, or print what it measured.

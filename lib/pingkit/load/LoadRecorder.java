@@ -94,6 +94,7 @@ final class LoadRecorder {
         new Overhead(SampleHistogram.of(overhead.total()), beforeWireNanos.sum(), afterWireNanos.sum(),
             offWireCalls.sum(), readTimedCalls.sum()),
         SampleHistogram.of(startDelay.total()), lateCalls.sum(), measured.outcomes(), measured.failedCalls(),
+        measured.lastFailure(),
         run.calls().streams() == null ? null : run.calls().streams().counts(), backends.results(),
         List.of(new Merge.Run(Host.name(), startTime, actualDuration, latency.total().getTotalCount())),
         startedLate, failure);

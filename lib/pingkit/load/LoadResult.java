@@ -22,14 +22,14 @@ import pingkit.report.Session;
  * What a load run measured: latencies at the wire, and at a fixed rate from each call's intended start (the
  * corrected latencies: null flat out, where there is no schedule and they are the latencies); the client's own
  * time per call, and at a fixed rate how late it put due calls on the wire (start delay) and how many were late;
- * the answers and failures by name; what became of the streams of echoes, when the calls were their messages
- * (null: calls); the calls by backend address; the runs it covers (one, or several merged: {@code startTime} is
+ * the answers and failures by name, and the last failure in one line (null: none, or merged); what became of
+ * the streams of echoes, when the calls were their messages (null: calls); the calls by backend address; the runs it covers (one, or several merged: {@code startTime} is
  * the first's start, {@code actualDuration} the time covered by any); how late it started after --start-at (null:
  * no --start-at); and what cut the run short, if anything did.
  */
 public record LoadResult(LoadRun.Plan plan, LoadRun.Calls calls, OffsetDateTime startTime, long warmupCalls,
     Duration actualDuration, SampleHistogram latency, SampleHistogram correctedLatency, Overhead overhead,
-    SampleHistogram startDelay, long lateCalls, Map<String, Long> outcomes, long failedCalls,
+    SampleHistogram startDelay, long lateCalls, Map<String, Long> outcomes, long failedCalls, String lastFailure,
     LoadRun.StreamCounts streams, Map<String, Backends.Backend> backends, List<Merge.Run> runs,
     Duration startedLate, Pingkit.UserError failure)
     implements Session.Report {
@@ -178,7 +178,7 @@ public record LoadResult(LoadRun.Plan plan, LoadRun.Calls calls, OffsetDateTime 
         Overhead.fromJson(json, true),
         qps > 0 ? Merge.histogram(json, "ClientStartDelayHistogram", true) : new SampleHistogram(),
         json.has("LateCalls") ? json.get("LateCalls").getAsLong() : 0, Merge.counts(json.getAsJsonObject("RetCodes")),
-        json.getAsJsonObject("ErrorsDurationHistogram").get("Count").getAsLong(), streams,
+        json.getAsJsonObject("ErrorsDurationHistogram").get("Count").getAsLong(), null, streams,
         Backends.fromJson(json, latency),
         Merge.Run.fromJson(json, true, latency.count()),
         json.has("StartedLateBy") ? Duration.ofNanos(json.get("StartedLateBy").getAsLong()) : null, null);
@@ -209,7 +209,8 @@ public record LoadResult(LoadRun.Plan plan, LoadRun.Calls calls, OffsetDateTime 
     return new LoadResult(merged, calls, Merge.start(allRuns), warmupCalls + other.warmupCalls,
         Merge.union(allRuns), latency.add(other.latency), corrected,
         overhead.plus(other.overhead), startDelay.add(other.startDelay), lateCalls + other.lateCalls,
-        Merge.sum(outcomes, other.outcomes), failedCalls + other.failedCalls, streamCounts, backendsSum, allRuns,
+        Merge.sum(outcomes, other.outcomes), failedCalls + other.failedCalls, null, streamCounts, backendsSum,
+        allRuns,
         late, null);
   }
 
@@ -231,7 +232,8 @@ public record LoadResult(LoadRun.Plan plan, LoadRun.Calls calls, OffsetDateTime 
     String unit = streams == null ? "calls" : "messages";
     if (failedCalls > 0 && !allowErrors) {
       throw new Pingkit.UserError(Pingkit.EXIT_RPC_FAILED, failedCalls + " of " + measuredCalls() + " " + unit
-          + " failed (counted above by status; --allow-errors accepts them)");
+          + " failed (counted above by status" + (lastFailure == null ? "" : "; the last: " + lastFailure)
+          + "; --allow-errors accepts them)");
     }
     if (streams != null && streams.failed() > 0 && !allowErrors) {
       throw new Pingkit.UserError(Pingkit.EXIT_RPC_FAILED, streams.failed() + " of " + streams.opened()

@@ -12,11 +12,13 @@ import java.util.concurrent.atomic.LongAdder;
 final class LoadTally {
   private final ConcurrentHashMap<String, LongAdder> outcomeCounts = new ConcurrentHashMap<>();
   private final LongAdder failedCalls = new LongAdder();
+  private volatile Throwable lastFailure;
 
   /** A call ended with {@code answer} ("SERVING", ...), or with {@code failure}, counted by its status. */
   void count(String answer, Throwable failure) {
     if (failure != null) {
       failedCalls.increment();
+      lastFailure = failure;
       answer = Status.fromThrowable(failure).getCode().name();
     }
     outcomeCounts.computeIfAbsent(answer, k -> new LongAdder()).increment();
@@ -35,6 +37,12 @@ final class LoadTally {
 
   long failedCalls() {
     return failedCalls.sum();
+  }
+
+  /** The last failure, in one line (null: none). */
+  String lastFailure() {
+    Throwable failure = lastFailure;
+    return failure == null ? null : pingkit.Pingkit.oneLine(failure);
   }
 
   /** The counts by outcome, in the order of their names. */

@@ -14,7 +14,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import pingkit.Pingkit;
 import pingkit.load.LoadRun;
@@ -143,7 +142,7 @@ public final class MethodClient {
               SampleHistogram.number(ended.clock.rttNanos() / 1e3), status.getDescription() == null ? ""
                   : " (" + status.getDescription() + ")"));
         }
-        if (!pause.isZero() && awaitStop(stop, pause)) {
+        if (!pause.isZero() && Pingkit.awaitStop(stop, pause)) {
           break;
         }
       }
@@ -224,16 +223,6 @@ public final class MethodClient {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new Pingkit.UserError(Pingkit.EXIT_INTERRUPTED, "interrupted");
-    }
-  }
-
-  /** Waits {@code pause}; true when stopped meanwhile. */
-  private static boolean awaitStop(CountDownLatch stop, Duration pause) {
-    try {
-      return stop.await(pause.toNanos(), TimeUnit.NANOSECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return true;
     }
   }
 }

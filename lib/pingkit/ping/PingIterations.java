@@ -7,7 +7,6 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import pingkit.Pingkit;
@@ -57,7 +56,7 @@ public final class PingIterations {
       boolean more;
       do {
         more = await(run.start(plan.pause().isZero() ? Long.MAX_VALUE : 1));
-      } while (more && !awaitStop(plan.stop(), plan.pause()));
+      } while (more && !Pingkit.awaitStop(plan.stop(), plan.pause()));
     } catch (FailedPing failed) {
       return cutShort(plan, run, server.failure("ping " + failed.seq, failed.getCause()));
     } catch (Pingkit.UserError failure) {
@@ -178,7 +177,7 @@ public final class PingIterations {
             plan.eachIteration().accept(iteration.line());
           }
           message = second.reply();
-          if (!plan.pause().isZero() && awaitStop(plan.stop(), plan.pause())) {
+          if (!plan.pause().isZero() && Pingkit.awaitStop(plan.stop(), plan.pause())) {
             break;
           }
         }
@@ -201,15 +200,6 @@ public final class PingIterations {
     }
   }
 
-  /** Waits {@code pause}, or less when stopped; returns whether a stop was asked for. */
-  private static boolean awaitStop(CountDownLatch stop, Duration pause) {
-    try {
-      return stop.await(pause.toNanos(), TimeUnit.NANOSECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return true;
-    }
-  }
 
   /** The outcome of {@code running}, rethrowing its failure as it was thrown. */
   private static boolean await(CompletableFuture<Boolean> running) {
