@@ -1,6 +1,7 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 25+
 //SOURCES Bench.java
+//SOURCES ../lib/pingkit/*.java
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
@@ -33,11 +34,12 @@ class method {
     boolean smoke = List.of(args).contains("--smoke");
     int rounds = smoke ? 1 : 5;
     String seconds = smoke ? "1s" : "5s";
-    List<Mode> modes = List.of(
+    List<Mode> all = List.of(
         new Mode("flat out, fresh", List.of("-c", "8", "-qps", "0", "-t", seconds)),
         new Mode("flat out, after a " + (smoke ? "1s" : "15s") + " --warmup", List.of("-c", "8", "-qps", "0",
             "--warmup", smoke ? "1s" : "15s", "-t", seconds)),
         new Mode("-qps 2000, fresh", List.of("-c", "8", "-qps", "2000", "-t", seconds)));
+    List<Mode> modes = smoke ? all.subList(0, 1) : all;
     List<Process> servers = new ArrayList<>();
     try {
       String address = Bench.startPingServer(servers);
@@ -69,7 +71,8 @@ class method {
           | run | calls/s --method / typed | ratio (goal >= 0.9) | p50 --method / typed | ratio (goal <= 1.1) \
           | CPU per call --method / typed | ratio (goal <= 1.1) |
           |---|---|---|---|---|---|---|
-          %sFortio's `load -grpc -grpc-method %s -c 8 -qps 0 -t %s`: %s
+          %s
+          Fortio's `load -grpc -grpc-method %s -c 8 -qps 0 -t %s`: %s
           """, LocalDate.now(), smoke ? ", smoke" : "", rounds, rows, PING, seconds, fortio);
       System.out.print(report);
       if (!smoke) {
