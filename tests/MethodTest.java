@@ -38,6 +38,7 @@ class MethodTest {
       package shop.v1;
       import "google/protobuf/timestamp.proto";
       import "google/protobuf/duration.proto";
+      import "google/protobuf/any.proto";
 
       enum Size { SIZE_UNSPECIFIED = 0; SMALL = 1; LARGE = 2; }
       message Item { string sku = 1; int32 quantity = 2; Size size = 3; }
@@ -52,10 +53,12 @@ class MethodTest {
         Address address = 8;
       }
       message Receipt { Order order = 1; int64 total_quantity = 2; string summary = 3; }
+      message Envelope { google.protobuf.Any content = 1; repeated google.protobuf.Any more = 2; }
       service Shop {
         rpc Place(Order) returns (Receipt);
         rpc Refuse(Order) returns (Receipt);
         rpc Follow(Order) returns (stream Receipt);
+        rpc Forward(Envelope) returns (Envelope);
       }
       """;
 
@@ -78,6 +81,14 @@ class MethodTest {
               context.abort(grpc.StatusCode.FAILED_PRECONDITION, "closed for " + order.id)
           def Follow(self, order, context):
               yield shop_pb2.Receipt(order=order)
+          def Forward(self, envelope, context):
+              item = shop_pb2.Item()
+              if not envelope.content.Unpack(item):
+                  context.abort(grpc.StatusCode.INVALID_ARGUMENT, "not an Item: " + envelope.content.type_url)
+              item.quantity += 1
+              reply = shop_pb2.Envelope(more=envelope.more)
+              reply.content.Pack(item)
+              return reply
 
       server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
       shop_pb2_grpc.add_ShopServicer_to_server(Shop(), server)
@@ -218,6 +229,19 @@ class MethodTest {
   }
 
   @Test
+  void anyFieldsTakeAndShowTheirTypes() throws Exception {
+    String target = shop();
+    MethodResult result = call("--protoset", shopProtoset.toString(), "--method", "shop.v1.Shop/Forward", "-d", """
+        {"content": {"@type": "type.googleapis.com/shop.v1.Item", "sku": "a", "quantity": 2},
+         "more": [{"@type": "type.googleapis.com/google.protobuf.Duration", "value": "3s"}]}""", target);
+    JsonObject envelope = lastResponse(result);
+    JsonObject item = envelope.getAsJsonObject("content");
+    assertEquals("type.googleapis.com/shop.v1.Item", item.get("@type").getAsString());
+    assertEquals(3, item.get("quantity").getAsInt()); // the server unpacked it, as an Item
+    assertEquals("3s", envelope.getAsJsonArray("more").get(0).getAsJsonObject().get("value").getAsString());
+  }
+
+  @Test
   void aMethodsErrorStatusIsCountedAndTheRunExits3() throws Exception {
     String target = shop();
     MethodResult result = call("--protoset", shopProtoset.toString(), "--method", "shop.v1.Shop/Refuse", "-d",
@@ -274,6 +298,7 @@ class MethodTest {
           Place(shop.v1.Order) returns (shop.v1.Receipt)
           Refuse(shop.v1.Order) returns (shop.v1.Receipt)
           Follow(shop.v1.Order) returns (stream shop.v1.Receipt)
+          Forward(shop.v1.Envelope) returns (shop.v1.Envelope)
         """, shop.text());
     JsonObject json = JsonParser.parseString(shop.json()).getAsJsonObject();
     assertEquals("shop.v1.Shop/Follow", json.getAsJsonArray("methods").get(2).getAsJsonObject().get("fullName")
@@ -285,8 +310,28 @@ class MethodTest {
   void oneCallFromJShellGivesTheResponseAndItsTime() {
     MethodClient.Reply reply = MethodClient.call(ours.target(), "fgrpc.PingServer/Ping", "{\"payload\": \"hi\"}");
     assertEquals("OK", reply.status());
-    assertEquals("hi", JsonParser.parseString(reply.json()).getAsJsonObject().get("payload").getAsString());
+    assertEquals("hi", JsonParser.parseString(reply.response()).getAsJsonObject().get("payload").getAsString());
     assertTrue(reply.rtt().toNanos() > 0, reply.toString());
+    // an error status is the method's answer too
+    MethodClient.Reply notFound = MethodClient.call(ours.target(), "grpc.health.v1.Health/Check",
+        "{\"service\": \"nope\"}");
+    assertEquals("NOT_FOUND", notFound.status());
+    assertEquals(null, notFound.response());
+    assertTrue(notFound.toString().startsWith("Reply[NOT_FOUND in "), notFound.toString());
+  }
+
+  @Test
+  void responsesOverTheClientsLimitAreSaidToBeItsAndTheLimitRises() {
+    try (RunningServer big = PingServer.start("--max-message-size", "16MiB", "127.0.0.1:0")) {
+      String fiveMegabytes = "{\"payload\": \"" + "x".repeat(5_000_000) + "\"}";
+      MethodResult refused = call("--method", "fgrpc.PingServer/Ping", "-d", fiveMegabytes, "-n", "3", big.target());
+      assertEquals(Map.of("RESOURCE_EXHAUSTED", 3L), refused.statusCounts()); // each time, not by timing
+      assertTrue(refused.failure().getMessage().endsWith("(this client takes responses of up to 4MiB:"
+          + " --max-message-size)"), refused.failure().getMessage());
+      MethodResult taken = call("--max-message-size", "8MiB", "--method", "fgrpc.PingServer/Ping", "-d",
+          fiveMegabytes, "-n", "2", big.target());
+      assertEquals(Map.of("OK", 2L), taken.statusCounts());
+    }
   }
 
   /** A ping-server that logs every call with its metadata (-v), to see what reached it. */

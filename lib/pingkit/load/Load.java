@@ -27,6 +27,7 @@ import pingkit.net.Connection;
 import pingkit.report.Merge;
 import pingkit.report.SampleHistogram;
 import pingkit.report.Session;
+import pingkit.wire.WireClock;
 
 /** A client's load mode: C connections × S streams of asynchronous calls, paced or flat out. */
 public final class Load {
@@ -228,7 +229,8 @@ public final class Load {
         warmUps.add(warmUp);
       }
       for (int i = 0; i < warmUps.size(); i++) {
-        warmUp(connections.get(i), warmUps.get(i));
+        warmUp(connections.get(i), warmUps.get(i), run.calls().warmUpCall() ? "warm-up call"
+            : "the connection's first call (a health check)");
       }
       long startNanos = run.plan().startAt() == null ? System.nanoTime() : awaitStart(run.plan(), stop);
       LoadEngine engine = new LoadEngine(run, connections, stop, startNanos);
@@ -265,18 +267,18 @@ public final class Load {
   private static LoadRun.CallStarter connectionProbe(Duration timeout) {
     return (server, stream, ended) -> server.call(HealthGrpc.getCheckMethod(), HealthCheckRequest.getDefaultInstance(),
         timeout, (reply, failure, clock) -> {
-          boolean answered = failure == null || (clock != null && clock.onWire());
+          boolean answered = failure == null || (clock instanceof WireClock.CallClock call && call.serverAnswered());
           ended.accept(answered ? "a health answer" : null, answered ? null : failure, clock);
         });
   }
 
-  private static void warmUp(Connection connection, CompletableFuture<String> warmUpCall) {
+  private static void warmUp(Connection connection, CompletableFuture<String> warmUpCall, String what) {
     try {
       String outcome = warmUpCall.join();
       // the run's answers are counted and reported; this one is left out of them, so it is only detail
-      log.info("warm-up call answered " + outcome);
+      log.info(what + " answered " + outcome);
     } catch (CompletionException e) {
-      throw connection.failure("warm-up call", e.getCause());
+      throw connection.failure(what, e.getCause());
     }
   }
 }

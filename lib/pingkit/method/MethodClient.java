@@ -33,20 +33,24 @@ import pingkit.wire.WireClock;
 public final class MethodClient {
   private final ConnectionOptions connection;
   private final MethodOptions options;
-  private final String requestJson;
+  /** Fortio's -payload: the request's JSON when --data is not given (null: none). */
+  private final String payload;
 
-  /** {@code payload}: Fortio's -payload, the request's JSON when --data is not given (null: none). */
   public MethodClient(ConnectionOptions connection, MethodOptions options, String payload) {
     this.connection = connection;
     this.options = options;
-    this.requestJson = options.requestJson(payload);
+    this.payload = payload;
   }
 
-  /** One call's response as JSON, its status and its RTT (timed at the socket, as pings are). */
-  public record Reply(String status, String json, Duration rtt) {
+  /**
+   * One call's status code ("OK", "NOT_FOUND", ...), its response as JSON (null: an error status) or the error's
+   * message (null: OK), and its RTT (timed at the socket, as pings are).
+   */
+  public record Reply(String status, String response, String error, Duration rtt) {
     @Override
     public String toString() {
-      return "Reply[" + status + " in " + SampleHistogram.millis(rtt.toNanos() / 1e9) + ": " + json + "]";
+      return "Reply[" + status + " in " + SampleHistogram.millis(rtt.toNanos() / 1e9) + ": "
+          + (response != null ? response : error) + "]";
     }
   }
 
@@ -58,21 +62,17 @@ public final class MethodClient {
     options.data = json;
     MethodResult result = new MethodClient(connection, options, null).call(1, Duration.ZERO, new CountDownLatch(1),
         null);
-    if (result.failure() != null) {
-      throw result.failure();
-    }
-    return new Reply("OK", result.lastResponse(), Duration.ofNanos(Math.round(result.rttHistogram()
-        .avg(SampleHistogram.Unit.SECONDS) * 1e9)));
+    Duration rtt = Duration.ofNanos(Math.round(result.rttHistogram().avg(SampleHistogram.Unit.SECONDS) * 1e9));
+    Status error = result.lastError();
+    return error == null ? new Reply("OK", result.lastResponse(), null, rtt)
+        : new Reply(error.getCode().name(), null, String.valueOf(error.getDescription()), rtt);
   }
 
   /** --list: the services of the server, or the methods of --list SERVICE. */
   public ServiceList list() {
-    if (options.protoset != null) {
-      return list(Schema.of(options.protoset));
-    }
-    try (Connection server = new Dialer(connection).connect(0, false);
-        ServerReflection reflection = new ServerReflection(server, connection.callTimeout(Duration.ZERO))) {
-      return list(Schema.of(reflection, server.target.display()));
+    try (Connection server = options.protoset != null ? null : connect(false);
+        ServerReflection reflection = reflection(server)) {
+      return list(schema(server, reflection));
     } catch (ServerReflection.Unavailable e) {
       throw noReflection();
     }
@@ -99,9 +99,10 @@ public final class MethodClient {
     if (calls < 0) {
       throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "-n must be 0 (until Ctrl-C) or more");
     }
-    try (Connection server = new Dialer(connection).connect(0, true)) {
-      UnaryMethod method = resolve(server);
-      DynamicMessage request = method.request(requestJson, options.requestFlag());
+    // the reflection stays open for the run: a response may hold an Any of a type still to be asked for
+    try (Connection server = connect(true); ServerReflection reflection = reflection(server)) {
+      UnaryMethod method = method(server, reflection);
+      DynamicMessage request = method.request(options.requestJson(payload), options.requestFlag());
       Duration timeout = connection.callTimeout(Duration.ZERO);
       OffsetDateTime startTime = OffsetDateTime.now();
       long startNanos = System.nanoTime();
@@ -118,7 +119,7 @@ public final class MethodClient {
           cutShort = new Pingkit.UserError(Pingkit.EXIT_RPC_FAILED, "the response of " + method.fullName
               + " is not a " + method.descriptor.getOutputType().getFullName() + " as " + resolvedFrom()
               + " describes it: " + Pingkit.oneLine(ended.failure));
-        } else if (ended.failure != null && !ended.clock.onWire()) {
+        } else if (ended.failure != null && !ended.clock.serverAnswered()) {
           cutShort = server.failure("call " + i + " of " + method.fullName, ended.failure);
         }
         if (cutShort != null) {
@@ -151,39 +152,64 @@ public final class MethodClient {
       if (cutShort == null && failed > 0) {
         cutShort = new Pingkit.UserError(Pingkit.EXIT_RPC_FAILED, failed + " of " + rttHistogram.count()
             + " calls of " + method.fullName + " failed; the last: " + lastError.getCode()
-            + (lastError.getDescription() == null ? "" : " " + lastError.getDescription()));
+            + (lastError.getDescription() == null ? "" : " " + lastError.getDescription())
+            + (lastError.getCode() == Status.Code.RESOURCE_EXHAUSTED ? " (this client takes responses of up to "
+                + Pingkit.formatByteSize(options.maxMessageBytes) + ": --max-message-size)" : ""));
       }
       return MethodResult.of(server.target.display(), method.fullName, method.json(request, true), statusCounts,
-          rttHistogram, overhead, backends, lastResponse, calls == 1, startTime, startNanos, cutShort);
+          rttHistogram, overhead, backends, lastResponse, lastError, calls == 1, startTime, startNanos, cutShort);
     }
   }
 
   /** Load mode's calls (Fortio's -grpc-method): the method found once, its request built once and reused. */
   public LoadRun.Calls loadCalls() {
     UnaryMethod method;
-    try (Connection server = options.protoset != null ? null : new Dialer(connection).connect(0, false)) {
-      method = resolve(server);
+    DynamicMessage request;
+    try (Connection server = options.protoset != null ? null : connect(false);
+        ServerReflection reflection = reflection(server)) {
+      method = method(server, reflection);
+      request = method.request(options.requestJson(payload), options.requestFlag());
     }
-    DynamicMessage request = method.request(requestJson, options.requestFlag());
     // every answer with status OK counts as Fortio counts it: "Custom gRPC Method SERVING : N"
     return new LoadRun.Calls("Custom gRPC Method", LoadRun.unaryCall(method.grpcMethod, request,
         connection.callTimeout(Duration.ZERO), reply -> "SERVING"), "SERVING", false, null, false);
   }
 
-  /** Fortio's RunType: "Custom GRPC Method M and Payload P", then PayloadLength=N when there is a request. */
+  /**
+   * Fortio's RunType: "Custom GRPC Method M and Payload P" (P cut after 100 characters: a request from a file may
+   * be megabytes), then PayloadLength=N when there is a request.
+   */
   public String runType() {
-    String payload = requestJson == null ? "" : requestJson;
-    return "Custom GRPC Method " + options.method + " and Payload " + payload
-        + (payload.isEmpty() ? "" : " PayloadLength=" + payload.getBytes(StandardCharsets.UTF_8).length);
+    String json = options.requestJson(payload);
+    String request = json == null ? "" : json.length() <= 100 ? json : json.substring(0, 100) + "...";
+    return "Custom GRPC Method " + options.method + " and Payload " + request
+        + (request.isEmpty() ? "" : " PayloadLength=" + json.getBytes(StandardCharsets.UTF_8).length);
   }
 
-  /** The method, its types from --protoset or else from the server's reflection on {@code server}. */
-  private UnaryMethod resolve(Connection server) {
-    if (options.protoset != null) {
-      return new UnaryMethod(Schema.of(options.protoset), options.method);
-    }
-    try (ServerReflection reflection = new ServerReflection(server, connection.callTimeout(Duration.ZERO))) {
-      return new UnaryMethod(Schema.of(reflection, server.target.display()), options.method);
+  /** The largest response taken (--max-message-size). */
+  public int maxMessageBytes() {
+    return options.maxMessageBytes;
+  }
+
+  /** A connection within --connect-timeout that takes responses up to --max-message-size. */
+  private Connection connect(boolean watchArrivals) {
+    return new Dialer(connection).connect(options.maxMessageBytes, watchArrivals);
+  }
+
+  /** The server's reflection on {@code server} (null: the types come from --protoset, and no server is asked). */
+  private ServerReflection reflection(Connection server) {
+    return server == null || options.protoset != null ? null
+        : new ServerReflection(server, connection.callTimeout(Duration.ZERO));
+  }
+
+  private Schema schema(Connection server, ServerReflection reflection) {
+    return reflection == null ? Schema.of(options.protoset) : Schema.of(reflection, server.target.display());
+  }
+
+  /** The method --method names, its types from --protoset or else from the server's {@code reflection}. */
+  private UnaryMethod method(Connection server, ServerReflection reflection) {
+    try {
+      return new UnaryMethod(schema(server, reflection), options.method);
     } catch (ServerReflection.Unavailable e) {
       throw noReflection();
     }

@@ -27,6 +27,12 @@ public final class MethodOptions {
           + " --descriptor_set_out=FILE) instead of the server's reflection")
   Path protoset;
 
+  @Option(names = "--max-message-size", paramLabel = "BYTES", defaultValue = "4MiB",
+      converter = Pingkit.ByteSizeConverter.class,
+      description = "with --method: the largest response taken, e.g. 65536, 512KiB, 16MiB (default: ${DEFAULT-VALUE},"
+          + " gRPC's)")
+  int maxMessageBytes = 4 << 20;
+
   @Option(names = "--list", arity = "0..1", fallbackValue = "", paramLabel = "SERVICE",
       description = "list the services the server offers, or with SERVICE its methods and their types (from its"
           + " reflection, or --protoset)")

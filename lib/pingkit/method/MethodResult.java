@@ -5,6 +5,7 @@ package pingkit.method;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import io.grpc.Status;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.LinkedHashMap;
@@ -23,12 +24,12 @@ import pingkit.report.Session;
 /**
  * The calls of one method: their count by status code ("OK", "NOT_FOUND", ...), the RTT of every answer, the
  * client's own time, the calls by backend (with -v; empty when merged), the last response as compact JSON (null:
- * none, or merged) and whether the report shows it, where and when it ran ({@code runs}: several when merged), and
+ * none, or merged) and whether the report shows it, the last error status (null: none, or merged), where and when it ran ({@code runs}: several when merged), and
  * what cut it short or failed (null: nothing).
  */
 public record MethodResult(String target, String method, String requestJson, Map<String, Long> statusCounts,
     SampleHistogram rttHistogram, Overhead clientOverhead, Map<String, Backends.Backend> backends,
-    String lastResponse, boolean showResponse, List<Merge.Run> runs, Pingkit.UserError failure)
+    String lastResponse, Status lastError, boolean showResponse, List<Merge.Run> runs, Pingkit.UserError failure)
     implements Session.Report {
 
   /** What ping-client --merge takes for method calls: results of its --json with --method and no load flags. */
@@ -38,11 +39,11 @@ public record MethodResult(String target, String method, String requestJson, Map
 
   static MethodResult of(String target, String method, String requestJson, Map<String, Long> statusCounts,
       SampleHistogram rttHistogram, Overhead clientOverhead, Backends backends, String lastResponse,
-      boolean showResponse, OffsetDateTime startTime, long startNanos, Pingkit.UserError failure) {
+      Status lastError, boolean showResponse, OffsetDateTime startTime, long startNanos, Pingkit.UserError failure) {
     var run = new Merge.Run(Host.name(), startTime, Duration.ofNanos(System.nanoTime() - startNanos),
         rttHistogram.count());
     return new MethodResult(target, method, requestJson, statusCounts, rttHistogram, clientOverhead,
-        backends.results(), lastResponse, showResponse, List.of(run), failure);
+        backends.results(), lastResponse, lastError, showResponse, List.of(run), failure);
   }
 
   /** What JShell shows: the counts by status, the RTTs and the last response; {@link #format} has it all. */
@@ -95,6 +96,10 @@ public record MethodResult(String target, String method, String requestJson, Map
     if (lastResponse != null) {
       json.put("lastResponse", JsonParser.parseString(lastResponse));
     }
+    if (lastError != null) {
+      json.put("lastError", Map.of("code", lastError.getCode().name(), "message",
+          String.valueOf(lastError.getDescription())));
+    }
     return json;
   }
 
@@ -102,14 +107,16 @@ public record MethodResult(String target, String method, String requestJson, Map
     SampleHistogram rtt = Merge.histogram(json, "rttMicros", false);
     return new MethodResult(json.get("target").getAsString(), json.get("method").getAsString(),
         json.get("request").toString(), Merge.counts(json.getAsJsonObject("statuses")), rtt,
-        Overhead.fromJson(json, false), Map.of(), null, false, Merge.Run.fromJson(json, false, rtt.count()), null);
+        Overhead.fromJson(json, false), Map.of(), null, null, false, Merge.Run.fromJson(json, false, rtt.count()),
+        null);
   }
 
   /** Both runs' calls as one run's (into this one's histograms: a merge owns what it read). */
   MethodResult plus(MethodResult other) {
     return new MethodResult(Merge.joined(target, other.target), method, requestJson,
         Merge.sum(statusCounts, other.statusCounts), rttHistogram.add(other.rttHistogram),
-        clientOverhead.plus(other.clientOverhead), Map.of(), null, false, Merge.concat(runs, other.runs), null);
+        clientOverhead.plus(other.clientOverhead), Map.of(), null, null, false, Merge.concat(runs, other.runs),
+        null);
   }
 
   /** Merged runs exit as one run would: 3 when some call failed (--allow-errors: 0). */

@@ -34,15 +34,18 @@ final class Schema {
   private static final Map<String, FileDescriptor> WELL_KNOWN = wellKnownFiles();
 
   private final String source;
+  /** Whether the server tells the types (its reflection), not a file: a file it lacks is the server's failure. */
+  private final boolean fromServer;
   private final Function<String, List<FileDescriptorProto>> filesDefining;
   private final Function<String, List<FileDescriptorProto>> fileNamed;
   private final java.util.function.Supplier<List<String>> serviceNames;
   private final Map<String, FileDescriptorProto> protos = new HashMap<>();
   private final Map<String, FileDescriptor> built = new LinkedHashMap<>();
 
-  private Schema(String source, Function<String, List<FileDescriptorProto>> filesDefining,
+  private Schema(String source, boolean fromServer, Function<String, List<FileDescriptorProto>> filesDefining,
       Function<String, List<FileDescriptorProto>> fileNamed, java.util.function.Supplier<List<String>> serviceNames) {
     this.source = source;
+    this.fromServer = fromServer;
     this.filesDefining = filesDefining;
     this.fileNamed = fileNamed;
     this.serviceNames = serviceNames;
@@ -50,7 +53,7 @@ final class Schema {
 
   /** The types as the server's reflection tells them (asked only when needed). */
   static Schema of(ServerReflection reflection, String target) {
-    return new Schema("the server's reflection at " + target, reflection::filesDefining, reflection::file,
+    return new Schema("the server's reflection at " + target, true, reflection::filesDefining, reflection::file,
         reflection::services);
   }
 
@@ -68,11 +71,12 @@ final class Schema {
     }
     Map<String, FileDescriptorProto> files = new LinkedHashMap<>();
     set.getFileList().forEach(file -> files.put(file.getName(), file));
-    Schema schema = new Schema("--protoset " + protoset, symbol -> List.of(),
+    Schema schema = new Schema("--protoset " + protoset, false, symbol -> List.of(),
         name -> files.containsKey(name) ? List.of(files.get(name)) : List.of(), () -> files.values().stream()
             .flatMap(file -> file.getServiceList().stream().map(service -> qualified(file, service.getName())))
             .toList());
     schema.protos.putAll(files);
+    files.keySet().forEach(schema::build); // every type of the file is known, for JSON's Any
     return schema;
   }
 
@@ -124,6 +128,10 @@ final class Schema {
     ServiceDescriptor service = service(serviceName);
     if (service == null) {
       List<String> offered = services();
+      if (offered.contains(serviceName)) {
+        throw new Pingkit.UserError(Pingkit.EXIT_RPC_FAILED, source + " lists '" + serviceName + "' but gives no"
+            + " descriptor of it (NOT_FOUND)");
+      }
       throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "no service '" + serviceName + "' in " + source
           + (offered.isEmpty() ? ", which lists none" : "; it offers: " + String.join(", ", offered)));
     }
@@ -136,11 +144,27 @@ final class Schema {
     return method;
   }
 
-  /** Every message type of the files read so far, for JSON's Any. */
+  /** Every message type of the files read so far and of protobuf's own, for JSON's Any. */
   JsonFormat.TypeRegistry types() {
     JsonFormat.TypeRegistry.Builder types = JsonFormat.TypeRegistry.newBuilder();
-    built.values().forEach(file -> types.add(file.getMessageTypes()));
+    Map<String, FileDescriptor> files = new LinkedHashMap<>(WELL_KNOWN);
+    files.putAll(built); // a source's own copy of a file of protobuf's comes instead (a type is added once)
+    files.values().forEach(file -> types.add(file.getMessageTypes()));
     return types.build();
+  }
+
+  /**
+   * Learns the message type {@code fullName} (an Any's type) from the server's reflection; returns whether it is
+   * known now. A descriptor set's types are all known from the start.
+   */
+  boolean learn(String fullName) {
+    if (!fromServer || types().find(fullName) != null) {
+      return false;
+    }
+    List<FileDescriptorProto> files = filesDefining.apply(fullName);
+    files.forEach(file -> protos.putIfAbsent(file.getName(), file));
+    files.forEach(file -> build(file.getName()));
+    return types().find(fullName) != null;
   }
 
   /** The file of this name, built with its imports (asked from the source as needed). */
@@ -163,8 +187,10 @@ final class Schema {
         built.put(fileName, WELL_KNOWN.get(fileName));
         return WELL_KNOWN.get(fileName);
       }
-      throw new Pingkit.UserError(Pingkit.EXIT_USAGE, source + " lacks the file " + fileName + " (an import);"
-          + " a descriptor set needs --include_imports");
+      throw fromServer ? new Pingkit.UserError(Pingkit.EXIT_RPC_FAILED, source + " gives no file " + fileName
+          + " (an import) (NOT_FOUND)")
+          : new Pingkit.UserError(Pingkit.EXIT_USAGE, source + " lacks the file " + fileName + " (an import): make"
+          + " it with protoc --include_imports");
     }
     if (!building.add(fileName)) {
       throw new Pingkit.UserError(Pingkit.EXIT_USAGE, source + ": " + fileName + " imports itself");
@@ -193,7 +219,8 @@ final class Schema {
         com.google.protobuf.DurationProto.getDescriptor(), com.google.protobuf.TimestampProto.getDescriptor(),
         com.google.protobuf.EmptyProto.getDescriptor(), com.google.protobuf.StructProto.getDescriptor(),
         com.google.protobuf.WrappersProto.getDescriptor(), com.google.protobuf.FieldMaskProto.getDescriptor(),
-        com.google.protobuf.DescriptorProtos.getDescriptor())) {
+        com.google.protobuf.ApiProto.getDescriptor(), com.google.protobuf.TypeProto.getDescriptor(),
+        com.google.protobuf.SourceContextProto.getDescriptor(), com.google.protobuf.DescriptorProtos.getDescriptor())) {
       files.put(file.getName(), file);
     }
     return files;

@@ -53,6 +53,9 @@ final class ServerReflection implements AutoCloseable {
   /** The fully qualified names of the services the server offers. */
   List<String> services() {
     ServerReflectionResponse response = ask(ServerReflectionRequest.newBuilder().setListServices("").build());
+    if (response.hasErrorResponse()) {
+      throw failed(response);
+    }
     List<String> names = new ArrayList<>();
     for (ServiceResponse service : response.getListServicesResponse().getServiceList()) {
       names.add(service.getName());
@@ -75,9 +78,7 @@ final class ServerReflection implements AutoCloseable {
       if (response.getErrorResponse().getErrorCode() == Status.Code.NOT_FOUND.value()) {
         return List.of();
       }
-      throw new Pingkit.UserError(Pingkit.EXIT_RPC_FAILED, "the server's reflection failed: "
-          + Status.fromCodeValue(response.getErrorResponse().getErrorCode()).getCode() + " "
-          + response.getErrorResponse().getErrorMessage());
+      throw failed(response);
     }
     List<FileDescriptorProto> files = new ArrayList<>();
     for (ByteString bytes : response.getFileDescriptorResponse().getFileDescriptorProtoList()) {
@@ -89,6 +90,13 @@ final class ServerReflection implements AutoCloseable {
       }
     }
     return files;
+  }
+
+  /** The server's reflection answered a question with an error. */
+  private static Pingkit.UserError failed(ServerReflectionResponse response) {
+    return new Pingkit.UserError(Pingkit.EXIT_RPC_FAILED, "the server's reflection failed: "
+        + Status.fromCodeValue(response.getErrorResponse().getErrorCode()).getCode() + " "
+        + response.getErrorResponse().getErrorMessage());
   }
 
   /** One question and its answer, on the stream opened at the first question (v1, or v1alpha if v1 is missing). */
@@ -116,7 +124,7 @@ final class ServerReflection implements AutoCloseable {
 
   @Override
   public void close() {
-    if (stream != null) {
+    if (stream != null && !stream.ended) {
       stream.call.halfClose();
     }
   }
@@ -126,6 +134,8 @@ final class ServerReflection implements AutoCloseable {
     final ClientCall<ServerReflectionRequest, ServerReflectionResponse> call;
     /** Answers, then the stream's end (a Status) as the network thread hands them over. */
     final LinkedBlockingQueue<Object> arrived = new LinkedBlockingQueue<>();
+    /** Ended for this side: failed, or cancelled (then nothing more may be sent, not even a half-close). */
+    boolean ended;
 
     Stream(MethodDescriptor<ServerReflectionRequest, ServerReflectionResponse> method) {
       call = server.channel.newCall(method, CallOptions.DEFAULT);
@@ -159,6 +169,7 @@ final class ServerReflection implements AutoCloseable {
             + Pingkit.formatDuration(timeout) + " (--timeout)");
       }
       if (answer instanceof Status status) {
+        ended = true;
         throw status.asRuntimeException();
       }
       return (ServerReflectionResponse) answer;

@@ -26,12 +26,16 @@ import pingkit.Pingkit;
  */
 final class UnaryMethod {
   private static final Pattern WHERE = Pattern.compile("at line \\d+ column \\d+");
+  /** protobuf's JSON words for an Any whose type it does not know: the type's name is after the URL's last '/'. */
+  private static final Pattern UNKNOWN_TYPE = Pattern.compile("(?:Cannot resolve type|Cannot find type for url):"
+      + " \\S*/([\\w.]+)");
 
   /** Its fully qualified name, as gRPC sends it: {@code pkg.Service/Method}. */
   final String fullName;
   final Descriptors.MethodDescriptor descriptor;
   final MethodDescriptor<DynamicMessage, DynamicMessage> grpcMethod;
-  private final JsonFormat.TypeRegistry types;
+  private final Schema schema;
+  private JsonFormat.TypeRegistry types;
 
   /** The method {@code name} names in {@code schema}: unary, or a one-line error that says what it is instead. */
   UnaryMethod(Schema schema, String name) {
@@ -43,6 +47,7 @@ final class UnaryMethod {
       throw new Pingkit.UserError(Pingkit.EXIT_USAGE, fullName + " is a " + kind + " method: --method calls unary"
           + " methods only (pingkit's own echo stream: --stream without --method)");
     }
+    this.schema = schema;
     types = schema.types();
     grpcMethod = MethodDescriptor.<DynamicMessage, DynamicMessage>newBuilder()
         .setType(MethodDescriptor.MethodType.UNARY)
@@ -72,7 +77,17 @@ final class UnaryMethod {
           + type.getFullName());
     }
     try {
-      JsonFormat.parser().usingTypeRegistry(types).merge(json, request);
+      while (true) {
+        try {
+          JsonFormat.parser().usingTypeRegistry(types).merge(json, request);
+          break;
+        } catch (InvalidProtocolBufferException e) {
+          if (!learnedTypeOf(e)) {
+            throw e;
+          }
+          request.clear();
+        }
+      }
     } catch (InvalidProtocolBufferException | RuntimeException e) {
       String field = culprit(type, parsed.getAsJsonObject(), "");
       throw new Pingkit.UserError(Pingkit.EXIT_USAGE, flag + " does not fit " + type.getFullName()
@@ -123,13 +138,34 @@ final class UnaryMethod {
     return null;
   }
 
+  /**
+   * Whether the type an Any names, unknown so far ({@code failure} of protobuf's JSON says which), is known now: asked
+   * from the server's reflection, as grpcurl does.
+   */
+  private boolean learnedTypeOf(InvalidProtocolBufferException failure) {
+    Matcher unknown = UNKNOWN_TYPE.matcher(String.valueOf(failure.getMessage()));
+    if (!unknown.find() || !schema.learn(unknown.group(1))) {
+      return false;
+    }
+    types = schema.types();
+    return true;
+  }
+
   /** A message of this method's types as JSON (proto3's mapping): indented, or on one line when {@code compact}. */
   String json(Message message, boolean compact) {
-    JsonFormat.Printer printer = JsonFormat.printer().usingTypeRegistry(types);
     try {
-      return (compact ? printer.omittingInsignificantWhitespace() : printer).print(message);
+      while (true) {
+        JsonFormat.Printer printer = JsonFormat.printer().usingTypeRegistry(types);
+        try {
+          return (compact ? printer.omittingInsignificantWhitespace() : printer).print(message);
+        } catch (InvalidProtocolBufferException e) {
+          if (!learnedTypeOf(e)) {
+            throw e;
+          }
+        }
+      }
     } catch (InvalidProtocolBufferException e) {
-      // an Any whose type no file of the schema defines
+      // an Any whose type neither the schema nor the server's reflection knows
       JsonObject error = new JsonObject();
       error.addProperty("@error", "cannot show it: " + Pingkit.oneLine(e));
       return error.toString();

@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongConsumer;
 import java.util.logging.Logger;
+import pingkit.Pingkit;
 
 /**
  * The bytes of calls in flight, against a budget. A call's request counts from the moment its bytes are read off
@@ -58,13 +59,13 @@ public final class InFlightBudget implements ServerInterceptor {
       ServerLoops loops, LongConsumer changed) {
     this.limitBytes = limitBytes;
     this.bigCallsLimitBytes = (long) (limitBytes * (1 - SMALL_CALLS_SHARE));
-    this.flag = "--max-inflight-bytes " + ServerFlags.formatByteSize(limitBytes);
+    this.flag = "--max-inflight-bytes " + Pingkit.formatByteSize(limitBytes);
     this.echoMethod = echoMethod;
     this.streamEchoMethod = streamEchoMethod;
     this.loops = loops;
     this.changed = changed;
     if (2 * maxMessageBytes > bigCallsLimitBytes) {
-      log.warning("a ping of --max-message-size " + ServerFlags.formatByteSize(maxMessageBytes) + " and its echo"
+      log.warning("a ping of --max-message-size " + Pingkit.formatByteSize(maxMessageBytes) + " and its echo"
           + " do not fit in " + flag + " (less its 1/8 for small calls): such pings will be refused");
     }
   }

@@ -68,11 +68,11 @@ public final class PingServer {
   int maxStreams;
 
   @Option(names = "--max-message-size", paramLabel = "BYTES", defaultValue = "4MiB",
-      converter = ServerFlags.ByteSizeConverter.class,
+      converter = Pingkit.ByteSizeConverter.class,
       description = "largest request accepted, e.g. 65536, 512KiB, 4MiB (default: ${DEFAULT-VALUE})")
   int maxMessageBytes;
 
-  @Option(names = "--max-inflight-bytes", paramLabel = "BYTES", converter = ServerFlags.ByteSizeConverter.class,
+  @Option(names = "--max-inflight-bytes", paramLabel = "BYTES", converter = Pingkit.ByteSizeConverter.class,
       description = "what all calls in flight may hold: requests as they are read, echoes until sent; a call"
           + " beyond it is refused with RESOURCE_EXHAUSTED, and its last 1/8 is kept for calls of up to 64KiB"
           + " (default: an eighth of the container's or machine's memory, at most 128MiB)")

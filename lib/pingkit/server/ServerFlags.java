@@ -23,7 +23,6 @@ import java.util.Locale;
 import java.util.logging.Logger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import picocli.CommandLine;
 import pingkit.Pem;
 import pingkit.Pingkit;
 
@@ -127,35 +126,6 @@ public final class ServerFlags {
     }
   }
 
-  private static final Pattern BYTE_SIZE = Pattern.compile("(\\d+)\\s*(b|k|kb|kib|m|mb|mib)?");
-
-  /** Parses a byte count: {@code 4194304}, {@code 512KiB}, {@code 4MiB} (k and m are binary units). */
-  static int parseByteSize(String text) {
-    Matcher m = BYTE_SIZE.matcher(text.trim().toLowerCase(Locale.ROOT));
-    if (!m.matches()) {
-      throw new CommandLine.TypeConversionException(
-          "'" + text + "' is not a size in bytes (examples: 65536, 512KiB, 4MiB)");
-    }
-    String unit = m.group(2) == null ? "b" : m.group(2);
-    long multiplier = unit.startsWith("m") ? 1 << 20 : unit.startsWith("k") ? 1 << 10 : 1;
-    long bytes;
-    try {
-      bytes = Math.multiplyExact(Long.parseLong(m.group(1)), multiplier);
-    } catch (ArithmeticException | NumberFormatException e) {
-      bytes = Long.MAX_VALUE;
-    }
-    if (bytes < 1 || bytes > Integer.MAX_VALUE) {
-      throw new CommandLine.TypeConversionException("'" + text + "' is out of range (1 byte to 2GiB)");
-    }
-    return (int) bytes;
-  }
-
-  /** {@code bytes} as the flags take it: 4MiB, 64KiB, or a number of bytes. */
-  static String formatByteSize(long bytes) {
-    return bytes % (1 << 20) == 0 ? bytes / (1 << 20) + "MiB" : bytes % (1 << 10) == 0 ? bytes / (1 << 10) + "KiB"
-        : Long.toString(bytes);
-  }
-
   /**
    * --max-inflight-bytes when not given: an eighth of the memory this process may use (the container's limit, or
    * the machine's), at most 128 MiB: a burst that fills it takes the JVM about 1.5 times the budget more.
@@ -164,13 +134,6 @@ public final class ServerFlags {
     long totalBytes = ((com.sun.management.OperatingSystemMXBean)
         java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getTotalMemorySize();
     return Math.min(128L << 20, totalBytes / 8 >> 20 << 20);
-  }
-
-  public static final class ByteSizeConverter implements CommandLine.ITypeConverter<Integer> {
-    @Override
-    public Integer convert(String value) {
-      return parseByteSize(value);
-    }
   }
 
   /** Removes the socket file of a Unix socket server that stopped (null: a TCP server, nothing to do). */

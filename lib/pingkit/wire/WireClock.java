@@ -158,6 +158,14 @@ public final class WireClock {
       return stream != null && stream.outNanos != 0 && stream.inNanos >= stream.outNanos;
     }
 
+    /**
+     * Whether the server's answer (its headers, a reply or its status) came back on the call's stream: the call's
+     * status is then the server's, whenever it came, even before the request had all left.
+     */
+    public boolean serverAnswered() {
+      return stream != null && stream.inNanos != 0;
+    }
+
     @Override
     public boolean onWatchedConnection() {
       return onWire() && stream.watchedConnection;
