@@ -201,8 +201,8 @@ public final class Load {
   }
 
   /**
-   * Runs the plan: a warm-up call per connection (or a probe, see {@link LoadRun.Calls}), then the streams ({@link LoadEngine}) until the schedule ends
-   * or {@code stop} is counted down; {@code progress} (null: none) gets a line a second, {@code intervals} (null:
+   * Runs the plan: a warm-up call per connection (or a health check, see {@link LoadRun.Calls}), then the streams
+   * ({@link LoadEngine}) until the schedule ends or {@code stop} is counted down; {@code progress} (null: none) gets a line a second, {@code intervals} (null:
    * none) an interval a second. With --start-at, the schedule starts then, less the warm-up.
    */
   public static LoadResult run(LoadRun run, CountDownLatch stop, PrintStream progress, IntervalLog intervals) {

@@ -23,9 +23,10 @@ import pingkit.report.Session;
  * corrected latencies: null flat out, where there is no schedule and they are the latencies); the client's own
  * time per call, and at a fixed rate how late it put due calls on the wire (start delay) and how many were late;
  * the answers and failures by name, and the last failure in one line (null: none, or merged); what became of
- * the streams of echoes, when the calls were their messages (null: calls); the calls by backend address; the runs it covers (one, or several merged: {@code startTime} is
- * the first's start, {@code actualDuration} the time covered by any); how late it started after --start-at (null:
- * no --start-at); and what cut the run short, if anything did.
+ * the streams of echoes, when the calls were their messages (null: calls); the calls by backend address; the runs
+ * it covers (one, or several merged: {@code startTime} is the first's start, {@code actualDuration} the time
+ * covered by any); how late it started after --start-at (null: no --start-at); and what cut the run short, if
+ * anything did.
  */
 public record LoadResult(LoadRun.Plan plan, LoadRun.Calls calls, OffsetDateTime startTime, long warmupCalls,
     Duration actualDuration, SampleHistogram latency, SampleHistogram correctedLatency, Overhead overhead,

@@ -11,9 +11,7 @@ import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutionException;
 import java.util.function.Consumer;
 import pingkit.Pingkit;
 import pingkit.load.LoadRun;
@@ -23,7 +21,6 @@ import pingkit.net.Dialer;
 import pingkit.report.Backends;
 import pingkit.report.Overhead;
 import pingkit.report.SampleHistogram;
-import pingkit.wire.WireClock;
 
 /**
  * A client of one method of the user's service, as ping-client's flags describe it. From JShell,
@@ -35,6 +32,8 @@ public final class MethodClient {
   private final MethodOptions options;
   /** Fortio's -payload: the request's JSON when --data is not given (null: none). */
   private final String payload;
+  /** The request's JSON, read once from --data, its file or -payload (null: not yet; "" or none: empty). */
+  private String requestJson;
 
   public MethodClient(ConnectionOptions connection, MethodOptions options, String payload) {
     this.connection = connection;
@@ -102,7 +101,7 @@ public final class MethodClient {
     // the reflection stays open for the run: a response may hold an Any of a type still to be asked for
     try (Connection server = connect(true); ServerReflection reflection = reflection(server)) {
       UnaryMethod method = method(server, reflection);
-      DynamicMessage request = method.request(options.requestJson(payload), options.requestFlag());
+      DynamicMessage request = method.request(requestJson(), options.requestFlag());
       Duration timeout = connection.callTimeout(Duration.ZERO);
       OffsetDateTime startTime = OffsetDateTime.now();
       long startNanos = System.nanoTime();
@@ -114,13 +113,13 @@ public final class MethodClient {
       Status lastError = null;
       Pingkit.UserError cutShort = null;
       for (long i = 1; (calls == 0 || i <= calls) && stop.getCount() > 0; i++) {
-        Ended ended = callOnce(server, method, request, timeout);
-        if (ended.failure != null && unparsable(ended.failure)) {
+        Connection.Outcome<DynamicMessage> ended = server.callAndWait(method.grpcMethod, request, timeout);
+        if (ended.failure() != null && unparsable(ended.failure())) {
           cutShort = new Pingkit.UserError(Pingkit.EXIT_RPC_FAILED, "the response of " + method.fullName
               + " is not a " + method.descriptor.getOutputType().getFullName() + " as " + resolvedFrom()
-              + " describes it: " + Pingkit.oneLine(ended.failure));
-        } else if (ended.failure != null && !ended.clock.serverAnswered()) {
-          cutShort = server.failure("call " + i + " of " + method.fullName, ended.failure);
+              + " describes it: " + Pingkit.oneLine(ended.failure()));
+        } else if (ended.failure() != null && (ended.clock() == null || !ended.clock().serverAnswered())) {
+          cutShort = server.failure("call " + i + " of " + method.fullName, ended.failure());
         }
         if (cutShort != null) {
           if (i == 1) {
@@ -128,19 +127,19 @@ public final class MethodClient {
           }
           break;
         }
-        rttHistogram.record(ended.clock.rttNanos());
-        overhead.record(ended.clock);
-        backends.record(ended.clock.backend(), ended.clock.rttNanos(), ended.failure != null);
-        Status status = ended.failure == null ? Status.OK : Status.fromThrowable(ended.failure);
+        rttHistogram.record(ended.clock().rttNanos());
+        overhead.record(ended.clock());
+        backends.record(ended.clock().backend(), ended.clock().rttNanos(), ended.failure() != null);
+        Status status = ended.failure() == null ? Status.OK : Status.fromThrowable(ended.failure());
         statusCounts.merge(status.getCode().name(), 1L, Long::sum);
-        if (ended.failure == null) {
-          lastResponse = method.json(ended.reply, true);
+        if (ended.failure() == null) {
+          lastResponse = method.json(ended.reply(), true);
         } else {
           lastError = status;
         }
         if (eachCall != null) {
           eachCall.accept(String.format(java.util.Locale.ROOT, "%d: %s RTT %s us%s", i, status.getCode(),
-              SampleHistogram.number(ended.clock.rttNanos() / 1e3), status.getDescription() == null ? ""
+              SampleHistogram.number(ended.clock().rttNanos() / 1e3), status.getDescription() == null ? ""
                   : " (" + status.getDescription() + ")"));
         }
         if (!pause.isZero() && Pingkit.awaitStop(stop, pause)) {
@@ -161,14 +160,17 @@ public final class MethodClient {
     }
   }
 
-  /** Load mode's calls (Fortio's -grpc-method): the method found once, its request built once and reused. */
-  public LoadRun.Calls loadCalls() {
+  /**
+   * Load mode's calls (Fortio's -grpc-method): the method found once (its types asked on a connection of the load's
+   * {@code dialer}), its request built once and reused.
+   */
+  public LoadRun.Calls loadCalls(Dialer dialer) {
     UnaryMethod method;
     DynamicMessage request;
-    try (Connection server = options.protoset != null ? null : connect(false);
+    try (Connection server = options.protoset != null ? null : dialer.connect(options.maxMessageBytes, false);
         ServerReflection reflection = reflection(server)) {
       method = method(server, reflection);
-      request = method.request(options.requestJson(payload), options.requestFlag());
+      request = method.request(requestJson(), options.requestFlag());
     }
     // every answer with status OK counts as Fortio counts it: "Custom gRPC Method SERVING : N"
     return new LoadRun.Calls("Custom gRPC Method", LoadRun.unaryCall(method.grpcMethod, request,
@@ -180,10 +182,19 @@ public final class MethodClient {
    * be megabytes), then PayloadLength=N when there is a request.
    */
   public String runType() {
-    String json = options.requestJson(payload);
-    String request = json == null ? "" : json.length() <= 100 ? json : json.substring(0, 100) + "...";
+    String json = requestJson();
+    String request = json.length() <= 100 ? json : json.substring(0, 100) + "...";
     return "Custom GRPC Method " + options.method + " and Payload " + request
         + (request.isEmpty() ? "" : " PayloadLength=" + json.getBytes(StandardCharsets.UTF_8).length);
+  }
+
+  /** The request's JSON as given (null: none), read once (a file's too). */
+  private String requestJson() {
+    if (requestJson == null) {
+      String json = options.requestJson(payload);
+      requestJson = json == null ? "" : json;
+    }
+    return requestJson;
   }
 
   /** The largest response taken (--max-message-size). */
@@ -233,22 +244,5 @@ public final class MethodClient {
       }
     }
     return false;
-  }
-
-  /** How a call ended: the reply or the failure (the other null), and its times. */
-  private record Ended(DynamicMessage reply, Throwable failure, WireClock.CallClock clock) {}
-
-  private static Ended callOnce(Connection server, UnaryMethod method, DynamicMessage request, Duration timeout) {
-    CompletableFuture<Ended> ended = new CompletableFuture<>();
-    server.call(method.grpcMethod, request, timeout, (reply, failure, clock) ->
-        ended.complete(new Ended(reply, failure, clock)));
-    try {
-      return ended.get();
-    } catch (ExecutionException e) {
-      throw new IllegalStateException(e.getCause());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new Pingkit.UserError(Pingkit.EXIT_INTERRUPTED, "interrupted");
-    }
   }
 }

@@ -142,27 +142,33 @@ public final class Connection implements AutoCloseable {
   /** A call's reply and its times. */
   public record Answer<R>(R reply, WireClock.CallClock clock) {}
 
+  /** How a call ended: its reply or its failure (the other null), and its times. */
+  public record Outcome<R>(R reply, Throwable failure, WireClock.CallClock clock) {}
+
+  /** Makes a unary call within {@code timeout} and waits for it to end, however it ends. */
+  public <Q, R> Outcome<R> callAndWait(MethodDescriptor<Q, R> method, Q request, Duration timeout) {
+    CompletableFuture<Outcome<R>> ended = new CompletableFuture<>();
+    call(method, request, timeout, (reply, failure, clock) -> ended.complete(new Outcome<>(reply, failure, clock)));
+    try {
+      return ended.get();
+    } catch (ExecutionException e) {
+      throw new IllegalStateException(e.getCause()); // never: the future is only completed with an outcome
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new Outcome<>(null, Status.CANCELLED.withDescription("interrupted").asRuntimeException(), null);
+    }
+  }
+
   /**
    * Makes a unary call within {@code timeout} and waits for it; its failure is thrown as gRPC's blocking calls
    * throw it (a StatusRuntimeException), for the caller to explain ({@link #failure}).
    */
   public <Q, R> Answer<R> callBlocking(MethodDescriptor<Q, R> method, Q request, Duration timeout) {
-    CompletableFuture<Answer<R>> ended = new CompletableFuture<>();
-    call(method, request, timeout, (reply, failure, clock) -> {
-      if (failure == null) {
-        ended.complete(new Answer<>(reply, clock));
-      } else {
-        ended.completeExceptionally(failure);
-      }
-    });
-    try {
-      return ended.get();
-    } catch (ExecutionException e) {
-      throw (RuntimeException) e.getCause();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw Status.CANCELLED.withDescription("interrupted").asRuntimeException();
+    Outcome<R> outcome = callAndWait(method, request, timeout);
+    if (outcome.failure() != null) {
+      throw outcome.failure() instanceof RuntimeException e ? e : new IllegalStateException(outcome.failure());
     }
+    return new Answer<>(outcome.reply(), outcome.clock());
   }
 
   /**

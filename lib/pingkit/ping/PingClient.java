@@ -193,7 +193,7 @@ public final class PingClient {
       MethodClient methodClient = methodClient();
       Dialer dialer = new Dialer(connection);
       LoadRun.Plan plan = Load.plan(load, methodClient.runType(), dialer.target.display(), iterationsOrCalls, 1);
-      return new LoadRun(plan, dialer, methodClient.maxMessageBytes(), methodClient.loadCalls());
+      return new LoadRun(plan, dialer, methodClient.maxMessageBytes(), methodClient.loadCalls(dialer));
     }
     method.rejectWithoutMethod();
     String payloadText = payloadText();

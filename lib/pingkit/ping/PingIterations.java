@@ -200,7 +200,6 @@ public final class PingIterations {
     }
   }
 
-
   /** The outcome of {@code running}, rethrowing its failure as it was thrown. */
   private static boolean await(CompletableFuture<Boolean> running) {
     try {
