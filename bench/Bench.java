@@ -47,9 +47,15 @@ final class Bench {
     }
   }
 
-  /** Starts ping-server on a free loopback port (added to {@code servers}) and returns its address. */
-  static String startPingServer(java.util.List<Process> servers) throws IOException {
-    Process server = start("./jbang", "ping-server.java", "127.0.0.1:0");
+  /**
+   * Starts ping-server on a free loopback port (added to {@code servers}) and returns its address; {@code flags}
+   * go before the address.
+   */
+  static String startPingServer(java.util.List<Process> servers, String... flags) throws IOException {
+    java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of("./jbang", "ping-server.java"));
+    command.addAll(java.util.List.of(flags));
+    command.add("127.0.0.1:0");
+    Process server = start(command.toArray(String[]::new));
     servers.add(server);
     return listeningAddress(server);
   }

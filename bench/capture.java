@@ -22,16 +22,23 @@ import java.util.concurrent.TimeUnit;
  * B13, the RTT a client reports against what the wire saw of the same calls: each run captured alone on loopback
  * by Debian's tshark (root), each call's request (the client's DATA frame that ends its HTTP/2 stream) matched to
  * the first frame of its answer on the same stream; over one stream of messages, the n-th request DATA frame to the
- * n-th answer DATA frame. Per run: the client's reported RTT p50 and p90 against the capture's, for fresh processes
- * of ours (`-n 300`, `-n 3000`, `--stream -n 300`), python3-grpcio's client (300 calls, timed around each) and
- * h2load -c1 -m1 (300 requests, its per-request log), one warm ping-server, alternating, medians of the rounds.
+ * n-th answer DATA frame. Over TLS, whose frames the capture cannot read, by timing: each packet of the client's
+ * that the server's next packet follows, both of a call's size (a handshake's records are larger, flow control's
+ * smaller). Per run: the client's reported RTT p50 and p90 against the capture's, for fresh processes of ours
+ * (`-n 300`, `-n 3000`, `--stream -n 300`, TLS `-n 300` against a TLS ping-server), python3-grpcio's client (300
+ * calls, timed around each) and h2load -c1 -m1 (300 requests, its per-request log), warm ping-servers,
+ * alternating, medians of the rounds.
  * Goals (issue 28): ours reported / captured p50 <= 1.15 and p90 <= 1.25; the capture's p50 for our fresh -n 300
  * <= 1.2x python's on the same server.
  * Usage, from the repository, as root: ./jbang bench/capture.java [--smoke]   (--smoke: short, RESULTS.md untouched)
  */
 class capture {
   /** One client run: its name and the command that makes it, given the target and the number of calls. */
-  record Client(String name, int calls, boolean messages) {}
+  record Client(String name, int calls, boolean messages, boolean tls) {
+    Client(String name, int calls, boolean messages) {
+      this(name, calls, messages, false);
+    }
+  }
 
   public static void main(String[] args) throws Exception {
     Bench.trainCaches();
@@ -42,7 +49,8 @@ class capture {
         new Client("ours -n " + 3000 / scale, 3000 / scale, false),
         new Client("ours --stream -n " + 300 / scale, 300 / scale, true),
         new Client("python3-grpcio, " + 300 / scale + " calls", 300 / scale, false),
-        new Client("h2load -c1 -m1 -n " + 300 / scale, 300 / scale, false));
+        new Client("h2load -c1 -m1 -n " + 300 / scale, 300 / scale, false),
+        new Client("ours TLS -n " + 300 / scale, 300 / scale, false, true));
     // --smoke: ours and python3-grpcio, which the last line compares
     List<Client> clients = smoke ? List.of(all.get(0), all.get(3)) : all;
     Path dir = Files.createTempDirectory("pingkit-b13");
@@ -61,6 +69,14 @@ class capture {
     try {
       String target = Bench.startPingServer(servers);
       String port = target.substring(target.lastIndexOf(':') + 1);
+      String tlsTarget = null;
+      if (!smoke) {
+        Bench.output("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", dir.resolve("key.pem").toString(), "-out", dir.resolve("cert.pem").toString(), "-days", "1",
+            "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1");
+        tlsTarget = Bench.startPingServer(servers, "--cert", dir.resolve("cert.pem").toString(), "--key",
+            dir.resolve("key.pem").toString());
+      }
       Bench.output("h2load", "-c", "1", "-m", "1", "-D", smoke ? "1" : "3", "-d", emptyRequest.toString(), "-H",
           "content-type: application/grpc", "-H", "te: trailers", "http://" + target + "/fgrpc.PingServer/Ping");
       // per client: per round, reported p50, p90, captured p50, p90
@@ -70,10 +86,13 @@ class capture {
           Client client = clients.get(c);
           Path pcap = dir.resolve("run.pcapng");
           Files.deleteIfExists(pcap);
-          Process tshark = startCapture(port, pcap);
-          double[] reported = run(client, target, python, dir);
+          String runTarget = client.tls() ? tlsTarget : target;
+          String runPort = runTarget.substring(runTarget.lastIndexOf(':') + 1);
+          Process tshark = startCapture(runPort, pcap);
+          double[] reported = run(client, runTarget, python, dir);
           stopCapture(tshark);
-          List<Double> wire = capturedRtts(pcap, port, client.messages());
+          List<Double> wire = client.tls() ? capturedRttsByTiming(pcap, runPort)
+              : capturedRtts(pcap, runPort, client.messages());
           results[c][round] = new double[] {reported[0], reported[1], percentile(wire, 50), percentile(wire, 90)};
           System.out.printf(Locale.ROOT, "round %d, %s: reported p50 %.1f p90 %.1f us; captured (%d calls) p50 %.1f"
               + " p90 %.1f us%n", round + 1, client.name(), reported[0], reported[1], wire.size(),
@@ -93,7 +112,7 @@ class capture {
       }
       String report = String.format(Locale.ROOT, """
           ### %s, B13 reported RTT against the packet capture (bench/capture.java%s, medians of %d rounds, fresh \
-          processes alternating, one warm ping-server, loopback)
+          processes alternating, warm ping-servers, loopback)
           | client | p50 reported / captured | ratio (goal <= 1.15) | p90 reported / captured | ratio (goal <= 1.25) |
           |---|---|---|---|---|
           %s
@@ -116,6 +135,9 @@ class capture {
           "-p", "50,90", "--json"));
       if (client.messages()) {
         command.add("--stream");
+      }
+      if (client.tls()) {
+        command.addAll(List.of("--cacert", dir.resolve("cert.pem").toString()));
       }
       command.add(target);
       JsonObject json = JsonParser.parseString(Bench.output(command.toArray(String[]::new))).getAsJsonObject();
@@ -224,6 +246,37 @@ class capture {
         }
       }
     });
+    return rtts;
+  }
+
+  /**
+   * The calls' RTTs on the wire (us) where the capture cannot read them (TLS), for a client with one call at a
+   * time: each packet of the client's that the server's next packet answers, both of a call's size.
+   */
+  private static List<Double> capturedRttsByTiming(Path pcap, String port) throws IOException, InterruptedException {
+    String fields = Bench.output("tshark", "-r", pcap.toString(), "-Y", "tcp.len > 0", "-T", "fields", "-E",
+        "separator=|", "-e", "frame.time_epoch", "-e", "tcp.srcport", "-e", "tcp.len");
+    List<Double> rtts = new ArrayList<>();
+    double requestSeconds = -1;
+    for (String line : fields.split("\n")) {
+      String[] f = line.split("\\|");
+      if (f.length < 3) {
+        continue;
+      }
+      double seconds = Double.parseDouble(f[0]);
+      // a ping call's records: 60-120 bytes each way; the handshake's are larger, flow control's (PING,
+      // WINDOW_UPDATE) smaller
+      int bytes = Integer.parseInt(f[2]);
+      boolean callSized = bytes >= 50 && bytes <= 200;
+      if (!f[1].equals(port)) {
+        requestSeconds = callSized ? seconds : -1;
+      } else {
+        if (requestSeconds >= 0 && callSized) {
+          rtts.add((seconds - requestSeconds) * 1e6);
+        }
+        requestSeconds = -1;
+      }
+    }
     return rtts;
   }
 

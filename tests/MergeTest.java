@@ -206,6 +206,26 @@ class MergeTest {
     assertTrue(pings.stream().anyMatch(l -> l.startsWith("Average RTT")
         && l.contains("over 36 samples (12 iterations)")),
         pings.toString());
+    // the calls each clock timed add up; a document of before the counts gives all its calls to the clock it names
+    Path ab = dir.resolve("ab.json");
+    run("PingClientCommand", "--merge", a.toString(), b.toString(), "--json", ab.toString());
+    assertEquals(json(a).getAsJsonObject("wireClockCalls").get("kernel").getAsLong() + json(b)
+        .getAsJsonObject("wireClockCalls").get("kernel").getAsLong(), json(ab).getAsJsonObject("wireClockCalls")
+        .get("kernel").getAsLong(), json(ab).toString());
+    JsonObject older = json(b);
+    older.remove("wireClockCalls");
+    older.addProperty("wireClock", "arrival-watch");
+    Path old = dir.resolve("old.json");
+    Files.writeString(old, older.toString());
+    Path mixed = dir.resolve("mixed.json");
+    List<String> mixedText = run("PingClientCommand", "--merge", a.toString(), old.toString(), "--json",
+        mixed.toString());
+    assertEquals("arrival-watch", json(mixed).get("wireClock").getAsString(), "the least exact of the two");
+    assertEquals(14, json(mixed).getAsJsonObject("wireClockCalls").get("arrival-watch").getAsLong());
+    long kernelTimed = json(a).getAsJsonObject("wireClockCalls").get("kernel").getAsLong();
+    assertTrue(mixedText.stream().anyMatch(l -> l.startsWith("Client overhead usec") && l.contains(
+        "(not in the RTT; RTT clocks: kernel " + kernelTimed + ", ") && l.endsWith(", arrival-watch 14)")),
+        mixedText.toString());
 
     Path serving = dir.resolve("serving.json");
     Path down = dir.resolve("down.json");

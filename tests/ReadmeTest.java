@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 @org.junit.jupiter.api.Timeout(value = 15, unit = java.util.concurrent.TimeUnit.MINUTES)
 class ReadmeTest {
   private static final List<String> BLOCKS_RUN_BY_OTHER_TESTS = List.of("app-install", "exec-probe",
-      "stubs-rebuild", "many-hosts", "k8s-load", "method-examples");
+      "stubs-rebuild", "many-hosts", "k8s-load", "method-examples", "capture-example");
   // the commands this class runs, as it finds them in the README
   private static final Predicate<String> QUICK_START_SERVER = line -> line.startsWith("./jbang ping-server.java ");
   private static final Predicate<String> LOAD_EXAMPLE = line -> line.startsWith("./jbang ping-client.java -c ")

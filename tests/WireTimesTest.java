@@ -49,10 +49,10 @@ class WireTimesTest {
     try (RunningServer server = PingServer.start("--warmup", "0s", "127.0.0.1:0");
          Connection connection = open(server.target(), true)) {
       for (int i = 0; i < 20; i++) {
-        assertOrdered(connection.callBlocking(PingServerGrpc.getPingMethod(), ping(0), Duration.ofSeconds(5))
+        assertKernelTimed(connection.callBlocking(PingServerGrpc.getPingMethod(), ping(0), Duration.ofSeconds(5))
             .clock());
-        assertOrdered(connection.callBlocking(HealthGrpc.getCheckMethod(), HealthCheckRequest.getDefaultInstance(),
-            Duration.ofSeconds(5)).clock());
+        assertKernelTimed(connection.callBlocking(HealthGrpc.getCheckMethod(),
+            HealthCheckRequest.getDefaultInstance(), Duration.ofSeconds(5)).clock());
       }
     }
   }
@@ -89,7 +89,7 @@ class WireTimesTest {
         WireClock.CallClock clock = connection.callBlocking(PingServerGrpc.getPingMethod(), ping(delayNanos),
             Duration.ofSeconds(5)).clock();
         long afterNanos = System.nanoTime();
-        assertOrdered(clock);
+        assertKernelTimed(clock);
         // the call's times lie within what this thread saw of it, and nothing waited for a stream
         assertTrue(beforeNanos <= clock.appSendNanos && clock.appReceiveNanos() <= afterNanos, "the call's times"
             + " are within the call");
@@ -105,13 +105,25 @@ class WireTimesTest {
 
   /**
    * A busy client reads a server's flow-control PING and the answer behind it in one read: the answer is timed
-   * when that read returned, never when the PING arrived; and an arrival noted for bytes that a read took already
-   * is never given to the next answer. Hundreds of pings of two calls, as many messages over a stream, and
-   * thousands of calls and messages in load mode (paced: arrivals watched), each delayed 1 ms, with the client's
-   * network threads kept busy: no RTT is shorter than the delay, and the watch timed them.
+   * by that read's latest packet (the kernel's stamps) or when it returned (the socket's), never when the PING
+   * arrived; and an arrival noted for bytes that a read took already is never given to the next answer. Hundreds
+   * of pings of two calls, as many messages over a stream, and thousands of calls and messages in load mode
+   * (paced: arrivals timed), each delayed 1 ms, with the client's network threads kept busy: no RTT is shorter
+   * than the delay, with the kernel's stamps and with the arrival watch.
    */
   @Test
   void noRttIsShorterThanTheServersDelayWhileTheClientIsBusy() throws Exception {
+    try {
+      for (boolean kernelStamps : new boolean[] {true, false}) {
+        System.setProperty(WireClock.KERNEL_STAMPS_SWITCH, kernelStamps ? "on" : "off");
+        noRttIsShorterThanTheServersDelayWhileTheClientIsBusy(kernelStamps);
+      }
+    } finally {
+      System.clearProperty(WireClock.KERNEL_STAMPS_SWITCH);
+    }
+  }
+
+  private void noRttIsShorterThanTheServersDelayWhileTheClientIsBusy(boolean kernelStamps) throws Exception {
     double delayMicros = 1000;
     try (PingFirstServer server = new PingFirstServer(); BusyNetworkThreads busy = new BusyNetworkThreads()) {
       for (String mode : List.of("--delay", "--stream")) {
@@ -122,7 +134,7 @@ class WireTimesTest {
         PingResult pings = PingClient.run(args.toArray(String[]::new));
         assertEquals(1200, pings.rttHistogram().count());
         assertAtLeast(delayMicros, pings.rttHistogram(), String.join(" ", args));
-        assertEquals(Overhead.ARRIVAL_WATCH, pings.clientOverhead().wireClock());
+        assertTimedBy(kernelStamps, pings.clientOverhead(), String.join(" ", args));
       }
       for (String mode : List.of("-c", "--stream")) {
         List<String> args = new ArrayList<>(List.of("-c", "2", "-qps", "500", "-n", "1500", "--delay", "1ms",
@@ -133,8 +145,21 @@ class WireTimesTest {
         LoadResult load = PingClient.load(args.toArray(String[]::new));
         assertEquals(1500, load.latencyHistogram().count());
         assertAtLeast(delayMicros, load.latencyHistogram(), String.join(" ", args));
-        assertEquals(Overhead.ARRIVAL_WATCH, load.overhead().wireClock());
+        assertTimedBy(kernelStamps, load.overhead(), String.join(" ", args));
       }
+    }
+  }
+
+  /**
+   * With kernel stamps, some calls were timed by them (a call whose answer came while its read was under way is
+   * timed by the socket); without, the arrival watch timed them all.
+   */
+  private static void assertTimedBy(boolean kernelStamps, Overhead overhead, String run) {
+    assertTrue(overhead.wireTimes(), run + ": timed on the wire");
+    if (kernelStamps) {
+      assertTrue(overhead.calls(WireClock.Kind.KERNEL) > 0, run + ": timed by the kernel's stamps");
+    } else {
+      assertEquals(WireClock.Kind.ARRIVAL_WATCH, overhead.wireClock(), run);
     }
   }
 
@@ -183,14 +208,18 @@ class WireTimesTest {
     try (RunningServer tls = PingServer.start("--warmup", "0s", "--cert", certs.serverCert().toString(),
              "--key", certs.serverKey().toString(), "127.0.0.1:0");
          Connection connection = open(true, "--cacert", certs.caCert().toString(), tls.target())) {
-      assertOrdered(connection.callBlocking(PingServerGrpc.getPingMethod(), ping(0), Duration.ofSeconds(5))
-          .clock());
+      for (int i = 0; i < 5; i++) {
+        assertKernelTimed(connection.callBlocking(PingServerGrpc.getPingMethod(), ping(0), Duration.ofSeconds(5))
+            .clock());
+      }
     }
     String socket = dir.resolve("ping.sock").toString();
     try (RunningServer unix = PingServer.start("--warmup", "0s", socket);
          Connection connection = open(unix.target(), true)) {
-      assertOrdered(connection.callBlocking(PingServerGrpc.getPingMethod(), ping(0), Duration.ofSeconds(5))
-          .clock());
+      WireClock.CallClock clock = connection.callBlocking(PingServerGrpc.getPingMethod(), ping(0),
+          Duration.ofSeconds(5)).clock();
+      assertOrdered(clock);
+      assertEquals(WireClock.Kind.ARRIVAL_WATCH, clock.kind(), "the kernel stamps TCP's packets only");
     }
   }
 
@@ -212,26 +241,45 @@ class WireTimesTest {
   }
 
   /**
-   * Without the arrival watch (turned off here; elsewhere: not Linux, or Netty's natives changed) answers are timed
-   * when the network thread reads them: the client says so once on stderr, and the JSON names that clock.
+   * On Linux the kernel's packet times time the calls; without them (refused here by a switch; elsewhere: not
+   * Linux, a Unix socket, or the kernel said no) the socket's times do, arrivals noted by the watch; without the
+   * watch too (turned off; elsewhere: Netty's natives changed) when the network thread read them, which the client
+   * says once on stderr. The text names the clock once, the JSON names it and counts the calls it timed.
    */
   @Test
-  void withoutTheArrivalWatchTheClientSaysSoOnceAndTheJsonNamesTheClock() {
+  void theOutputNamesTheClockThatTimedTheCalls() {
+    record Way(String name, List<String> switches, String clock, int stderrLines) {}
+    String kernelOff = "-D" + WireClock.KERNEL_STAMPS_SWITCH + "=off";
+    String watchOff = "-D" + ArrivalWatch.SWITCH + "=off";
     try (RunningServer server = PingServer.start("--warmup", "0s", "127.0.0.1:0")) {
-      for (boolean watched : new boolean[] {true, false}) {
-        List<String> command = TestSupport.javaCommand();
-        if (!watched) {
-          command.add("-D" + ArrivalWatch.SWITCH + "=off");
-        }
-        command.addAll(List.of("PingClientCommand", "-n", "3", "--json", server.target()));
-        try (var client = TestSupport.ScriptProcess.start(command, TestSupport.repo())) {
-          assertEquals(0, client.awaitExit(60), client.stderr.toString());
-          JsonObject json = JsonParser.parseString(String.join("\n", client.stdout)).getAsJsonObject();
-          assertTrue(json.get("wireTimes").getAsBoolean());
-          assertEquals(watched ? "arrival-watch" : "network-read", json.get("wireClock").getAsString());
-          assertEquals(watched ? 0 : 1, client.stderr.stream().filter(line -> line.startsWith("ping-client: warning:"
-              + " arrivals are not watched (-D" + ArrivalWatch.SWITCH + "=off)")).count(), client.stderr.toString());
-          assertEquals(watched ? 0 : 1, client.stderr.size(), "one line: " + client.stderr);
+      for (Way way : List.of(new Way("kernel stamps", List.of(), "kernel", 0),
+          new Way("kernel stamps refused", List.of(kernelOff), "arrival-watch", 0),
+          new Way("kernel stamps refused, no watch", List.of(kernelOff, watchOff), "network-read", 1))) {
+        for (boolean json : new boolean[] {true, false}) {
+          List<String> command = TestSupport.javaCommand();
+          command.addAll(way.switches());
+          command.addAll(List.of("PingClientCommand", "-n", "3", server.target()));
+          if (json) {
+            command.add("--json");
+          }
+          try (var client = TestSupport.ScriptProcess.start(command, TestSupport.repo())) {
+            assertEquals(0, client.awaitExit(60), client.stderr.toString());
+            String out = String.join("\n", client.stdout);
+            if (json) {
+              JsonObject document = JsonParser.parseString(out).getAsJsonObject();
+              assertTrue(document.get("wireTimes").getAsBoolean(), way.name());
+              assertEquals(way.clock(), document.get("wireClock").getAsString(), way.name());
+              assertEquals(6, document.getAsJsonObject("wireClockCalls").get(way.clock()).getAsLong(),
+                  way.name() + ": " + document.get("wireClockCalls"));
+            } else {
+              assertEquals(1, client.stdout.stream().filter(line -> line.startsWith("Client overhead usec")
+                  && line.endsWith("(not in the RTT; RTT clock: " + way.clock() + ")")).count(), way.name() + ": "
+                  + out);
+            }
+            assertEquals(way.stderrLines(), client.stderr.size(), way.name() + ": " + client.stderr);
+            assertEquals(way.stderrLines(), client.stderr.stream().filter(line -> line.startsWith(
+                "ping-client: warning: arrivals are not watched (" + watchOff + ")")).count(), way.name());
+          }
         }
       }
     }
@@ -257,6 +305,12 @@ class WireTimesTest {
   }
 
   // ---- helpers ----------------------------------------------------------------------------------------
+
+  /** Timed by the kernel's packet times, in order. */
+  private static void assertKernelTimed(WireClock.CallClock clock) {
+    assertOrdered(clock);
+    assertEquals(WireClock.Kind.KERNEL, clock.kind());
+  }
 
   private static void assertOrdered(WireClock.CallClock clock) {
     assertTrue(clock.onWire(), "timed at the wire");

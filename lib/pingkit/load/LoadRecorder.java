@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.stream.Stream;
 import pingkit.Host;
 import pingkit.Pingkit;
 import pingkit.report.Backends;
@@ -26,8 +27,8 @@ final class LoadRecorder {
   private final Recording overhead = new Recording();
   private final LongAdder beforeWireNanos = new LongAdder();
   private final LongAdder afterWireNanos = new LongAdder();
-  private final LongAdder offWireCalls = new LongAdder();
-  private final LongAdder readTimedCalls = new LongAdder();
+  private final LongAdder[] callsByClock = Stream.generate(LongAdder::new).limit(WireClock.Kind.values().length)
+      .toArray(LongAdder[]::new);
   private final Recording startDelay = new Recording();
   private final LongAdder lateCalls = new LongAdder();
   private final Backends backends = new Backends();
@@ -62,8 +63,7 @@ final class LoadRecorder {
       overhead.record(clock.sendOverheadNanos() + clock.receiveOverheadNanos());
       beforeWireNanos.add(clock.sendOverheadNanos());
       afterWireNanos.add(clock.receiveOverheadNanos());
-      offWireCalls.add(clock.onWire() ? 0 : 1);
-      readTimedCalls.add(clock.onWire() && !clock.onWatchedConnection() ? 1 : 0);
+      callsByClock[clock.kind().ordinal()].increment();
     }
     if (paced) {
       long dueNanos = openLoop ? intendedNanos : Math.max(intendedNanos, stream.serverAnswerNanos);
@@ -92,7 +92,7 @@ final class LoadRecorder {
         actualDuration,
         SampleHistogram.of(latency.total()), paced ? SampleHistogram.of(corrected.total()) : null,
         new Overhead(SampleHistogram.of(overhead.total()), beforeWireNanos.sum(), afterWireNanos.sum(),
-            offWireCalls.sum(), readTimedCalls.sum()),
+            Stream.of(callsByClock).mapToLong(LongAdder::sum).toArray()),
         SampleHistogram.of(startDelay.total()), lateCalls.sum(), measured.outcomes(), measured.failedCalls(),
         measured.lastFailure(),
         run.calls().streams() == null ? null : run.calls().streams().counts(), backends.results(),

@@ -94,6 +94,9 @@ public final class Dialer {
     if (socket != null && !options.loadBalancing.equals("pick_first")) {
       throw new Pingkit.UserError(Pingkit.EXIT_USAGE, "--lb is for a name's addresses: a Unix socket is one");
     }
+    if (socket == null) {
+      WireClock.prepare();
+    }
   }
 
   /** --connect-timeout. */

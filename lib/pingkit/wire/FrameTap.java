@@ -93,11 +93,12 @@ final class FrameTap extends ChannelDuplexHandler {
         // an answer begins: the call's first frame back (not a WINDOW_UPDATE of its upload)
         if (times.inNanos == 0 && (type == HEADERS || type == DATA || type == RST_STREAM)) {
           times.watchedConnection = clock.watching();
+          times.kernelInNanos = frameKernelNanos;
           times.inNanos = frameNanos;
         }
         StreamTimes.ByteTimes received = times.received;
         if (type == DATA && payloadBytes > 0 && received != null) { // an empty one has no byte of a message
-          received.add(times.inBytes, frameNanos);
+          received.add(times.inBytes, frameNanos, frameKernelNanos);
           times.inBytes += payloadBytes;
           times.offsetsKnown &= (flags & PADDED) == 0; // its padding would count as message bytes
         }
@@ -147,22 +148,30 @@ final class FrameTap extends ChannelDuplexHandler {
     long tapNanos = System.nanoTime();
     context.flush();
     // the clock's time, when the flush reached the socket during ours (under TLS: after encryption)
-    long outNanos = clock.flushNanos >= tapNanos ? clock.flushNanos : tapNanos;
+    boolean atSocket = clock.flushNanos >= tapNanos;
+    long outNanos = atSocket ? clock.flushNanos : tapNanos;
     for (StreamTimes times : endedSinceFlush) {
       times.outNanos = outNanos;
       times.outBytesFlushed = times.outBytes;
       StreamTimes.ByteTimes sent = times.sent;
       if (sent != null) {
-        sent.add(times.outBytes, outNanos);
+        sent.add(times.outBytes, outNanos, 0);
+      }
+      if (atSocket) {
+        clock.awaitSendStamp(times, times.outBytes);
       }
     }
     endedSinceFlush.clear();
+    clock.takeSendStamps(); // over loopback, and most devices, the send's stamp is back already
   }
 
   @Override
   public void channelRead(ChannelHandlerContext context, Object message) {
     streamEndedNanos = clock.readNanos; // a stream let out by this read by no stream's end (a new limit): then
-    if (!lost && message instanceof ByteBuf bytes && !inbound.walk(bytes, clock.claimFirstBytes(), clock.readNanos)) {
+    boolean first = clock.claimFirstBytes();
+    if (!lost && message instanceof ByteBuf bytes && !inbound.walk(bytes, first ? clock.firstBytesNanos
+        : clock.readNanos, clock.readNanos, first ? clock.firstBytesKernelNanos : 0, clock.lastBytesKernelNanos,
+        clock.stampedBytes)) {
       lose();
     }
     reading = true;
@@ -203,6 +212,8 @@ final class FrameTap extends ChannelDuplexHandler {
     int payloadBytes;
     /** When the current frame's first byte came: the piece's first bytes' time if it begins it, else the piece's. */
     long frameNanos;
+    /** The kernel's stamp of the same (0: none), no earlier than its first byte's arrival. */
+    long frameKernelNanos;
 
     FrameWalk(int prefaceBytes) {
       this.prefaceLeft = prefaceBytes;
@@ -216,14 +227,16 @@ final class FrameTap extends ChannelDuplexHandler {
 
     /** Walks {@code bytes} without consuming them; false when they are not HTTP/2 as expected. */
     final boolean walk(ByteBuf bytes) {
-      return walk(bytes, 0, 0);
+      return walk(bytes, 0, 0, 0, 0, 0);
     }
 
     /**
-     * The same, for a piece whose first bytes came at {@code firstBytesNanos} and whose others by
-     * {@code pieceNanos}.
+     * The same, for a piece whose first bytes came at {@code firstBytesNanos} (the kernel's stamp:
+     * {@code firstBytesKernelNanos}, 0 if none known) and whose others by {@code pieceNanos}; by the kernel's
+     * stamps, its first {@code stampedBytes} came by {@code lastBytesKernelNanos}.
      */
-    final boolean walk(ByteBuf bytes, long firstBytesNanos, long pieceNanos) {
+    final boolean walk(ByteBuf bytes, long firstBytesNanos, long pieceNanos, long firstBytesKernelNanos,
+        long lastBytesKernelNanos, int stampedBytes) {
       int start = bytes.readerIndex();
       int index = start;
       int end = bytes.writerIndex();
@@ -242,6 +255,8 @@ final class FrameTap extends ChannelDuplexHandler {
         } else {
           if (headerFill == 0) {
             frameNanos = index == start ? firstBytesNanos : pieceNanos;
+            frameKernelNanos = index == start && firstBytesKernelNanos != 0 ? firstBytesKernelNanos
+                : index - start < stampedBytes ? lastBytesKernelNanos : 0;
           }
           header[headerFill++] = bytes.getByte(index++);
           if (headerFill == header.length) {

@@ -4,31 +4,68 @@
 package pingkit.wire;
 
 import io.grpc.netty.shaded.io.netty.buffer.ByteBuf;
+import io.grpc.netty.shaded.io.netty.channel.Channel;
 import io.grpc.netty.shaded.io.netty.channel.ChannelDuplexHandler;
 import io.grpc.netty.shaded.io.netty.channel.ChannelHandlerContext;
 import io.grpc.netty.shaded.io.netty.channel.ChannelPromise;
+import io.grpc.netty.shaded.io.netty.channel.RecvByteBufAllocator;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollSocketChannel;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslHandler;
+import java.util.ArrayDeque;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Logger;
 
 /**
  * First in the pipeline, next to the socket: when a flush began to hand bytes over, when the latest read returned
- * them, and when that read's first bytes arrived (noted by the {@link ArrivalWatch}, else the read's time). The
- * arrival belongs to the first bytes of the read only: the frame tap gives it to a frame that begins the read,
- * once, and the read's time to every other. Under TLS a read's first bytes are known to be the first plaintext
- * handed up only when the read begins exactly one TLS record (of several, the first may carry no data).
+ * them, and when that read's first bytes arrived: by the kernel's stamp of their packet ({@link KernelStamps},
+ * peeked right before the read by {@link PeekBeforeRead}), else as noted by the {@link ArrivalWatch}, else the
+ * read's time. The arrival belongs to the first bytes of the read only: the frame tap gives it to a frame that
+ * begins the read, once; every other frame gets the kernel's latest stamp among the bytes read, else the read's
+ * time. Under TLS a read's first bytes are known to be the first plaintext handed up only when the read begins
+ * exactly one TLS record (of several, the first may carry no data). With kernel stamps, the flushes that carried
+ * a stream's request bytes learn when the kernel sent them, by their last byte's offset.
  */
 final class SocketClock extends ChannelDuplexHandler {
+  private static final Logger log = Logger.getLogger("pingkit.client");
+  private static final AtomicBoolean refusalSaid = new AtomicBoolean();
+  private static final int PENDING_SENDS_MAX = 4096;
   private final boolean watchArrivals;
   private final TlsRecords records;
   private ArrivalWatch.Socket watched;
+  private KernelStamps stamps;
   FrameTap tapAboveTls;
   long flushNanos;
   long readNanos;
-  private long firstBytesNanos;
+  long firstBytesNanos;
+  long firstBytesKernelNanos; // 0: no kernel stamp
+  /**
+   * The kernel's latest stamp among the read's first {@link #stampedBytes} bytes (under TLS: of the plaintext it
+   * hands up, all or none).
+   */
+  long lastBytesKernelNanos;
+  int stampedBytes;
+  // peeked before the read under way
+  private long arrivalKernelNanos;
+  private long lastArrivalKernelNanos;
+  private int peekedBytes;
   private boolean firstBytesClaimable;
+  private long bytesWritten; // since the socket connected: kernel send stamps name their bytes by this offset
+  /** The offset of the last byte of the latest flush. */
+  long flushEndOffset = -1;
+  private long stampedThrough = -1; // the offset of the last byte of the latest send stamped
+  private final ArrayDeque<PendingSend> pendingSends = new ArrayDeque<>();
 
-  SocketClock(boolean watchArrivals, boolean tls) {
+  /** A stream's request bytes, up to {@code streamBytes} of its DATA, that end by the socket's {@code endOffset}. */
+  private record PendingSend(long endOffset, StreamTimes times, long streamBytes) {}
+
+  SocketClock(boolean watchArrivals, boolean tls, Channel channel) {
     this.watchArrivals = watchArrivals;
     this.records = tls ? new TlsRecords() : null;
+    if (watchArrivals && channel instanceof EpollSocketChannel && !KernelStamps.switchedOff()) {
+      // the kernel's arrival stamps are peeked right before each read
+      RecvByteBufAllocator reads = channel.config().getRecvByteBufAllocator();
+      channel.config().setRecvByteBufAllocator(new PeekBeforeRead(reads, this));
+    }
   }
 
   /** Whether a watch notes this socket's arrivals now (else they are timed when read). */
@@ -37,20 +74,69 @@ final class SocketClock extends ChannelDuplexHandler {
   }
 
   /**
-   * When the first bytes of the read being handed up arrived, to the first taker during that read (the frame
-   * that begins it); else when the read returned: later than any of its bytes arrived, never earlier.
+   * Whether the first bytes of the read being handed up are the caller's, the first to ask during that read (the
+   * frame that begins it): their times are {@link #firstBytesNanos} and {@link #firstBytesKernelNanos}; every
+   * other frame of the read came by {@link #readNanos} and, within {@link #stampedBytes}, by
+   * {@link #lastBytesKernelNanos}.
    */
-  long claimFirstBytes() {
-    if (!firstBytesClaimable) {
-      return readNanos;
-    }
+  boolean claimFirstBytes() {
+    boolean claimed = firstBytesClaimable;
     firstBytesClaimable = false;
-    return firstBytesNanos;
+    return claimed;
+  }
+
+  /**
+   * {@code times}' request bytes, {@code streamBytes} of its DATA so far, went in the latest flush: they learn
+   * when the kernel sent them when its stamp comes back.
+   */
+  void awaitSendStamp(StreamTimes times, long streamBytes) {
+    if (stamps == null) {
+      return;
+    }
+    if (pendingSends.size() == PENDING_SENDS_MAX) {
+      pendingSends.poll(); // its stamp did not come: that stream keeps the socket's times
+    }
+    pendingSends.add(new PendingSend(flushEndOffset, times, streamBytes));
+  }
+
+  /**
+   * Takes the send stamps back from the kernel (each flush's, all of them: the kernel keeps them against the
+   * socket's receive buffer), and hands them to the streams waiting for them.
+   */
+  void takeSendStamps() {
+    if (stamps != null && flushEndOffset > stampedThrough) {
+      stamps.drainSent(this::sent);
+    }
+  }
+
+  private void sent(int lastByteOffset, long nanos) {
+    // the stamp names its last byte by 32 bits: the latest offset flushed that agrees with them
+    long offset = flushEndOffset - ((int) flushEndOffset - lastByteOffset & 0xffffffffL);
+    stampedThrough = Math.max(stampedThrough, offset);
+    for (PendingSend pending = pendingSends.peek(); pending != null && pending.endOffset <= offset;
+        pending = pendingSends.peek()) {
+      pendingSends.poll();
+      pending.times.kernelOutNanos = nanos;
+      StreamTimes.ByteTimes sent = pending.times.sent;
+      if (sent != null) {
+        sent.stampKernel(pending.streamBytes, nanos);
+      }
+    }
   }
 
   @Override
   public void channelActive(ChannelHandlerContext context) {
-    if (watchArrivals) {
+    if (watchArrivals && context.channel() instanceof EpollSocketChannel socket
+        && socket.config().getRecvByteBufAllocator() instanceof PeekBeforeRead) {
+      try {
+        stamps = KernelStamps.enable(socket);
+      } catch (java.io.IOException refused) {
+        if (refusalSaid.compareAndSet(false, true)) {
+          log.warning("no kernel packet times (" + refused.getMessage() + "): calls are timed at the socket");
+        }
+      }
+    }
+    if (watchArrivals && stamps == null) {
       watched = ArrivalWatch.watch(context.channel());
     }
     context.fireChannelActive();
@@ -69,12 +155,36 @@ final class SocketClock extends ChannelDuplexHandler {
   public void channelRead(ChannelHandlerContext context, Object message) {
     readNanos = System.nanoTime();
     firstBytesNanos = watched == null ? readNanos : watched.take(readNanos);
+    boolean stamped = arrivalKernelNanos != 0 && lastArrivalKernelNanos <= readNanos;
+    firstBytesKernelNanos = stamped ? arrivalKernelNanos : 0;
+    lastBytesKernelNanos = stamped ? lastArrivalKernelNanos : 0;
+    // all the frames of a read the peek saw whole (under TLS too: what TLS hands up during a read came in by
+    // then, in that read or before); of a read that took more, those in the bytes the peek saw (none under TLS,
+    // whose frames lie in plaintext)
+    int readBytes = message instanceof ByteBuf bytes ? bytes.readableBytes() : Integer.MAX_VALUE;
+    stampedBytes = !stamped ? 0 : readBytes <= peekedBytes ? Integer.MAX_VALUE : records == null ? peekedBytes : 0;
+    arrivalKernelNanos = 0;
     firstBytesClaimable = records == null || message instanceof ByteBuf bytes && records.beginsOne(bytes);
     try {
       context.fireChannelRead(message);
     } finally {
       firstBytesClaimable = false;
     }
+  }
+
+  /**
+   * Right before each read of the socket, of up to {@code bytes}, on its network thread: how many of them wait,
+   * stamped (0: none, or no stamps).
+   */
+  int beforeRead(int bytes) {
+    if (stamps != null) {
+      takeSendStamps();
+      arrivalKernelNanos = stamps.peekArrival();
+      // the read may hold several packets: the latest stamp of those it will read is no earlier than any of them
+      lastArrivalKernelNanos = arrivalKernelNanos == 0 ? 0 : stamps.peekLastArrival(bytes);
+      peekedBytes = lastArrivalKernelNanos == 0 ? 0 : stamps.peekedBytes;
+    }
+    return peekedBytes;
   }
 
   @Override
@@ -87,6 +197,9 @@ final class SocketClock extends ChannelDuplexHandler {
         tapAboveTls = null;
       }
     }
+    if (message instanceof ByteBuf bytes) {
+      bytesWritten += bytes.readableBytes();
+    }
     context.write(message, promise);
   }
 
@@ -96,6 +209,7 @@ final class SocketClock extends ChannelDuplexHandler {
       watched.arm(); // before the bytes go: an answer cannot come sooner
     }
     flushNanos = System.nanoTime();
+    flushEndOffset = bytesWritten - 1;
     context.flush();
   }
 

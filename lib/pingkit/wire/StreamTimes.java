@@ -13,6 +13,9 @@ package pingkit.wire;
 public final class StreamTimes {
   public volatile long outNanos;
   volatile long inNanos;
+  /** The kernel's times of the same (0: none): its stamp of the send that ended the request, of the answer's arrival. */
+  volatile long kernelOutNanos;
+  volatile long kernelInNanos;
   volatile long streamFreedNanos;
   /**
    * Whether the answer came on a connection the {@link ArrivalWatch} watched: timed at its arrival where the watch
@@ -37,52 +40,66 @@ public final class StreamTimes {
   void timeMessages() {
     ByteTimes flushed = new ByteTimes();
     if (outBytesFlushed > 0) {
-      flushed.add(outBytesFlushed, outNanos);
+      flushed.add(outBytesFlushed, outNanos, kernelOutNanos);
     }
     sent = flushed;
     received = new ByteTimes();
   }
 
   /**
-   * Byte offsets of one direction of a stream, in order, each with a time; written on the network thread, read
-   * and trimmed by the stream's call as its messages are answered.
+   * Byte offsets of one direction of a stream, in order, each with the socket's time and the kernel's (0: none);
+   * written on the network thread, read and trimmed by the stream's call as its messages are answered.
    */
   public static final class ByteTimes {
-    private long[] entries = new long[16]; // offset, time, offset, time, ... from index 2 * head
+    private static final int STRIDE = 3;
+    private long[] entries = new long[8 * STRIDE]; // offset, time, kernel time, offset, ... from STRIDE * head
     private int head;
     private int size;
 
     /** Adds an entry, unless its offset is the latest's (a flush carrying the same bytes). */
-    synchronized void add(long offset, long nanos) {
+    synchronized void add(long offset, long nanos, long kernelNanos) {
       if (size > 0 && offset(size - 1) == offset) {
         return;
       }
-      if (2 * (head + size) == entries.length) {
-        long[] moved = new long[Math.max(16, 4 * size)];
-        System.arraycopy(entries, 2 * head, moved, 0, 2 * size);
+      if (STRIDE * (head + size) == entries.length) {
+        long[] moved = new long[STRIDE * Math.max(8, 2 * size)];
+        System.arraycopy(entries, STRIDE * head, moved, 0, STRIDE * size);
         entries = moved;
         head = 0;
       }
-      entries[2 * (head + size)] = offset;
-      entries[2 * (head + size) + 1] = nanos;
+      entries[STRIDE * (head + size)] = offset;
+      entries[STRIDE * (head + size) + 1] = nanos;
+      entries[STRIDE * (head + size) + 2] = kernelNanos;
       size++;
     }
 
-    /** The time of the first entry at or after {@code offset}, or 0. */
-    synchronized long firstFrom(long offset) {
+    /**
+     * The kernel's time of the entry at {@code offset}, learnt after it was added; the first one it learns (a
+     * later flush with no new bytes of the stream, an empty DATA frame that ends it, say, is no time of its bytes).
+     */
+    synchronized void stampKernel(long offset, long kernelNanos) {
+      for (int i = size - 1; i >= 0 && offset(i) >= offset; i--) {
+        if (offset(i) == offset && entries[STRIDE * (head + i) + 2] == 0) {
+          entries[STRIDE * (head + i) + 2] = kernelNanos;
+        }
+      }
+    }
+
+    /** The first entry at or after {@code offset}: its socket time, or its kernel time; 0 when none. */
+    synchronized long firstFrom(long offset, boolean kernel) {
       for (int i = 0; i < size; i++) {
         if (offset(i) >= offset) {
-          return nanos(i);
+          return entries[STRIDE * (head + i) + (kernel ? 2 : 1)];
         }
       }
       return 0;
     }
 
-    /** The time of the last entry at or before {@code offset}, or 0. */
-    synchronized long lastUpTo(long offset) {
+    /** The last entry at or before {@code offset}: its socket time, or its kernel time; 0 when none. */
+    synchronized long lastUpTo(long offset, boolean kernel) {
       long found = 0;
       for (int i = 0; i < size && offset(i) <= offset; i++) {
-        found = nanos(i);
+        found = entries[STRIDE * (head + i) + (kernel ? 2 : 1)];
       }
       return found;
     }
@@ -107,11 +124,7 @@ public final class StreamTimes {
     }
 
     private long offset(int i) {
-      return entries[2 * (head + i)];
-    }
-
-    private long nanos(int i) {
-      return entries[2 * (head + i) + 1];
+      return entries[STRIDE * (head + i)];
     }
   }
 }

@@ -13,17 +13,21 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
 
 /**
- * Times calls at the socket. Each connection gets two Netty handlers: a {@link SocketClock} first in
- * the pipeline, which notes when a flush hands bytes to the socket and when bytes came back, and a {@link FrameTap}
- * that follows the HTTP/2 frames (right after the clock, or right after TLS, whose records it cannot read) and
- * gives those times to the streams the frames belong to. A call's {@link CallClock}, a gRPC stream tracer,
- * learns its stream when gRPC reports the stream's headers sent: the tap runs that report inside the completion
- * of the write that ended them. Arrivals are taken by an {@link ArrivalWatch} where there is one: the network
- * thread may be busy with the client's own work when an answer comes, and would read it late.
+ * Times calls on the wire. Each connection gets two Netty handlers: a {@link SocketClock} first in the pipeline,
+ * which notes when a flush hands bytes to the socket and when bytes came back, and a {@link FrameTap} that follows
+ * the HTTP/2 frames (right after the clock, or right after TLS, whose records it cannot read) and gives those
+ * times to the streams the frames belong to. A call's {@link CallClock}, a gRPC stream tracer, learns its stream
+ * when gRPC reports the stream's headers sent: the tap runs that report inside the completion of the write that
+ * ended them. On Linux the kernel stamps a TCP connection's packets ({@link KernelStamps}): a call's round trip
+ * is then the wire's, from the stamp of the send that ended its request to that of its answer's arrival, which
+ * is what a packet capture sees. Without them, arrivals are taken by an {@link ArrivalWatch} where there is one:
+ * the network thread may be busy with the client's own work when an answer comes, and would read it late.
  */
 public final class WireClock {
   private static final Logger log = Logger.getLogger("pingkit.client");
   private static final AtomicBoolean unavailableSaid = new AtomicBoolean();
+  /** The system property that turns the kernel's packet times off ("off"): calls are then timed at the socket. */
+  public static final String KERNEL_STAMPS_SWITCH = "pingkit.kernelStamps";
 
   private WireClock() {}
 
@@ -32,7 +36,7 @@ public final class WireClock {
    * {@code watchArrivals}: the arrival watch notes when its answers arrive (for connections with few calls).
    */
   public static <C extends Channel> C attach(C channel, boolean tls, boolean watchArrivals) {
-    SocketClock clock = new SocketClock(watchArrivals, tls);
+    SocketClock clock = new SocketClock(watchArrivals, tls, channel);
     FrameTap tap = new FrameTap(clock);
     channel.pipeline().addFirst("pingkit-socket-clock", clock);
     if (tls) {
@@ -43,18 +47,62 @@ public final class WireClock {
     return channel;
   }
 
-  /** A call's or a message's times, in {@link System#nanoTime()} nanoseconds: at the application and the socket. */
+  /**
+   * What timed a call's round trip, from the most exact to the least: the kernel's packet times
+   * ({@code kernel}), the socket's, with the answer's arrival noted by the {@link ArrivalWatch}
+   * ({@code arrival-watch}) or when the network thread read it ({@code network-read}), or the application's
+   * ({@code application}: no wire times, the call's whole time).
+   */
+  public enum Kind {
+    KERNEL("kernel"), ARRIVAL_WATCH("arrival-watch"), NETWORK_READ("network-read"), APPLICATION("application");
+
+    /** Its name in JSON documents. */
+    public final String json;
+
+    Kind(String json) {
+      this.json = json;
+    }
+
+    /** The kind named {@code json} in a document (null: none of them). */
+    public static Kind of(String json) {
+      for (Kind kind : values()) {
+        if (kind.json.equals(json)) {
+          return kind;
+        }
+      }
+      return null;
+    }
+  }
+
+  /**
+   * Readies what the kernel's packet times need, off the caller's thread: a client calls this as it begins to
+   * connect over TCP, so that its first connection does not wait for it.
+   */
+  public static void prepare() {
+    KernelStamps.prepare();
+  }
+
+  /**
+   * A call's or a message's times, in {@link System#nanoTime()} nanoseconds: at the application, and on the wire
+   * (by the kernel's packet times, else the socket's).
+   */
   public interface Timed {
     /** Whether the socket's times were taken: the request went out, and an answer came back. */
     boolean onWire();
 
-    /** When the request's last bytes were handed to the socket (without wire times: when it was sent). */
+    /**
+     * When the request's last bytes left: the kernel's stamp of their send, else when they were handed to the
+     * socket (without wire times: when it was sent).
+     */
     long wireOutNanos();
 
-    /** When the answer's first bytes came back (without wire times: when it was handed over). */
+    /**
+     * When the answer's first bytes came back: the kernel's stamp of their arrival, else when the socket had them
+     * (without wire times: when it was handed over).
+     */
     long wireInNanos();
 
-    /** The network's and the server's time: from the request handed to the socket to the answer back. */
+    /** The network's and the server's time: from the request's last bytes leaving to its answer's first back. */
     default long rttNanos() {
       return wireInNanos() - wireOutNanos();
     }
@@ -78,11 +126,18 @@ public final class WireClock {
     /** The server address the call went to (null: it reached none, e.g. failed without a connection). */
     SocketAddress backend();
 
-    /**
-     * Whether its answer came on a connection the arrival watch watched (else it was timed when read, or it has
-     * no wire times).
-     */
-    boolean onWatchedConnection();
+    /** What timed its round trip. */
+    Kind kind();
+  }
+
+  /**
+   * Whether a call on the wire ({@code onWire}) has both kernel times, in order with the application's: sent,
+   * left, back, received. Else it keeps the socket's.
+   */
+  private static boolean kernelFits(boolean onWire, long appSendNanos, long kernelOutNanos, long kernelInNanos,
+      long appReceiveNanos) {
+    return onWire && kernelOutNanos != 0 && kernelInNanos != 0 && appSendNanos <= kernelOutNanos
+        && kernelOutNanos <= kernelInNanos && kernelInNanos <= appReceiveNanos;
   }
 
   /** One call's times; for a stream of messages, the socket times its messages are found in. */
@@ -94,6 +149,10 @@ public final class WireClock {
     private volatile StreamTimes stream;
     private volatile SocketAddress backend;
     private long appReceiveNanos;
+    // the kernel's times, taken when the call ended (0: none, or not in order): a stamp that came later changes
+    // nothing already reported
+    private long kernelOutNanos;
+    private long kernelInNanos;
 
     /** The clock of a call; {@code messages}: of a stream of messages, each to be timed. */
     public CallClock(boolean messages) {
@@ -141,6 +200,12 @@ public final class WireClock {
     /** The call ended for the application (answered: with a reply): its end is being handed over now. */
     public void received(boolean answered) {
       appReceiveNanos = System.nanoTime();
+      StreamTimes times = stream;
+      if (times != null && kernelFits(onWire(), appSendNanos, times.kernelOutNanos, times.kernelInNanos,
+          appReceiveNanos)) {
+        kernelOutNanos = times.kernelOutNanos;
+        kernelInNanos = times.kernelInNanos;
+      }
       if (answered && !onWire()) {
         sayUnavailable();
       }
@@ -167,18 +232,19 @@ public final class WireClock {
     }
 
     @Override
-    public boolean onWatchedConnection() {
-      return onWire() && stream.watchedConnection;
+    public Kind kind() {
+      return kernelInNanos != 0 ? Kind.KERNEL : !onWire() ? Kind.APPLICATION
+          : stream.watchedConnection ? Kind.ARRIVAL_WATCH : Kind.NETWORK_READ;
     }
 
     @Override
     public long wireOutNanos() {
-      return onWire() ? stream.outNanos : appSendNanos;
+      return kernelInNanos != 0 ? kernelOutNanos : onWire() ? stream.outNanos : appSendNanos;
     }
 
     @Override
     public long wireInNanos() {
-      return onWire() ? stream.inNanos : appReceiveNanos;
+      return kernelInNanos != 0 ? kernelInNanos : onWire() ? stream.inNanos : appReceiveNanos;
     }
 
     public long appReceiveNanos() {
@@ -216,6 +282,7 @@ public final class WireClock {
     private long wireInNanos;
     private long appReceiveNanos;
     private boolean onWire;
+    private boolean kernelTimed;
 
     /** The clock of a message sent on the stream that {@code streamClock} times. */
     public MessageClock(CallClock streamClock) {
@@ -234,11 +301,14 @@ public final class WireClock {
     public void received(StreamTimes stream, long requestEndBytes, long answerStartBytes) {
       appReceiveNanos = System.nanoTime();
       boolean placed = stream != null && stream.offsetsKnown && stream.sent != null;
-      long outNanos = placed ? stream.sent.firstFrom(requestEndBytes) : 0;
-      long inNanos = placed ? stream.received.lastUpTo(answerStartBytes) : 0;
+      long outNanos = placed ? stream.sent.firstFrom(requestEndBytes, false) : 0;
+      long inNanos = placed ? stream.received.lastUpTo(answerStartBytes, false) : 0;
       onWire = outNanos >= appSendNanos && inNanos >= outNanos;
-      wireOutNanos = onWire ? outNanos : appSendNanos;
-      wireInNanos = onWire ? inNanos : appReceiveNanos;
+      long kernelOutNanos = placed ? stream.sent.firstFrom(requestEndBytes, true) : 0;
+      long kernelInNanos = placed ? stream.received.lastUpTo(answerStartBytes, true) : 0;
+      kernelTimed = kernelFits(onWire, appSendNanos, kernelOutNanos, kernelInNanos, appReceiveNanos);
+      wireOutNanos = kernelTimed ? kernelOutNanos : onWire ? outNanos : appSendNanos;
+      wireInNanos = kernelTimed ? kernelInNanos : onWire ? inNanos : appReceiveNanos;
       if (!onWire) {
         sayUnavailable();
       }
@@ -250,9 +320,10 @@ public final class WireClock {
     }
 
     @Override
-    public boolean onWatchedConnection() {
+    public Kind kind() {
       StreamTimes stream = streamClock.stream();
-      return onWire && stream != null && stream.watchedConnection;
+      return kernelTimed ? Kind.KERNEL : !onWire ? Kind.APPLICATION
+          : stream != null && stream.watchedConnection ? Kind.ARRIVAL_WATCH : Kind.NETWORK_READ;
     }
 
     @Override
