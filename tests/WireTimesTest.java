@@ -285,6 +285,43 @@ class WireTimesTest {
     }
   }
 
+  /**
+   * The peek before each read takes a socket's pending error when nothing waits to be read (recvmsg does): a
+   * reset is still reported as one, not as the connection's end.
+   */
+  @Test
+  void aResetIsReportedAsOneThoughThePeekTookIt() throws Exception {
+    try (ServerSocket listener = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      // an HTTP/2 server as far as its SETTINGS, which resets the connection once a call's request has all come:
+      // the client then waits for the answer, nothing to read
+      Thread resetter = new Thread(() -> {
+        while (!listener.isClosed()) {
+          try (Socket accepted = listener.accept()) {
+            accepted.getOutputStream().write(new byte[] {0, 0, 0, 4, 0, 0, 0, 0, 0});
+            java.io.DataInputStream in = new java.io.DataInputStream(accepted.getInputStream());
+            in.readFully(new byte[24]); // the client's preface
+            byte[] header = new byte[9];
+            do {
+              in.readFully(header);
+              in.readFully(new byte[(header[0] & 0xff) << 16 | (header[1] & 0xff) << 8 | (header[2] & 0xff)]);
+            } while (!(header[3] == 0 && (header[4] & 1) != 0)); // a DATA frame that ends its stream
+            accepted.setSoLinger(true, 0);
+          } catch (IOException e) {
+            return; // closed
+          }
+        }
+      }, "resetter");
+      resetter.setDaemon(true);
+      resetter.start();
+      try (var client = TestSupport.ScriptProcess.java("PingClientCommand", "-n", "1", "127.0.0.1:"
+          + listener.getLocalPort())) {
+        client.awaitExit(60);
+        assertTrue(client.stderr.stream().anyMatch(line -> line.contains("Connection reset by peer")),
+            client.stderr.toString());
+      }
+    }
+  }
+
   @Test
   void behindAProxyTheWireTimesCannotBeHadAndTheClientSaysSo() throws Exception {
     // an HTTP CONNECT proxy puts its own handshake before HTTP/2: the socket's bytes are not the calls' frames.

@@ -147,6 +147,7 @@ final class FrameTap extends ChannelDuplexHandler {
   public void flush(ChannelHandlerContext context) {
     long tapNanos = System.nanoTime();
     context.flush();
+    long flushedNanos = System.nanoTime();
     // the clock's time, when the flush reached the socket during ours (under TLS: after encryption)
     boolean atSocket = clock.flushNanos >= tapNanos;
     long outNanos = atSocket ? clock.flushNanos : tapNanos;
@@ -158,7 +159,7 @@ final class FrameTap extends ChannelDuplexHandler {
         sent.add(times.outBytes, outNanos, 0);
       }
       if (atSocket) {
-        clock.awaitSendStamp(times, times.outBytes);
+        clock.awaitSendStamp(times, times.outBytes, flushedNanos);
       }
     }
     endedSinceFlush.clear();

@@ -9,6 +9,7 @@ import io.grpc.netty.shaded.io.netty.channel.unix.IntegerUnixChannelOption;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
@@ -49,6 +50,9 @@ final class KernelStamps {
   private static final int MSG_TRUNC = 0x20;
   private static final int MSG_DONTWAIT = 0x40;
   private static final int MSG_ERRQUEUE = 0x2000;
+  private static final int EAGAIN = 11;
+  private static final long ERRNO_OFFSET = Linker.Option.captureStateLayout().byteOffset(
+      MemoryLayout.PathElement.groupElement("errno"));
   private static final int TX_SOFTWARE = 1 << 1;
   private static final int RX_SOFTWARE = 1 << 3;
   private static final int SOFTWARE = 1 << 4;
@@ -71,6 +75,8 @@ final class KernelStamps {
   private final int fd;
   private MethodHandle recvmsg; // null until the lookup is done
   private boolean failed;
+  private final MemorySegment callState; // where recvmsg's errno is kept
+  private int socketError; // an error a peek took from the socket, to be reported as its read's (0: none)
   private final MemorySegment message; // struct msghdr
   private final MemorySegment vector; // its struct iovec
   private final MemorySegment control;
@@ -79,6 +85,7 @@ final class KernelStamps {
   private KernelStamps(EpollSocketChannel channel, Arena arena) {
     this.channel = channel;
     this.fd = channel.fd().intValue();
+    callState = arena.allocate(Linker.Option.captureStateLayout());
     message = arena.allocate(MSGHDR_BYTES, 8);
     vector = arena.allocate(16, 8);
     control = arena.allocate(CONTROL_BYTES, 8);
@@ -133,6 +140,12 @@ final class KernelStamps {
     return new KernelStamps(channel, Arena.ofAuto());
   }
 
+  /** False once the stamps cannot be read (recvmsg could not be looked up): the kernel was told to stop. */
+  boolean usable() {
+    ready();
+    return !failed;
+  }
+
   /** Why the lookup of recvmsg failed (null: it did not), once it is done. */
   private static String lookUpFailure() {
     try {
@@ -180,7 +193,21 @@ final class KernelStamps {
       return 0;
     }
     setVector(1);
-    return receive(MSG_PEEK | MSG_DONTWAIT) >= 0 ? stampNanos : 0;
+    if (receive(MSG_PEEK | MSG_DONTWAIT) >= 0) {
+      return stampNanos;
+    }
+    // with nothing to read, recvmsg returns the socket's pending error (a reset, say), and clears it: the read
+    // that follows finds only the end of the stream
+    int errno = callState.get(ValueLayout.JAVA_INT, ERRNO_OFFSET);
+    socketError = errno == EAGAIN ? socketError : errno;
+    return 0;
+  }
+
+  /** The error a peek took from the socket since the last call (errno; 0: none), which its read did not see. */
+  int takeSocketError() {
+    int error = socketError;
+    socketError = 0;
+    return error;
   }
 
   /**
@@ -235,7 +262,7 @@ final class KernelStamps {
     message.set(ValueLayout.JAVA_INT, 48, 0);
     long received;
     try {
-      received = (long) recvmsg.invokeExact(fd, message, flags);
+      received = (long) recvmsg.invokeExact(callState, fd, message, flags);
     } catch (Throwable e) {
       return -1;
     }
@@ -301,13 +328,15 @@ final class KernelStamps {
     // never blocks (MSG_DONTWAIT): a critical call, without the thread state changes of one that may
     MethodHandle recvmsg = linker.downcallHandle(linker.defaultLookup().find("recvmsg").orElseThrow(),
         FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT),
-        Linker.Option.critical(false));
+        Linker.Option.critical(false), Linker.Option.captureCallState("errno"));
     try (Arena arena = Arena.ofConfined()) {
+      MemorySegment callState = arena.allocate(Linker.Option.captureStateLayout());
       MemorySegment message = arena.allocate(MSGHDR_BYTES, 8);
       message.set(ValueLayout.ADDRESS, 16, message);
       message.set(ValueLayout.JAVA_LONG, 24, message.get(ValueLayout.JAVA_LONG, 40));
       message.set(ValueLayout.JAVA_INT, 48, message.get(ValueLayout.JAVA_INT, 8) + message.get(ValueLayout.JAVA_BYTE, 0));
-      long refused = (long) recvmsg.invokeExact(-1, message, MSG_DONTWAIT); // EBADF
+      long refused = (long) recvmsg.invokeExact(callState, -1, message, MSG_DONTWAIT); // EBADF
+      message.set(ValueLayout.JAVA_INT, 48, callState.get(ValueLayout.JAVA_INT, ERRNO_OFFSET));
     } catch (Throwable e) {
       throw new IllegalStateException("a first call failed", e);
     }

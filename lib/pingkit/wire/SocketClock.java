@@ -10,6 +10,7 @@ import io.grpc.netty.shaded.io.netty.channel.ChannelHandlerContext;
 import io.grpc.netty.shaded.io.netty.channel.ChannelPromise;
 import io.grpc.netty.shaded.io.netty.channel.RecvByteBufAllocator;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.unix.Errors;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslHandler;
 import java.util.ArrayDeque;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -55,8 +56,11 @@ final class SocketClock extends ChannelDuplexHandler {
   private long stampedThrough = -1; // the offset of the last byte of the latest send stamped
   private final ArrayDeque<PendingSend> pendingSends = new ArrayDeque<>();
 
-  /** A stream's request bytes, up to {@code streamBytes} of its DATA, that end by the socket's {@code endOffset}. */
-  private record PendingSend(long endOffset, StreamTimes times, long streamBytes) {}
+  /**
+   * A stream's request bytes, up to {@code streamBytes} of its DATA, that end by the socket's {@code endOffset},
+   * in a flush that returned at {@code flushedNanos}.
+   */
+  private record PendingSend(long endOffset, StreamTimes times, long streamBytes, long flushedNanos) {}
 
   SocketClock(boolean watchArrivals, boolean tls, Channel channel) {
     this.watchArrivals = watchArrivals;
@@ -86,17 +90,17 @@ final class SocketClock extends ChannelDuplexHandler {
   }
 
   /**
-   * {@code times}' request bytes, {@code streamBytes} of its DATA so far, went in the latest flush: they learn
-   * when the kernel sent them when its stamp comes back.
+   * {@code times}' request bytes, {@code streamBytes} of its DATA so far, went in the latest flush, which returned
+   * at {@code flushedNanos}: they learn when the kernel sent them when its stamp comes back.
    */
-  void awaitSendStamp(StreamTimes times, long streamBytes) {
+  void awaitSendStamp(StreamTimes times, long streamBytes, long flushedNanos) {
     if (stamps == null) {
       return;
     }
     if (pendingSends.size() == PENDING_SENDS_MAX) {
       pendingSends.poll(); // its stamp did not come: that stream keeps the socket's times
     }
-    pendingSends.add(new PendingSend(flushEndOffset, times, streamBytes));
+    pendingSends.add(new PendingSend(flushEndOffset, times, streamBytes, flushedNanos));
   }
 
   /**
@@ -104,6 +108,10 @@ final class SocketClock extends ChannelDuplexHandler {
    * socket's receive buffer), and hands them to the streams waiting for them.
    */
   void takeSendStamps() {
+    if (stamps != null && !stamps.usable()) {
+      stamps = null; // no stamps after all: the socket's times
+      pendingSends.clear();
+    }
     if (stamps != null && flushEndOffset > stampedThrough) {
       stamps.drainSent(this::sent);
     }
@@ -116,9 +124,13 @@ final class SocketClock extends ChannelDuplexHandler {
     for (PendingSend pending = pendingSends.peek(); pending != null && pending.endOffset <= offset;
         pending = pendingSends.peek()) {
       pendingSends.poll();
-      pending.times.kernelOutNanos = nanos;
+      // a stamp is the time of the last packet of its send: it is the time of the flush's bytes only when the
+      // kernel sent them during the flush (bytes it held back, for the congestion window, say, or a stamp that
+      // stands for an earlier one it dropped, came later: those keep the socket's time)
+      boolean duringFlush = nanos <= pending.flushedNanos;
+      pending.times.kernelOutNanos = duringFlush ? nanos : 0; // the stream's latest flush decides
       StreamTimes.ByteTimes sent = pending.times.sent;
-      if (sent != null) {
+      if (sent != null && duringFlush) {
         sent.stampKernel(pending.streamBytes, nanos);
       }
     }
@@ -177,14 +189,26 @@ final class SocketClock extends ChannelDuplexHandler {
    * stamped (0: none, or no stamps).
    */
   int beforeRead(int bytes) {
+    takeSendStamps();
     if (stamps != null) {
-      takeSendStamps();
       arrivalKernelNanos = stamps.peekArrival();
       // the read may hold several packets: the latest stamp of those it will read is no earlier than any of them
-      lastArrivalKernelNanos = arrivalKernelNanos == 0 ? 0 : stamps.peekLastArrival(bytes);
+      // (TCP may have merged packets that came out of order under an older one's stamp: never below the first's)
+      lastArrivalKernelNanos = arrivalKernelNanos == 0 ? 0
+          : Math.max(arrivalKernelNanos, stamps.peekLastArrival(bytes));
       peekedBytes = lastArrivalKernelNanos == 0 ? 0 : stamps.peekedBytes;
     }
     return peekedBytes;
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext context) {
+    int socketError = stamps == null ? 0 : stamps.takeSocketError();
+    if (socketError != 0) {
+      // what Netty's read would have reported, had the peek not taken it first
+      context.fireExceptionCaught(new Errors.NativeIoException("recvmsg", -socketError));
+    }
+    context.fireChannelReadComplete();
   }
 
   @Override
