@@ -7,16 +7,12 @@ import io.grpc.netty.shaded.io.netty.channel.ChannelException;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.unix.IntegerUnixChannelOption;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.time.Instant;
-import java.util.Locale;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.FutureTask;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
 import pingkit.Pingkit;
@@ -31,8 +27,8 @@ import pingkit.Pingkit;
  * <p>A peek gives the stamp of the first packet the socket holds unread, or, where TCP merged packets that came
  * while nothing read them, of the newest of those: never earlier than the first byte's arrival, possibly later.
  *
- * <p>The option is set through Netty's; recvmsg is looked up through the JDK's linker, which costs a fresh JVM
- * tens of milliseconds: {@link #prepare} starts that off the caller's thread, while the client connects.
+ * <p>The option is set through Netty's; recvmsg is looked up through the JDK's linker ({@link Recvmsg}), off the
+ * caller's thread, while the client connects.
  */
 final class KernelStamps {
   // Linux's generic values (x86-64 and arm64 alike), and its 64-bit structure layouts
@@ -48,28 +44,25 @@ final class KernelStamps {
   private static final int SCM_TSTAMP_SND = 0;
   private static final int MSG_PEEK = 0x2;
   private static final int MSG_TRUNC = 0x20;
-  private static final int MSG_DONTWAIT = 0x40;
+  static final int MSG_DONTWAIT = 0x40;
   private static final int MSG_ERRQUEUE = 0x2000;
   private static final int EAGAIN = 11;
-  private static final long ERRNO_OFFSET = Linker.Option.captureStateLayout().byteOffset(
+  static final long ERRNO_OFFSET = Linker.Option.captureStateLayout().byteOffset(
       MemoryLayout.PathElement.groupElement("errno"));
   private static final int TX_SOFTWARE = 1 << 1;
   private static final int RX_SOFTWARE = 1 << 3;
   private static final int SOFTWARE = 1 << 4;
   private static final int OPT_ID = 1 << 7;
   private static final int OPT_TSONLY = 1 << 11;
-  private static final int MSGHDR_BYTES = 56;
+  static final int MSGHDR_BYTES = 56;
   private static final int CONTROL_BYTES = 256;
   private static final int PEEK_BYTES_MAX = 64 << 10;
   /** Where a peek that copies nothing points (a thread's own, in case a kernel copied after all). */
   private static final ThreadLocal<MemorySegment> scratch = ThreadLocal.withInitial(
       () -> Arena.ofAuto().allocate(PEEK_BYTES_MAX, 8));
 
-  private static final String UNSUPPORTED = unsupported();
-  private static final FutureTask<MethodHandle> RECVMSG = new FutureTask<>(KernelStamps::lookUpRecvmsg);
   private static final Logger log = Logger.getLogger("pingkit.client");
   private static final AtomicBoolean failureSaid = new AtomicBoolean();
-  private static final AtomicBoolean lookUpStarted = new AtomicBoolean();
 
   private final EpollSocketChannel channel;
   private final int fd;
@@ -100,15 +93,10 @@ final class KernelStamps {
     return "off".equals(System.getProperty(WireClock.KERNEL_STAMPS_SWITCH));
   }
 
-  /**
-   * Starts looking recvmsg up on a thread of its own (once), and running what it needs a first time: a client
-   * calls this as it begins to connect, and its connections read their stamps once it is done.
-   */
+  /** Starts looking recvmsg up ({@link Recvmsg#prepare}), unless kernel stamps are off. */
   static void prepare() {
-    if (!switchedOff() && UNSUPPORTED == null && lookUpStarted.compareAndSet(false, true)) {
-      Thread lookUp = new Thread(RECVMSG, "pingkit-kernel-stamps");
-      lookUp.setDaemon(true);
-      lookUp.start();
+    if (!switchedOff()) {
+      Recvmsg.prepare();
     }
   }
 
@@ -121,13 +109,13 @@ final class KernelStamps {
     if (switchedOff()) {
       throw new java.io.IOException("-D" + WireClock.KERNEL_STAMPS_SWITCH + "=off");
     }
-    if (UNSUPPORTED != null) {
-      throw new java.io.IOException(UNSUPPORTED);
+    if (Recvmsg.UNSUPPORTED != null) {
+      throw new java.io.IOException(Recvmsg.UNSUPPORTED);
     }
-    if (RECVMSG.isDone() && lookUpFailure() != null) {
-      throw new java.io.IOException(lookUpFailure());
+    if (Recvmsg.done() && Recvmsg.failure() != null) {
+      throw new java.io.IOException(Recvmsg.failure());
     }
-    prepare();
+    Recvmsg.prepare();
     boolean taken;
     try {
       taken = channel.config().setOption(TIMESTAMPING, TX_SOFTWARE | RX_SOFTWARE | SOFTWARE | OPT_ID | OPT_TSONLY);
@@ -146,30 +134,18 @@ final class KernelStamps {
     return !failed;
   }
 
-  /** Why the lookup of recvmsg failed (null: it did not), once it is done. */
-  private static String lookUpFailure() {
-    try {
-      RECVMSG.get();
-      return null;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return "interrupted";
-    } catch (ExecutionException e) {
-      return "the C library's recvmsg: " + Pingkit.oneLine(e.getCause());
-    }
-  }
 
   /**
    * Whether the stamps can be read now; false until recvmsg is looked up, and for good if that failed (the
    * kernel is then told to stop stamping, since nobody would read its send stamps).
    */
   private boolean ready() {
-    if (recvmsg != null || failed || !RECVMSG.isDone()) {
+    if (recvmsg != null || failed || !Recvmsg.done()) {
       return recvmsg != null;
     }
-    String failure = lookUpFailure();
+    String failure = Recvmsg.failure();
     if (failure == null) {
-      recvmsg = RECVMSG.resultNow();
+      recvmsg = Recvmsg.handle();
       return true;
     }
     failed = true;
@@ -309,37 +285,5 @@ final class KernelStamps {
       }
     }
     return offset;
-  }
-
-  /** Why kernel stamps cannot be read on this system (null: they can). */
-  private static String unsupported() {
-    String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
-    String arch = System.getProperty("os.arch", "");
-    return os.startsWith("linux") && (arch.equals("amd64") || arch.equals("x86_64") || arch.equals("aarch64"))
-        ? null : "not 64-bit Linux on x86-64 or arm64";
-  }
-
-  /**
-   * recvmsg from the C library, run once on nothing (a descriptor that is none) with the memory accesses a
-   * socket's reads make: a fresh JVM builds what they need here, not on a network thread.
-   */
-  private static MethodHandle lookUpRecvmsg() {
-    Linker linker = Linker.nativeLinker();
-    // never blocks (MSG_DONTWAIT): a critical call, without the thread state changes of one that may
-    MethodHandle recvmsg = linker.downcallHandle(linker.defaultLookup().find("recvmsg").orElseThrow(),
-        FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT),
-        Linker.Option.critical(false), Linker.Option.captureCallState("errno"));
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment callState = arena.allocate(Linker.Option.captureStateLayout());
-      MemorySegment message = arena.allocate(MSGHDR_BYTES, 8);
-      message.set(ValueLayout.ADDRESS, 16, message);
-      message.set(ValueLayout.JAVA_LONG, 24, message.get(ValueLayout.JAVA_LONG, 40));
-      message.set(ValueLayout.JAVA_INT, 48, message.get(ValueLayout.JAVA_INT, 8) + message.get(ValueLayout.JAVA_BYTE, 0));
-      long refused = (long) recvmsg.invokeExact(callState, -1, message, MSG_DONTWAIT); // EBADF
-      message.set(ValueLayout.JAVA_INT, 48, callState.get(ValueLayout.JAVA_INT, ERRNO_OFFSET));
-    } catch (Throwable e) {
-      throw new IllegalStateException("a first call failed", e);
-    }
-    return recvmsg;
   }
 }
